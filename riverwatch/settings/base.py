@@ -1,0 +1,172 @@
+"""Settings shared by every environment. Values come from the environment (django-environ)."""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+# A local .env is convenient for development; real deployments set the environment.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me")
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework_gis",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "leaflet",
+    "people",
+    "waterways",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "riverwatch.urls"
+WSGI_APPLICATION = "riverwatch.wsgi.application"
+ASGI_APPLICATION = "riverwatch.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "riverwatch.context_processors.site",
+            ],
+        },
+    },
+]
+
+# postgis:// URLs select the GeoDjango backend; psycopg 3 is the driver.
+DATABASES = {
+    "default": env.db(
+        "DATABASE_URL", default="postgis://riverwatch@127.0.0.1:54329/riverwatch"
+    )
+}
+DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "people.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Chinese first, English second; the district works in Beijing time.
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+MEDIA_URL = "media/"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+
+# --- GIS -------------------------------------------------------------------
+# Storage SRID: CGCS2000 / 3-degree Gauss-Kruger CM 111E, metres. The system check in
+# waterways.checks refuses an SRID whose unit is not the metre.
+GIS_SRID = env.int("GIS_SRID", default=4546)
+# The only CRSs an imported file may declare. We never hand a user's WKT/PROJ string to
+# GDAL (Debian's GDAL 3.6 cannot restrict what such a definition reads: check gis.W001).
+IMPORT_ALLOWED_EPSG = env.list(
+    "IMPORT_ALLOWED_EPSG",
+    cast=int,
+    # WGS-84, CGCS2000 geographic, CGCS2000 3-degree GK zones 25-45 (4513-4533) and
+    # CM 75E-135E (4534-4554), UTM 48N-50N on WGS-84, Web Mercator.
+    default=[4326, 4490, *range(4513, 4555), 32648, 32649, 32650, 3857],
+)
+REACH_LENGTH_M = env.float("REACH_LENGTH_M", default=100.0)
+# A tributary's mouth further than this from its parent is not joined to it.
+JUNCTION_TOLERANCE_M = env.float("JUNCTION_TOLERANCE_M", default=50.0)
+GIS_DATA_DIR = BASE_DIR / "gis_data"
+
+# Basemap: Tianditu (CGCS2000, lines up with GPS) when a key is set, else OpenStreetMap.
+TIANDITU_KEY = env("TIANDITU_KEY", default="")
+
+LEAFLET_CONFIG = {
+    "DEFAULT_CENTER": (32.66, 110.66),
+    "DEFAULT_ZOOM": 11,
+    "MIN_ZOOM": 8,
+    "MAX_ZOOM": 18,
+    "RESET_VIEW": False,
+    "NO_GLOBALS": False,
+    # The admin's editing maps; the main map builds its own layer switcher (static/js/basemap.js).
+    "TILES": (
+        [("天地图", "https://t{s}.tianditu.gov.cn/DataServer?T=vec_w&X={x}&Y={y}&L={z}&tk=" + TIANDITU_KEY,
+          {"subdomains": "01234567", "attribution": "天地图"})]
+        if TIANDITU_KEY
+        else [("OpenStreetMap", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+               {"attribution": "© OpenStreetMap contributors"})]
+    ),
+    "ATTRIBUTION_PREFIX": "RiverWatch",
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "RiverWatch API",
+    "DESCRIPTION": "河湖巡护 RiverWatch — Zhangwan District river-protection API. Geometry in EPSG:4326.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI served from the app itself (no CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}

@@ -1,0 +1,117 @@
+# Shared by the scripts in script/. Source it; it defines functions and settles paths.
+# shellcheck shell=bash
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+RW_PG_PORT="${RW_PG_PORT:-54329}"
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31m!!\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Debian packages the app needs to run: PostgreSQL + PostGIS (default major version of
+# the distribution: 15 on Debian 12), GDAL/GEOS/PROJ for GeoDjango, CJK fonts, gettext.
+RUNTIME_PACKAGES=(postgresql postgresql-postgis gdal-bin fonts-noto-cjk gettext ca-certificates)
+
+missing_packages() {
+  local pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || printf '%s ' "$pkg"
+  done
+}
+
+ensure_packages() {
+  local wanted=("$@")
+  # Debian's own python3 needs python3-venv for `python3 -m venv`.
+  if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then wanted+=(python3-venv); fi
+  command -v python3 >/dev/null 2>&1 || wanted+=(python3 python3-venv)
+  local missing
+  missing="$(missing_packages "${wanted[@]}")"
+  [ -z "$missing" ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "These Debian packages are missing: $missing"
+    echo "Run this once, then run the script again:"
+    echo
+    echo "  sudo apt-get update && sudo apt-get install -y $missing"
+    echo
+    exit 1
+  fi
+  say "Installing Debian packages: $missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing
+}
+
+# Creates .venv and installs a requirements file; skipped when nothing changed since last time.
+ensure_venv() {
+  local requirements="$1"
+  if [ ! -x "$PY" ]; then
+    say "Creating the virtualenv in .venv"
+    python3 -m venv "$VENV"
+  fi
+  local stamp="$VENV/.installed-$(basename "$requirements")"
+  local digest
+  digest="$(cat requirements*.txt | sha256sum | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
+    say "Installing Python packages from $requirements"
+    "$PY" -m pip install --quiet --upgrade pip
+    "$PY" -m pip install --quiet --progress-bar on -r "$requirements"
+    echo "$digest" > "$stamp"
+  fi
+}
+
+# Runs a command as the postgres system user when we are root (PostgreSQL refuses root).
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Starts (or reuses) a project-local PostGIS cluster unless DATABASE_URL points elsewhere,
+# and exports DATABASE_URL for Django.
+ensure_database() {
+  if [ -n "${DATABASE_URL:-}" ]; then
+    say "Using the database in DATABASE_URL"
+    return 0
+  fi
+  local pgbin
+  pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  [ -n "$pgbin" ] || die "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin)."
+  PGDATA_DIR="${RW_PGDATA:-$ROOT/.pgdata}"
+  if [ "$(id -u)" -eq 0 ] && [ -z "${RW_PGDATA:-}" ] && ! runuser -u postgres -- test -x "$ROOT"; then
+    # The postgres user cannot enter this checkout (e.g. it lives under /root), so the
+    # cluster goes to a per-checkout folder it can reach.
+    PGDATA_DIR="/var/tmp/riverwatch-pg-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+    say "The postgres user cannot reach $ROOT; keeping the database in $PGDATA_DIR"
+  fi
+  if [ ! -s "$PGDATA_DIR/PG_VERSION" ]; then
+    say "Creating a PostgreSQL cluster in $PGDATA_DIR (port $RW_PG_PORT)"
+    mkdir -p "$PGDATA_DIR"
+    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$PGDATA_DIR"
+    chmod 700 "$PGDATA_DIR"
+    # Development cluster: it listens on 127.0.0.1 only, so trust authentication is local.
+    as_pg "$pgbin/initdb" -D "$PGDATA_DIR" -U riverwatch --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    as_pg sh -c "printf '%s\n' \"listen_addresses = '127.0.0.1'\" \"unix_socket_directories = ''\" \"fsync = off\" >> '$PGDATA_DIR/postgresql.conf'"
+  fi
+  if ! as_pg "$pgbin/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
+    if "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$RW_PG_PORT"; then
+      die "Port $RW_PG_PORT is taken by another server. Set RW_PG_PORT to a free port."
+    fi
+    say "Starting PostgreSQL on 127.0.0.1:$RW_PG_PORT"
+    as_pg "$pgbin/pg_ctl" -D "$PGDATA_DIR" -l "$PGDATA_DIR/server.log" -o "-p $RW_PG_PORT" -w start >/dev/null \
+      || { tail -n 20 "$PGDATA_DIR/server.log" >&2; die "PostgreSQL did not start (log above)."; }
+  fi
+  local port
+  port="$(as_pg sh -c "sed -n 4p '$PGDATA_DIR/postmaster.pid'")"
+  [ "$port" = "$RW_PG_PORT" ] || die "The cluster in $PGDATA_DIR already runs on port $port; set RW_PG_PORT=$port."
+  if [ "$("$pgbin/psql" -h 127.0.0.1 -p "$RW_PG_PORT" -U riverwatch -d postgres -tAc \
+        "SELECT 1 FROM pg_database WHERE datname = 'riverwatch'")" != "1" ]; then
+    "$pgbin/createdb" -h 127.0.0.1 -p "$RW_PG_PORT" -U riverwatch riverwatch
+  fi
+  export DATABASE_URL="postgis://riverwatch@127.0.0.1:$RW_PG_PORT/riverwatch"
+}
+
+compile_translations() {
+  "$PY" manage.py compilemessages --ignore=.venv --ignore=.pgdata --ignore=node_modules -v 0
+}

@@ -1,0 +1,121 @@
+// The district's water network: outline, rivers (bold), gullies (thin), deputy stations.
+import { basemapLayers } from './basemap.js';
+
+const element = document.getElementById('network-map');
+const statusBox = document.getElementById('map-status');
+const text = JSON.parse(document.getElementById('map-text').textContent);
+
+const map = L.map(element, { minZoom: 8, maxZoom: 18 }).setView([32.66, 110.66], 11);
+const bases = basemapLayers(element.dataset.tiandituKey, text);
+Object.values(bases)[0].addTo(map);
+L.control.scale({ imperial: false }).addTo(map);
+
+const STYLE = {
+  river: { color: '#0b5cad', weight: 5, opacity: 0.95, className: 'rw-waterway rw-river' },
+  gully: { color: '#3d9be9', weight: 2, opacity: 0.9, className: 'rw-waterway rw-gully' },
+  outline: { color: '#5b6470', weight: 2, dashArray: '6 4', fillColor: '#fff6d5', fillOpacity: 0.12, className: 'rw-outline' },
+};
+
+function escapeHtml(value) {
+  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+}
+
+function waterwayPopup(p) {
+  const rows = [
+    [text.kind, p.kind_display],
+    [text.length, `${(p.length_m / 1000).toFixed(2)} ${text.km}`],
+    [text.parent, p.parent_name || '—'],
+    [text.town, p.town || '—'],
+    [text.accuracy, p.accuracy_display],
+  ];
+  return `<div class="popup"><h3>${escapeHtml(p.name)} <small>${escapeHtml(p.name_pinyin)}</small></h3>
+    <table>${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>
+    <p class="popup-code">${escapeHtml(p.code)}</p></div>`;
+}
+
+async function getJSON(url) {
+  const response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response.json();
+}
+
+function legend() {
+  const control = L.control({ position: 'bottomleft' });
+  control.onAdd = () => {
+    const box = L.DomUtil.create('div', 'map-legend');
+    box.innerHTML = `
+      <div><span class="swatch river"></span>${escapeHtml(text.rivers)}</div>
+      <div><span class="swatch gully"></span>${escapeHtml(text.gullies)}</div>
+      <div><span class="swatch outline"></span>${escapeHtml(text.outline)}</div>
+      <div><span class="swatch station"></span>${escapeHtml(text.stations)}</div>`;
+    return box;
+  };
+  return control;
+}
+
+const layersByCode = new Map();
+const overlays = {};
+
+async function draw() {
+  const [outline, waterways, stations] = await Promise.allSettled([
+    getJSON(element.dataset.districtUrl),
+    getJSON(element.dataset.waterwaysUrl),
+    getJSON(element.dataset.stationsUrl),
+  ]);
+
+  if (outline.status === 'fulfilled') {
+    overlays[text.outline] = L.geoJSON(outline.value, { style: STYLE.outline, interactive: false }).addTo(map);
+    map.fitBounds(overlays[text.outline].getBounds(), { padding: [12, 12] });
+  }
+
+  if (waterways.status === 'fulfilled') {
+    const byKind = { river: [], gully: [] };
+    for (const feature of waterways.value.features) byKind[feature.properties.kind]?.push(feature);
+    for (const [kind, label] of [['gully', text.gullies], ['river', text.rivers]]) {
+      overlays[label] = L.geoJSON({ type: 'FeatureCollection', features: byKind[kind] }, {
+        style: STYLE[kind],
+        onEachFeature(feature, layer) {
+          layer.bindPopup(waterwayPopup(feature.properties));
+          layer.bindTooltip(feature.properties.name, { sticky: true, className: 'rw-tooltip' });
+          layersByCode.set(feature.properties.code, layer);
+        },
+      }).addTo(map);
+    }
+  }
+
+  if (stations.status === 'fulfilled') {
+    overlays[text.stations] = L.geoJSON(stations.value, {
+      pointToLayer: (feature, latlng) => L.circleMarker(latlng, {
+        radius: 5, color: '#fff', weight: 1.5, fillColor: '#c2410c', fillOpacity: 0.95, className: 'rw-station',
+      }),
+      onEachFeature: (feature, layer) => layer.bindPopup(
+        `<div class="popup"><h3>${escapeHtml(feature.properties.name)}</h3><p>${escapeHtml(feature.properties.kind_display)} · ${escapeHtml(feature.properties.town)}</p><p class="popup-code">${escapeHtml(text.approximate_position)}</p></div>`),
+    }).addTo(map);
+  }
+
+  L.control.layers(bases, overlays, { collapsed: window.innerWidth < 700 }).addTo(map);
+  legend().addTo(map);
+
+  const failed = [outline, waterways, stations].filter((r) => r.status === 'rejected');
+  if (failed.length) {
+    statusBox.textContent = text.load_failed;
+    statusBox.classList.add('error');
+    failed.forEach((r) => console.error(r.reason));
+  } else {
+    statusBox.textContent = text.loaded.replace('%(n)s', layersByCode.size);
+    statusBox.classList.add('done');
+  }
+  element.dataset.waterwayCount = String(layersByCode.size);
+}
+
+document.querySelectorAll('.zoom-to').forEach((button) => {
+  button.addEventListener('click', () => {
+    const layer = layersByCode.get(button.dataset.code);
+    if (!layer) return;
+    map.fitBounds(layer.getBounds(), { padding: [30, 30], maxZoom: 15 });
+    layer.openPopup(layer.getCenter());
+  });
+});
+
+window.riverwatchMap = { map, overlays, layersByCode };
+draw();

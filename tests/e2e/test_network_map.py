@@ -1,0 +1,74 @@
+"""Log in and see the water network on the map, in a real browser."""
+
+import pytest
+from django.urls import reverse
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def member(django_user_model, district_data):
+    return django_user_model.objects.create_user(username="chief", password="patrol-2026")
+
+
+def log_in(page, live_server, username="chief", password="patrol-2026"):
+    page.goto(live_server.url + reverse("home"))
+    assert "/accounts/login/" in page.url  # anonymous users see only the login page
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + reverse("home"))
+
+
+def test_map_shows_all_42_waterways_and_the_outline(page_factory, live_server, member, screenshot):
+    page = page_factory()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, live_server)
+
+    page.wait_for_selector("#network-map[data-waterway-count]")
+    assert page.locator("#network-map").get_attribute("data-waterway-count") == "42"
+    assert page.locator("path.rw-waterway").count() == 42
+    assert page.locator("path.rw-river").count() == 3
+    assert page.locator("path.rw-outline").count() >= 1
+    assert page.locator("path.rw-station").count() == 35
+    # Rivers are drawn bolder than gullies.
+    river_width = float(page.locator("path.rw-river").first.get_attribute("stroke-width"))
+    gully_width = float(page.locator("path.rw-gully").first.get_attribute("stroke-width"))
+    assert river_width > gully_width
+    assert page.locator(".map-legend").is_visible()
+    assert page.locator(".waterway-list tbody tr").count() == 42
+    screenshot(page, "network-map")
+    assert errors == []
+
+
+def test_list_click_zooms_to_the_waterway_and_opens_its_popup(page_factory, live_server, member):
+    page = page_factory()
+    log_in(page, live_server)
+    page.wait_for_selector("#network-map[data-waterway-count]")
+    zoom_before = page.evaluate("window.riverwatchMap.map.getZoom()")
+
+    page.locator(".zoom-to", has_text="狮子沟").click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert "狮子沟" in popup.inner_text() and "堵河" in popup.inner_text()
+    assert page.evaluate("window.riverwatchMap.map.getZoom()") > zoom_before
+
+
+def test_phone_sized_screen_shows_map_and_list(page_factory, live_server, member, screenshot):
+    page = page_factory(viewport={"width": 360, "height": 640})
+    log_in(page, live_server)
+    page.wait_for_selector("#network-map[data-waterway-count]")
+    map_box = page.locator("#network-map").bounding_box()
+    assert map_box["width"] == 360 and map_box["height"] > 250
+    screenshot(page, "network-map-phone")
+
+
+def test_login_page(page_factory, live_server, screenshot, db):
+    page = page_factory(viewport={"width": 360, "height": 640})
+    page.goto(live_server.url + reverse("login"))
+    page.fill("#id_username", "nobody")
+    page.fill("#id_password", "wrong")
+    page.click("button[type=submit]")
+    assert page.locator(".form-error").is_visible()
+    screenshot(page, "login-error")

@@ -1,0 +1,109 @@
+"""Read API of the water network, GeoJSON in EPSG:4326."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import NotFound
+from rest_framework import serializers as drf
+from rest_framework_gis import serializers as gis
+
+from . import selectors
+from .models import District, Reach, Station, Waterway
+
+# 6 decimals of a degree is about 0.1 m: enough for a river line, a third of the payload.
+COORDINATE_PRECISION = 6
+
+
+class WaterwaySerializer(gis.GeoFeatureModelSerializer):
+    geom = gis.GeometryField(source="geom_wgs84", read_only=True, precision=COORDINATE_PRECISION)
+    parent = drf.SlugRelatedField(slug_field="code", read_only=True)
+    parent_name = drf.CharField(source="parent.name", read_only=True, default=None)
+    town = drf.CharField(source="town.name", read_only=True, default=None)
+    kind_display = drf.CharField(source="get_kind_display", read_only=True)
+    accuracy_display = drf.CharField(source="get_accuracy_display", read_only=True)
+
+    class Meta:
+        model = Waterway
+        geo_field = "geom"  # written out as GeoJSON "geometry", transformed to 4326 in SQL
+        id_field = False
+        fields = [
+            "code", "name", "name_pinyin", "kind", "kind_display", "parent", "parent_name",
+            "town", "length_m", "accuracy", "accuracy_display", "source",
+        ]
+
+
+class ReachSerializer(gis.GeoFeatureModelSerializer):
+    geom = gis.GeometryField(source="geom_wgs84", read_only=True, precision=COORDINATE_PRECISION)
+    waterway = drf.CharField(source="waterway.code", read_only=True)
+    length_m = drf.FloatField(read_only=True)
+
+    class Meta:
+        model = Reach
+        geo_field = "geom"  # written out as GeoJSON "geometry", transformed to 4326 in SQL
+        fields = ["id", "waterway", "seq", "start_m", "end_m", "length_m"]
+
+
+class StationSerializer(gis.GeoFeatureModelSerializer):
+    geom = gis.GeometryField(source="geom_wgs84", read_only=True, precision=COORDINATE_PRECISION)
+    town = drf.CharField(source="town.name", read_only=True)
+    kind_display = drf.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = Station
+        geo_field = "geom"  # written out as GeoJSON "geometry", transformed to 4326 in SQL
+        id_field = False
+        fields = ["code", "name", "kind", "kind_display", "town", "address", "accuracy", "source"]
+
+
+class DistrictSerializer(gis.GeoFeatureModelSerializer):
+    geom = gis.GeometryField(source="geom_wgs84", read_only=True, precision=COORDINATE_PRECISION)
+
+    class Meta:
+        model = District
+        geo_field = "geom"  # written out as GeoJSON "geometry", transformed to 4326 in SQL
+        id_field = False
+        fields = ["adcode", "name", "accuracy", "source"]
+
+
+class WaterwayList(generics.ListAPIView):
+    """All rivers and gullies as a GeoJSON FeatureCollection (EPSG:4326), rivers first."""
+
+    serializer_class = WaterwaySerializer
+    pagination_class = None  # a district has tens of waterways; the map needs them all at once
+
+    def get_queryset(self):
+        return selectors.waterways_for_map()
+
+
+class WaterwayReachList(generics.ListAPIView):
+    """The reaches of one waterway, from source to mouth."""
+
+    serializer_class = ReachSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        waterway = get_object_or_404(Waterway, code=self.kwargs["code"])
+        return selectors.reaches_of(waterway).select_related("waterway")
+
+
+class StationList(generics.ListAPIView):
+    """Deputy homes and liaison stations (家站)."""
+
+    serializer_class = StationSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.stations_for_map()
+
+
+@extend_schema(responses=DistrictSerializer)
+class DistrictOutline(generics.RetrieveAPIView):
+    """The district outline as one GeoJSON Feature."""
+
+    serializer_class = DistrictSerializer
+
+    def get_object(self):
+        district = selectors.district_outline()
+        if district is None:
+            raise NotFound("区界数据尚未载入（manage.py load_district_data）。")
+        return district

@@ -1,0 +1,51 @@
+"""Reads of the water network. Geometry leaves the database already in EPSG:4326."""
+
+from django.contrib.gis.db.models.functions import Transform
+from django.db.models import Case, IntegerField, Value, When
+
+from .models import District, Reach, Station, Waterway
+
+WGS84 = 4326
+
+
+def waterways_for_map():
+    """Rivers first, then gullies, each with its geometry in lon/lat and its parent's name."""
+    return (
+        Waterway.objects.select_related("parent", "town")
+        .annotate(
+            geom_wgs84=Transform("geom", WGS84),
+            kind_order=Case(When(kind=Waterway.Kind.RIVER, then=Value(0)), default=Value(1), output_field=IntegerField()),
+        )
+        .order_by("kind_order", "code")
+    )
+
+
+def waterway_list_rows():
+    """Plain rows for the side list on the map page: no geometry."""
+    return waterways_for_map().defer("geom", "source")
+
+
+def reaches_of(waterway):
+    return Reach.objects.filter(waterway=waterway).annotate(geom_wgs84=Transform("geom", WGS84)).order_by("seq")
+
+
+def district_outline():
+    return District.objects.annotate(geom_wgs84=Transform("geom", WGS84)).first()
+
+
+def stations_for_map():
+    return Station.objects.select_related("town").annotate(geom_wgs84=Transform("geom", WGS84)).order_by("code")
+
+
+def network_totals():
+    """Counts and lengths the map's side panel shows."""
+    from django.db.models import Count, Sum
+
+    by_kind = Waterway.objects.values("kind").annotate(n=Count("id"), length_m=Sum("length_m"))
+    totals = {row["kind"]: row for row in by_kind}
+    return {
+        "rivers": totals.get(Waterway.Kind.RIVER, {}).get("n", 0),
+        "gullies": totals.get(Waterway.Kind.GULLY, {}).get("n", 0),
+        "length_km": sum((row["length_m"] or 0) for row in by_kind) / 1000,
+        "reaches": Reach.objects.count(),
+    }

@@ -1,0 +1,41 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from . import selectors
+
+
+def _map_text():
+    """Words the map script shows, translated here so the script stays language-free."""
+    return {
+        "rivers": _("河流"),
+        "gullies": _("支沟"),
+        "outline": _("区界"),
+        "stations": _("代表家站"),
+        "kind": _("类型"),
+        "length": _("长度"),
+        "km": _("公里"),
+        "parent": _("汇入"),
+        "town": _("乡镇"),
+        "accuracy": _("精度"),
+        "approximate_position": _("位置为近似示意"),
+        "tianditu_vector": _("天地图 矢量"),
+        "tianditu_imagery": _("天地图 影像"),
+        "no_basemap": _("无底图"),
+        "loaded": _("已显示 %(n)s 条河道"),
+        "load_failed": _("部分地图数据载入失败，请检查网络后刷新。"),
+    }
+
+
+@login_required
+def network_map(request):
+    """The district's water network on a map, with the list of waterways beside it."""
+    return render(
+        request,
+        "waterways/network_map.html",
+        {
+            "waterways": selectors.waterway_list_rows(),
+            "totals": selectors.network_totals(),
+            "map_text": _map_text(),
+        },
+    )
