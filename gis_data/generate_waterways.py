@@ -21,8 +21,14 @@ How it is made
   deterministic sinusoidal meander (tens of metres) that tapers to zero at both ends so sources
   and mouths stay exactly where they were put.
 * A tributary's last vertex (its mouth) *is* a vertex of its parent's final, rounded line, so the
-  two touch exactly. Its last few hundred metres are steered through an "approach" point set
-  upstream and to the side of the mouth, so it joins at an acute angle pointing downstream.
+  two touch exactly. A gully's last ~300 m are a straight run set upstream and to the side of the
+  mouth, at 30-58° to the parent's flow, so it joins at an acute angle pointing downstream (the
+  犟河's own control points already do this at 黄龙).
+* The outline's two parts share straight edges without slivers, but their union has a ~1.65 km²
+  gap near 110.771,32.677 (east of 车城路/north of 人民广场). It is treated as outside: nothing is
+  placed within 100 m of it, and the 神定河 passes east of it.
+* The 35 deputy homes/liaison stations (家站) are at reference anchors where one lies in the
+  right town or village, otherwise beside the village's gully; which villages have one is invented.
 * Output is EPSG:4326 lon/lat rounded to 6 decimals (~0.1 m). All hard constraints are checked
   *after* rounding (re-projected to EPSG:4546) and the script stops with an AssertionError if one
   fails.
@@ -160,7 +166,7 @@ RIVERS = [
         "controls": [
             ("edge", 110.7770, 32.6575, 125),  # 人民广场/六堰 lies on the outline; start just inside
             (110.7795, 32.6630), (110.7825, 32.6700),
-            (110.7830, 32.6780),  # east of the gap in the outline (see the docstring of load_district)
+            (110.7830, 32.6780),  # east of the gap in the outline (see load_district)
             (110.7815, 32.6860), (110.7790, 32.6950), (110.7775, 32.7050), (110.7765, 32.7150),
             (110.7760, 32.7250), (110.7755, 32.7350), (110.7750, 32.7450), (110.7745, 32.7520),
             (110.7740, 32.7585),  # 柳家河村
@@ -747,9 +753,13 @@ def draw_preview(district, lines, stations, path=PREVIEW_FILE):
     plt.rcParams["axes.unicode_minus"] = False
 
     fig, ax = plt.subplots(figsize=(16, 12.5))
-    for ring in [district.exterior, *district.interiors]:
+    outline = to_lonlat(np.array(district.exterior.coords))
+    ax.fill(outline[:, 0], outline[:, 1], color="#f4f1e8", zorder=0)
+    ax.plot(outline[:, 0], outline[:, 1], color="0.35", lw=1.0)
+    for ring in district.interiors:  # the gap between the outline's two parts
         ll = to_lonlat(np.array(ring.coords))
-        ax.plot(ll[:, 0], ll[:, 1], color="0.35", lw=1.0)
+        ax.fill(ll[:, 0], ll[:, 1], facecolor="white", edgecolor="0.35", hatch="///", lw=1.0, zorder=1)
+        ax.text(ll[:, 0].min() - 0.002, ll[:, 1].max() + 0.002, "区界缺口 outline gap", fontsize=7, color="0.3", ha="right")
     for code, l in lines.items():
         ll = l["lonlat"]
         if l["kind"] == "river":

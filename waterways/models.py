@@ -129,7 +129,7 @@ class Waterway(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
-        ordering = ["kind", "code"]  # rivers ('river' > 'gully') are listed by the selector, not here
+        ordering = ["-kind", "code"]  # rivers first ('river' > 'gully'), then by code
         verbose_name = _("河流/支沟")
         verbose_name_plural = _("河流/支沟")
         indexes = [GistIndex(fields=["geom"], name="waterway_geom_gist")]

@@ -1,7 +1,7 @@
 """Reads of the water network. Geometry leaves the database already in EPSG:4326."""
 
 from django.contrib.gis.db.models.functions import Transform
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Count, Sum
 
 from .models import District, Reach, Station, Waterway
 
@@ -12,11 +12,8 @@ def waterways_for_map():
     """Rivers first, then gullies, each with its geometry in lon/lat and its parent's name."""
     return (
         Waterway.objects.select_related("parent", "town")
-        .annotate(
-            geom_wgs84=Transform("geom", WGS84),
-            kind_order=Case(When(kind=Waterway.Kind.RIVER, then=Value(0)), default=Value(1), output_field=IntegerField()),
-        )
-        .order_by("kind_order", "code")
+        .annotate(geom_wgs84=Transform("geom", WGS84))
+        .order_by("-kind", "code")  # rivers ('river' > 'gully') first
     )
 
 
@@ -39,8 +36,6 @@ def stations_for_map():
 
 def network_totals():
     """Counts and lengths the map's side panel shows."""
-    from django.db.models import Count, Sum
-
     by_kind = Waterway.objects.values("kind").annotate(n=Count("id"), length_m=Sum("length_m"))
     totals = {row["kind"]: row for row in by_kind}
     return {

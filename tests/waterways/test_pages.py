@@ -34,3 +34,8 @@ def test_empty_network_explains_how_to_load_data(logged_in_client, db):
     Waterway.objects.all().delete()
     page = logged_in_client.get(reverse("home")).content.decode()
     assert "load_district_data" in page
+
+
+def test_chinese_is_the_default_even_for_english_browsers(logged_in_client, district_data):
+    page = logged_in_client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-hans"' in page and "张湾区水系" in page
