@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+admin.site.site_header = _("张湾区河湖巡护 管理后台")
+admin.site.site_title = _("河湖巡护管理")
 
 urlpatterns = [
     path("", include("waterways.urls")),

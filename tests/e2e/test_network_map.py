@@ -72,3 +72,20 @@ def test_login_page(page_factory, live_server, screenshot, db):
     page.click("button[type=submit]")
     assert page.locator(".form-error").is_visible()
     screenshot(page, "login-error")
+
+
+def test_tianditu_basemap_when_a_key_is_set_and_network_draws_without_tiles(
+    page_factory, live_server, member, settings
+):
+    settings.TIANDITU_KEY = "test-key"
+    page = page_factory()
+    tile_requests = []
+    page.on("request", lambda request: tile_requests.append(request.url) if "tianditu" in request.url else None)
+    log_in(page, live_server)
+    page.wait_for_selector("#network-map[data-waterway-count]")
+
+    assert page.locator("path.rw-waterway").count() == 42  # every tile was refused, the network still draws
+    base_layers = page.locator(".leaflet-control-layers-base").inner_text()
+    assert "天地图 矢量" in base_layers and "天地图 影像" in base_layers and "OpenStreetMap" in base_layers
+    assert tile_requests and all("tk=test-key" in url for url in tile_requests)
+    assert any("T=vec_w" in url for url in tile_requests) and any("T=cva_w" in url for url in tile_requests)
