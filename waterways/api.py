@@ -3,8 +3,8 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
-from rest_framework.exceptions import NotFound
 from rest_framework import serializers as drf
+from rest_framework.exceptions import NotFound
 from rest_framework_gis import serializers as gis
 
 from . import selectors
@@ -14,8 +14,13 @@ from .models import District, Reach, Station, Waterway
 COORDINATE_PRECISION = 6
 
 
-class WaterwaySerializer(gis.GeoFeatureModelSerializer):
+class Wgs84FeatureSerializer(gis.GeoFeatureModelSerializer):
+    """A GeoJSON Feature whose geometry the selector already transformed to EPSG:4326 in SQL."""
+
     geom = gis.GeometryField(source="geom_wgs84", read_only=True, precision=COORDINATE_PRECISION)
+
+
+class WaterwaySerializer(Wgs84FeatureSerializer):
     parent = drf.SlugRelatedField(slug_field="code", read_only=True)
     parent_name = drf.CharField(source="parent.name", read_only=True, default=None)
     town = drf.CharField(source="town.name", read_only=True, default=None)
@@ -24,7 +29,7 @@ class WaterwaySerializer(gis.GeoFeatureModelSerializer):
 
     class Meta:
         model = Waterway
-        geo_field = "geom"  # written out as GeoJSON "geometry", transformed to 4326 in SQL
+        geo_field = "geom"
         id_field = False
         fields = [
             "code", "name", "name_pinyin", "kind", "kind_display", "parent", "parent_name",
@@ -32,35 +37,31 @@ class WaterwaySerializer(gis.GeoFeatureModelSerializer):
         ]
 
 
-class ReachSerializer(gis.GeoFeatureModelSerializer):
-    geom = gis.GeometryField(source="geom_wgs84", read_only=True, precision=COORDINATE_PRECISION)
+class ReachSerializer(Wgs84FeatureSerializer):
     waterway = drf.CharField(source="waterway.code", read_only=True)
     length_m = drf.FloatField(read_only=True)
 
     class Meta:
         model = Reach
-        geo_field = "geom"  # written out as GeoJSON "geometry", transformed to 4326 in SQL
+        geo_field = "geom"
         fields = ["id", "waterway", "seq", "start_m", "end_m", "length_m"]
 
 
-class StationSerializer(gis.GeoFeatureModelSerializer):
-    geom = gis.GeometryField(source="geom_wgs84", read_only=True, precision=COORDINATE_PRECISION)
+class StationSerializer(Wgs84FeatureSerializer):
     town = drf.CharField(source="town.name", read_only=True)
     kind_display = drf.CharField(source="get_kind_display", read_only=True)
 
     class Meta:
         model = Station
-        geo_field = "geom"  # written out as GeoJSON "geometry", transformed to 4326 in SQL
+        geo_field = "geom"
         id_field = False
         fields = ["code", "name", "kind", "kind_display", "town", "address", "accuracy", "source"]
 
 
-class DistrictSerializer(gis.GeoFeatureModelSerializer):
-    geom = gis.GeometryField(source="geom_wgs84", read_only=True, precision=COORDINATE_PRECISION)
-
+class DistrictSerializer(Wgs84FeatureSerializer):
     class Meta:
         model = District
-        geo_field = "geom"  # written out as GeoJSON "geometry", transformed to 4326 in SQL
+        geo_field = "geom"
         id_field = False
         fields = ["adcode", "name", "accuracy", "source"]
 

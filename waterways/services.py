@@ -84,7 +84,7 @@ def import_waterways(*, records, remove_missing=True, progress=None):
         pending.append((waterway, record.parent_code))
         by_code[record.code] = waterway
 
-    # Parents before tributaries (犟河 before 堵河's gullies can point at it), by chain depth.
+    # Parents are saved before their tributaries (堵河, then 犟河, then 犟河's gullies): by chain depth.
     parent_of = {record.code: record.parent_code for record in records}
 
     def depth(code):

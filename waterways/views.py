@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -12,6 +13,7 @@ def _map_text():
         "gullies": _("支沟"),
         "outline": _("区界"),
         "stations": _("代表家站"),
+        "reaches": _("河段（每段 %(metres)g 米，点击河道显示）") % {"metres": settings.REACH_LENGTH_M},
         "kind": _("类型"),
         "length": _("长度"),
         "km": _("公里"),
@@ -23,6 +25,7 @@ def _map_text():
         "tianditu_imagery": _("天地图 影像"),
         "no_basemap": _("无底图"),
         "loaded": _("已显示 %(n)s 条河道"),
+        "reach_label": _("第 %(seq)s 段：%(start)s–%(end)s 米"),
         "load_failed": _("部分地图数据载入失败，请检查网络后刷新。"),
     }
 
@@ -37,5 +40,6 @@ def network_map(request):
             "waterways": selectors.waterway_list_rows(),
             "totals": selectors.network_totals(),
             "map_text": _map_text(),
+            "reach_length_m": settings.REACH_LENGTH_M,
         },
     )

@@ -47,7 +47,8 @@ function legend() {
       <div><span class="swatch river"></span>${escapeHtml(text.rivers)}</div>
       <div><span class="swatch gully"></span>${escapeHtml(text.gullies)}</div>
       <div><span class="swatch outline"></span>${escapeHtml(text.outline)}</div>
-      <div><span class="swatch station"></span>${escapeHtml(text.stations)}</div>`;
+      <div><span class="swatch station"></span>${escapeHtml(text.stations)}</div>
+      <div><span class="swatch reach"></span>${escapeHtml(text.reaches)}</div>`;
     return box;
   };
   return control;
@@ -55,6 +56,31 @@ function legend() {
 
 const layersByCode = new Map();
 const overlays = {};
+
+// The 100 m reaches of the waterway whose popup is open, in alternating colours, so a chief
+// can see the units that coverage and gaps are counted in.
+const reachLayer = L.featureGroup().addTo(map);
+const REACH_COLOURS = ['#f59e0b', '#7c3aed'];
+
+async function showReaches(code) {
+  reachLayer.clearLayers();
+  const url = element.dataset.reachesUrl.replace('CODE', encodeURIComponent(code));
+  try {
+    const reaches = await getJSON(url);
+    L.geoJSON(reaches, {
+      style: (feature) => ({ color: REACH_COLOURS[feature.properties.seq % 2], weight: 6, opacity: 0.9, className: 'rw-reach' }),
+      onEachFeature: (feature, layer) => layer.bindTooltip(
+        text.reach_label
+          .replace('%(seq)s', feature.properties.seq)
+          .replace('%(start)s', Math.round(feature.properties.start_m))
+          .replace('%(end)s', Math.round(feature.properties.end_m)),
+        { sticky: true }),
+    }).addTo(reachLayer);
+    element.dataset.reachCount = String(reaches.features.length);
+  } catch (error) {
+    console.error(error);
+  }
+}
 
 async function draw() {
   const [outline, waterways, stations] = await Promise.allSettled([
@@ -65,7 +91,7 @@ async function draw() {
 
   if (outline.status === 'fulfilled') {
     overlays[text.outline] = L.geoJSON(outline.value, { style: STYLE.outline, interactive: false }).addTo(map);
-    map.fitBounds(overlays[text.outline].getBounds(), { padding: [12, 12] });
+    map.fitBounds(overlays[text.outline].getBounds(), { padding: [12, 12], animate: false });
   }
 
   if (waterways.status === 'fulfilled') {
@@ -76,6 +102,8 @@ async function draw() {
         style: STYLE[kind],
         onEachFeature(feature, layer) {
           layer.bindPopup(waterwayPopup(feature.properties));
+          layer.on('popupopen', () => showReaches(feature.properties.code));
+          layer.on('popupclose', () => reachLayer.clearLayers());
           layer.bindTooltip(feature.properties.name, { sticky: true, className: 'rw-tooltip' });
           layersByCode.set(feature.properties.code, layer);
         },
@@ -119,3 +147,20 @@ document.querySelectorAll('.zoom-to').forEach((button) => {
 
 window.riverwatchMap = { map, overlays, layersByCode };
 draw();
+
+// Filter the side list by name, pinyin or code as the user types.
+const filterBox = document.getElementById('waterway-filter');
+if (filterBox) {
+  const rows = [...document.querySelectorAll('.waterway-list tbody tr')];
+  const emptyNote = document.querySelector('.filter-empty');
+  filterBox.addEventListener('input', () => {
+    const needle = filterBox.value.trim().toLowerCase();
+    let shown = 0;
+    for (const row of rows) {
+      const match = !needle || row.dataset.search.includes(needle);
+      row.hidden = !match;
+      shown += match;
+    }
+    emptyNote.hidden = shown > 0;
+  });
+}

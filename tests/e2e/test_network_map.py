@@ -3,6 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from waterways.models import Waterway
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
@@ -42,7 +44,7 @@ def test_map_shows_all_42_waterways_and_the_outline(page_factory, live_server, m
     assert errors == []
 
 
-def test_list_click_zooms_to_the_waterway_and_opens_its_popup(page_factory, live_server, member):
+def test_list_click_zooms_to_the_waterway_and_shows_its_popup_and_reaches(page_factory, live_server, member, screenshot):
     page = page_factory()
     log_in(page, live_server)
     page.wait_for_selector("#network-map[data-waterway-count]")
@@ -51,8 +53,28 @@ def test_list_click_zooms_to_the_waterway_and_opens_its_popup(page_factory, live
     page.locator(".zoom-to", has_text="狮子沟").click()
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
+    gully = Waterway.objects.get(name="狮子沟")
     assert "狮子沟" in popup.inner_text() and "堵河" in popup.inner_text()
+    assert f"{gully.length_m / 1000:.2f}" in popup.inner_text()
     assert page.evaluate("window.riverwatchMap.map.getZoom()") > zoom_before
+    page.wait_for_selector("#network-map[data-reach-count]")
+    assert page.locator("path.rw-reach").count() == gully.reaches.count()
+    page.wait_for_timeout(600)  # let the zoom animation settle for the picture
+    screenshot(page, "network-map-reaches")
+
+    page.locator(".leaflet-popup-close-button").click()
+    assert page.locator("path.rw-reach").count() == 0
+
+
+def test_filter_narrows_the_list(page_factory, live_server, member):
+    page = page_factory()
+    log_in(page, live_server)
+    page.fill("#waterway-filter", "shizi")
+    assert page.locator(".waterway-list tbody tr:visible").count() == 1
+    assert page.locator(".waterway-list tbody tr:visible").inner_text().startswith("狮子沟")
+    page.fill("#waterway-filter", "不存在的河")
+    assert page.locator(".waterway-list tbody tr:visible").count() == 0
+    assert page.locator(".filter-empty").is_visible()
 
 
 def test_phone_sized_screen_shows_map_and_list(page_factory, live_server, member, screenshot):
