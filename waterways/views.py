@@ -9,6 +9,7 @@ from . import selectors
 def _map_text():
     """Words the map script shows, translated here so the script stays language-free."""
     return {
+        "legend": _("图例"),
         "rivers": _("河流"),
         "gullies": _("支沟"),
         "outline": _("区界"),

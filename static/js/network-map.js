@@ -42,13 +42,16 @@ async function getJSON(url) {
 function legend() {
   const control = L.control({ position: 'bottomleft' });
   control.onAdd = () => {
-    const box = L.DomUtil.create('div', 'map-legend');
-    box.innerHTML = `
+    // A <details> so that on a phone the legend folds away instead of covering the map.
+    const box = L.DomUtil.create('details', 'map-legend');
+    box.open = window.innerWidth >= 700;
+    box.innerHTML = `<summary>${escapeHtml(text.legend)}</summary>
       <div><span class="swatch river"></span>${escapeHtml(text.rivers)}</div>
       <div><span class="swatch gully"></span>${escapeHtml(text.gullies)}</div>
       <div><span class="swatch outline"></span>${escapeHtml(text.outline)}</div>
       <div><span class="swatch station"></span>${escapeHtml(text.stations)}</div>
       <div><span class="swatch reach"></span>${escapeHtml(text.reaches)}</div>`;
+    L.DomEvent.disableClickPropagation(box);
     return box;
   };
   return control;

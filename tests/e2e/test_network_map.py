@@ -83,6 +83,11 @@ def test_phone_sized_screen_shows_map_and_list(page_factory, live_server, member
     page.wait_for_selector("#network-map[data-waterway-count]")
     map_box = page.locator("#network-map").bounding_box()
     assert map_box["width"] == 360 and map_box["height"] > 250
+    # The legend starts folded on a phone so it does not hide the map, and opens on a tap.
+    assert page.locator(".map-legend .swatch.river").is_hidden()
+    page.locator(".map-legend summary").click()
+    assert page.locator(".map-legend .swatch.river").is_visible()
+    page.locator(".map-legend summary").click()
     screenshot(page, "network-map-phone")
 
 
