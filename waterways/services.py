@@ -142,9 +142,11 @@ CROSS JOIN LATERAL generate_series(0, n.pieces - 1) AS s(i)
 
 LINK_ALONG_SQL = """
 INSERT INTO waterways_reachlink (reach_id, neighbour_id, kind)
-SELECT a.id, b.id, 'along'
-  FROM waterways_reach a
-  JOIN waterways_reach b ON b.waterway_id = a.waterway_id AND b.seq IN (a.seq - 1, a.seq + 1)
+SELECT pair.a, pair.b, 'along'
+  FROM (SELECT id, lead(id) OVER (PARTITION BY waterway_id ORDER BY seq) AS next_id
+          FROM waterways_reach) AS chain
+ CROSS JOIN LATERAL (VALUES (chain.id, chain.next_id), (chain.next_id, chain.id)) AS pair(a, b)
+ WHERE chain.next_id IS NOT NULL
 """
 
 # A tributary's last reach (its mouth) joins the parent's reach nearest to the mouth point.
@@ -156,7 +158,7 @@ SELECT t.id AS tributary_id, mouth.id AS mouth_reach_id, near.id AS parent_reach
   LEFT JOIN LATERAL (SELECT r.id, ST_Distance(r.geom, ST_EndPoint(t.geom)) AS distance
                        FROM waterways_reach r
                       WHERE r.waterway_id = t.parent_id
-                      ORDER BY ST_Distance(r.geom, ST_EndPoint(t.geom)) LIMIT 1) AS near ON TRUE
+                      ORDER BY r.geom <-> ST_EndPoint(t.geom) LIMIT 1) AS near ON TRUE
  WHERE t.parent_id IS NOT NULL
 """
 
@@ -175,9 +177,10 @@ def rebuild_reaches(*, waterway_ids=None):
     Returns the number of reaches cut."""
     if waterway_ids is None:
         waterway_ids = list(Waterway.objects.values_list("id", flat=True))
-    ReachLink.objects.all().delete()
-    Reach.objects.filter(waterway_id__in=waterway_ids).delete()
     with connection.cursor() as cursor:
+        # Plain SQL deletes: the ORM would load every reach to cascade by hand.
+        cursor.execute("DELETE FROM waterways_reachlink")
+        cursor.execute("DELETE FROM waterways_reach WHERE waterway_id = ANY(%s)", [list(waterway_ids)])
         cursor.execute(CUT_REACHES_SQL, {"step": float(settings.REACH_LENGTH_M), "ids": list(waterway_ids)})
         cut = cursor.rowcount
         cursor.execute(LINK_ALONG_SQL)
