@@ -1,7 +1,8 @@
 # RiverWatch web image. The database is a separate postgis/postgis container (docker-compose.yml).
 FROM python:3.11-slim-bookworm
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    DJANGO_SETTINGS_MODULE=riverwatch.settings.prod
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gdal-bin gettext fonts-noto-cjk postgresql-client \
  && rm -rf /var/lib/apt/lists/*
@@ -11,8 +12,11 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY . .
 # Build-time only key: production settings refuse to start without SECRET_KEY.
-RUN SECRET_KEY=build-only DJANGO_SETTINGS_MODULE=riverwatch.settings.prod \
+RUN SECRET_KEY=build-only \
     sh -c "python manage.py compilemessages --ignore=.venv -v 0 && python manage.py collectstatic --noinput -v 0"
 
+# The app does not need root at run time.
+RUN useradd --system --home /app riverwatch && mkdir -p /app/media && chown riverwatch /app/media
+USER riverwatch
 EXPOSE 8000
 CMD ["script/docker-entrypoint"]

@@ -63,9 +63,21 @@ ensure_venv() {
   fi
 }
 
-# Runs a command as the postgres system user when we are root (PostgreSQL refuses root).
+# Runs a command as the postgres system user when we are root (PostgreSQL refuses root),
+# from / so that the postgres user is never left in a folder it cannot enter.
 as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+# Where the cluster lives: .pgdata in the checkout, unless the postgres user cannot enter the
+# checkout (a clone under /root, say); then a root-owned folder under /var/lib named after it.
+cluster_folder() {
+  if [ -n "${RW_PGDATA:-}" ]; then echo "$RW_PGDATA"; return; fi
+  if [ "$(id -u)" -eq 0 ] && ! (cd / && runuser -u postgres -- test -x "$ROOT"); then
+    echo "/var/lib/riverwatch/pg-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+  else
+    echo "$ROOT/.pgdata"
+  fi
 }
 
 # Starts (or reuses) a project-local PostGIS cluster unless DATABASE_URL points elsewhere,
@@ -76,40 +88,51 @@ ensure_database() {
     return 0
   fi
   local pgbin
-  pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
   [ -n "$pgbin" ] || die "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin)."
-  PGDATA_DIR="${RW_PGDATA:-$ROOT/.pgdata}"
-  if [ "$(id -u)" -eq 0 ] && [ -z "${RW_PGDATA:-}" ] && ! runuser -u postgres -- test -x "$ROOT"; then
-    # The postgres user cannot enter this checkout (e.g. it lives under /root), so the
-    # cluster goes to a per-checkout folder it can reach.
-    PGDATA_DIR="/var/tmp/riverwatch-pg-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
-    say "The postgres user cannot reach $ROOT; keeping the database in $PGDATA_DIR"
+  local data password_file="$ROOT/.pgpassword"
+  data="$(cluster_folder)"
+  [ -L "$data" ] && die "$data is a symbolic link; refusing to put a database there."
+  if [ ! -s "$data/PG_VERSION" ]; then
+    say "Creating a PostgreSQL cluster in $data (port $RW_PG_PORT)"
+    if [ "$(id -u)" -eq 0 ]; then
+      install -d -m 755 "$(dirname "$data")"
+      install -d -o postgres -g postgres -m 700 "$data"
+    else
+      install -d -m 700 "$data"
+    fi
+    # A random password for the riverwatch role, kept beside the checkout (git-ignored).
+    (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(24))' > "$password_file")
+    local pwfile
+    pwfile="$(mktemp)"
+    cp "$password_file" "$pwfile"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$pwfile"
+    as_pg "$pgbin/initdb" -D "$data" -U riverwatch --pwfile="$pwfile" --auth=scram-sha-256 \
+      -E UTF8 --locale=C.UTF-8 >/dev/null
+    rm -f "$pwfile"
+    # TCP on 127.0.0.1 only, no Unix socket (its folder would need to be shared with us).
+    as_pg sh -c "printf '%s\n' \"listen_addresses = '127.0.0.1'\" \"unix_socket_directories = ''\" >> '$data/postgresql.conf'"
   fi
-  if [ ! -s "$PGDATA_DIR/PG_VERSION" ]; then
-    say "Creating a PostgreSQL cluster in $PGDATA_DIR (port $RW_PG_PORT)"
-    mkdir -p "$PGDATA_DIR"
-    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$PGDATA_DIR"
-    chmod 700 "$PGDATA_DIR"
-    # Development cluster: it listens on 127.0.0.1 only, so trust authentication is local.
-    as_pg "$pgbin/initdb" -D "$PGDATA_DIR" -U riverwatch --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-    as_pg sh -c "printf '%s\n' \"listen_addresses = '127.0.0.1'\" \"unix_socket_directories = ''\" \"fsync = off\" >> '$PGDATA_DIR/postgresql.conf'"
-  fi
-  if ! as_pg "$pgbin/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
+  if ! as_pg "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     if "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$RW_PG_PORT"; then
       die "Port $RW_PG_PORT is taken by another server. Set RW_PG_PORT to a free port."
     fi
     say "Starting PostgreSQL on 127.0.0.1:$RW_PG_PORT"
-    as_pg "$pgbin/pg_ctl" -D "$PGDATA_DIR" -l "$PGDATA_DIR/server.log" -o "-p $RW_PG_PORT" -w start >/dev/null \
-      || { tail -n 20 "$PGDATA_DIR/server.log" >&2; die "PostgreSQL did not start (log above)."; }
+    as_pg "$pgbin/pg_ctl" -D "$data" -l "$data/server.log" -o "-p $RW_PG_PORT" -w start >/dev/null \
+      || { as_pg tail -n 20 "$data/server.log" >&2; die "PostgreSQL did not start (log above)."; }
   fi
   local port
-  port="$(as_pg sh -c "sed -n 4p '$PGDATA_DIR/postmaster.pid'")"
-  [ "$port" = "$RW_PG_PORT" ] || die "The cluster in $PGDATA_DIR already runs on port $port; set RW_PG_PORT=$port."
+  port="$(as_pg sed -n 4p "$data/postmaster.pid")"
+  [ "$port" = "$RW_PG_PORT" ] || die "The cluster in $data already runs on port $port; set RW_PG_PORT=$port."
+  local password=""
+  [ -s "$password_file" ] && password="$(cat "$password_file")"
+  export PGPASSWORD="$password"
   if [ "$("$pgbin/psql" -h 127.0.0.1 -p "$RW_PG_PORT" -U riverwatch -d postgres -tAc \
         "SELECT 1 FROM pg_database WHERE datname = 'riverwatch'")" != "1" ]; then
     "$pgbin/createdb" -h 127.0.0.1 -p "$RW_PG_PORT" -U riverwatch riverwatch
   fi
-  export DATABASE_URL="postgis://riverwatch@127.0.0.1:$RW_PG_PORT/riverwatch"
+  unset PGPASSWORD
+  export DATABASE_URL="postgis://riverwatch${password:+:$password}@127.0.0.1:$RW_PG_PORT/riverwatch"
 }
 
 compile_translations() {

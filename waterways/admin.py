@@ -25,11 +25,7 @@ class WaterwayAdmin(LeafletGeoAdmin):
         return f"{waterway.length_km:.2f}"
 
     def save_model(self, request, obj, form, change):
-        # The length and the reaches follow the line, so an edit on the map re-cuts them.
-        obj.length_m = obj.geom.length
-        super().save_model(request, obj, form, change)
-        if "geom" in form.changed_data or not change:
-            services.rebuild_reaches(waterway_ids=[obj.pk])
+        services.save_waterway(waterway=obj, changed_fields=form.changed_data)
 
 
 @admin.register(Station)

@@ -1,6 +1,6 @@
 """Read API of the water network, GeoJSON in EPSG:4326."""
 
-from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework import serializers as drf
@@ -83,7 +83,9 @@ class WaterwayReachList(generics.ListAPIView):
     pagination_class = None
 
     def get_queryset(self):
-        waterway = get_object_or_404(Waterway, code=self.kwargs["code"])
+        waterway = selectors.waterway_by_code(self.kwargs["code"])
+        if waterway is None:
+            raise NotFound(_("没有编码为 %(code)s 的河道。") % {"code": self.kwargs["code"]})
         return selectors.reaches_of(waterway).select_related("waterway")
 
 
@@ -106,5 +108,5 @@ class DistrictOutline(generics.RetrieveAPIView):
     def get_object(self):
         district = selectors.district_outline()
         if district is None:
-            raise NotFound("区界数据尚未载入（manage.py load_district_data）。")
+            raise NotFound(_("区界数据尚未载入（manage.py load_district_data）。"))
         return district

@@ -24,3 +24,10 @@ def storage_srid_is_metric(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def reach_length_is_positive(app_configs, **kwargs):
+    if settings.REACH_LENGTH_M <= 0:
+        return [Error(f"REACH_LENGTH_M must be more than 0 (it is {settings.REACH_LENGTH_M}).", id="waterways.E003")]
+    return []

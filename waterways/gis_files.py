@@ -93,6 +93,8 @@ def read_frame(path, *, layer=None):
             _("文件的坐标参考系“%(crs)s”不在允许的列表中（EPSG:4326、4490、4546 等）。请转换为其中之一后重试；未写入任何数据。")
             % {"crs": frame.crs.name}
         )
+    # Reproject from the allow-listed code itself, not from the definition text in the file.
+    frame = frame.set_crs(epsg=epsg, allow_override=True)
     if epsg != settings.GIS_SRID:
         frame = frame.to_crs(epsg=settings.GIS_SRID)
     return frame, epsg
@@ -195,29 +197,41 @@ def read_waterways(path, *, known_codes=(), known_towns=(), known_villages=(), f
         geom, reason = _as_single_line(row[geometry_column])
         if reason:
             bad.append(reason)
+        record = WaterwayRecord(
+            code=code,
+            name=name,
+            kind=kind,
+            geom=geom,
+            name_pinyin=_text(row, fields["name_pinyin"]) or (pinyin_of(name) if name else ""),
+            parent_code=_text(row, fields["parent"]),
+            town_code=town,
+            village_code=village,
+            accuracy=accuracy,
+            source=_text(row, fields["source"]),
+        )
+        bad.extend(_too_long(record))
         if bad:
             problems.extend(FeatureProblem(number, code, message) for message in bad)
             continue
-        records.append(
-            WaterwayRecord(
-                code=code,
-                name=name,
-                kind=kind,
-                geom=geom,
-                name_pinyin=_text(row, fields["name_pinyin"]) or pinyin_of(name),
-                parent_code=_text(row, fields["parent"]),
-                town_code=town,
-                village_code=village,
-                accuracy=accuracy,
-                source=_text(row, fields["source"]),
-            )
-        )
+        records.append(record)
 
     problems.extend(_check_parents(records, seen, set(known_codes)))
     if problems:
         problems.sort(key=lambda problem: problem.number)
         raise GisFileError(_("文件中有 %(n)d 处问题，未写入任何数据：") % {"n": len(problems)}, problems)
     return ReadResult(records=records, source_epsg=epsg)
+
+
+def _too_long(record):
+    """Text longer than the database column would fail at write time; say so per feature."""
+    from .models import Waterway
+
+    limits = {"code": "code", "name": "name", "name_pinyin": "name_pinyin", "parent_code": "code"}
+    return [
+        _("%(field)s 太长（%(length)d 个字符，最多 %(limit)d）") % {"field": field, "length": len(value), "limit": limit}
+        for field, column in limits.items()
+        if len(value := getattr(record, field)) > (limit := Waterway._meta.get_field(column).max_length)
+    ]
 
 
 def _check_parents(records, numbers, known_codes):

@@ -3,7 +3,7 @@
 from django.contrib.gis.db.models.functions import Transform
 from django.db.models import Count, Sum
 
-from .models import District, Reach, Station, Waterway
+from .models import District, Reach, Station, Town, Village, Waterway
 
 WGS84 = 4326
 
@@ -43,4 +43,27 @@ def network_totals():
         "gullies": totals.get(Waterway.Kind.GULLY, {}).get("n", 0),
         "length_km": sum((row["length_m"] or 0) for row in by_kind) / 1000,
         "reaches": Reach.objects.count(),
+    }
+
+
+def waterway_by_code(code):
+    return Waterway.objects.filter(code=code).first()
+
+
+def known_codes():
+    """Codes an imported file may refer to: waterways (as parents), towns and villages."""
+    return {
+        "waterways": set(Waterway.objects.values_list("code", flat=True)),
+        "towns": set(Town.objects.values_list("code", flat=True)),
+        "villages": set(Village.objects.values_list("code", flat=True)),
+    }
+
+
+def loaded_datasets():
+    """Which parts of the district's data are already in the database."""
+    return {
+        "district": District.objects.exists(),
+        "towns": Town.objects.exists(),
+        "waterways": Waterway.objects.exists(),
+        "stations": Station.objects.exists(),
     }

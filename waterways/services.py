@@ -107,6 +107,19 @@ def import_waterways(*, records, remove_missing=True, progress=None):
     return summary
 
 
+@transaction.atomic
+def save_waterway(*, waterway, changed_fields):
+    """Saves a waterway edited by hand (the admin). Its length follows the line; a new line or
+    a new parent re-cuts the reaches and the junctions."""
+    waterway.length_m = waterway.geom.length
+    waterway.full_clean()
+    is_new = waterway.pk is None
+    waterway.save()
+    if is_new or {"geom", "parent"} & set(changed_fields):
+        rebuild_reaches(waterway_ids=[waterway.pk])
+    return waterway
+
+
 def _delete_leaves_first(codes):
     remaining = set(codes)
     while remaining:
@@ -162,13 +175,19 @@ SELECT t.id AS tributary_id, mouth.id AS mouth_reach_id, near.id AS parent_reach
  WHERE t.parent_id IS NOT NULL
 """
 
-LINK_JUNCTIONS_SQL = """
+LINK_JUNCTIONS_SQL = (
+    "WITH junctions AS (" + JUNCTIONS_SQL + """)
 INSERT INTO waterways_reachlink (reach_id, neighbour_id, kind)
 SELECT pair.a, pair.b, 'junction'
-  FROM (SELECT mouth_reach_id AS a, parent_reach_id AS b FROM junctions
-        UNION SELECT parent_reach_id, mouth_reach_id FROM junctions) AS pair
+  FROM junctions j
+ CROSS JOIN LATERAL (VALUES (j.mouth_reach_id, j.parent_reach_id), (j.parent_reach_id, j.mouth_reach_id)) AS pair(a, b)
+ WHERE j.distance <= %(tolerance)s
 ON CONFLICT DO NOTHING
 """
+)
+
+# Two rebuilds at once would both delete and re-insert every link; the second waits instead.
+REACH_REBUILD_LOCK = 4_546_100
 
 
 @transaction.atomic
@@ -178,18 +197,14 @@ def rebuild_reaches(*, waterway_ids=None):
     if waterway_ids is None:
         waterway_ids = list(Waterway.objects.values_list("id", flat=True))
     with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REACH_REBUILD_LOCK])
         # Plain SQL deletes: the ORM would load every reach to cascade by hand.
         cursor.execute("DELETE FROM waterways_reachlink")
         cursor.execute("DELETE FROM waterways_reach WHERE waterway_id = ANY(%s)", [list(waterway_ids)])
         cursor.execute(CUT_REACHES_SQL, {"step": float(settings.REACH_LENGTH_M), "ids": list(waterway_ids)})
         cut = cursor.rowcount
         cursor.execute(LINK_ALONG_SQL)
-        cursor.execute(
-            "CREATE TEMPORARY TABLE junctions AS " + JUNCTIONS_SQL
-        )
-        cursor.execute("DELETE FROM junctions WHERE distance IS NULL OR distance > %s", [settings.JUNCTION_TOLERANCE_M])
-        cursor.execute(LINK_JUNCTIONS_SQL)
-        cursor.execute("DROP TABLE junctions")
+        cursor.execute(LINK_JUNCTIONS_SQL, {"tolerance": settings.JUNCTION_TOLERANCE_M})
     return cut
 
 
@@ -207,16 +222,15 @@ def unjoined_tributaries():
 
 @transaction.atomic
 def load_towns_and_villages(*, csv_path):
-    """Upserts towns and villages from the official code list. Returns (towns, villages) created."""
-    created_towns = created_villages = 0
+    """Upserts towns and villages from the official code list. Returns (towns, villages) in the file."""
     with open(csv_path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
+    towns = {}
     for row in rows:
-        town, created = Town.objects.update_or_create(code=row["town_code"], defaults={"name": row["town"]})
-        created_towns += created
-        _, created = Village.objects.update_or_create(code=row["code"], defaults={"name": row["name"], "town": town})
-        created_villages += created
-    return created_towns, created_villages
+        if row["town_code"] not in towns:
+            towns[row["town_code"]], _ = Town.objects.update_or_create(code=row["town_code"], defaults={"name": row["town"]})
+        Village.objects.update_or_create(code=row["code"], defaults={"name": row["name"], "town": towns[row["town_code"]]})
+    return len(towns), len(rows)
 
 
 @transaction.atomic
@@ -236,11 +250,12 @@ def load_district(*, frame, adcode, name, accuracy, source):
 
 @transaction.atomic
 def load_stations(*, frame):
-    """Upserts deputy homes and liaison stations from a GeoDataFrame in the storage SRID."""
+    """Upserts deputy homes and liaison stations from a GeoDataFrame in the storage SRID.
+    Returns how many the file holds."""
     towns = {town.code: town for town in Town.objects.all()}
     villages = {village.code: village for village in Village.objects.all()}
-    created_count = 0
-    for row in frame.to_dict("records"):
+    rows = frame.to_dict("records")
+    for row in rows:
         station = Station(
             code=row["code"],
             name=row["name"],
@@ -252,9 +267,8 @@ def load_stations(*, frame):
             geom=_geos(row[frame.geometry.name]),
         )
         station.full_clean(exclude=["code"])
-        _, created = Station.objects.update_or_create(
+        Station.objects.update_or_create(
             code=station.code,
             defaults={key: getattr(station, key) for key in ("name", "kind", "town", "village", "accuracy", "source", "geom")},
         )
-        created_count += created
-    return created_count
+    return len(rows)

@@ -107,7 +107,7 @@ async function draw() {
           layer.bindPopup(waterwayPopup(feature.properties));
           layer.on('popupopen', () => showReaches(feature.properties.code));
           layer.on('popupclose', () => reachLayer.clearLayers());
-          layer.bindTooltip(feature.properties.name, { sticky: true, className: 'rw-tooltip' });
+          layer.bindTooltip(escapeHtml(feature.properties.name), { sticky: true, className: 'rw-tooltip' });
           layersByCode.set(feature.properties.code, layer);
         },
       }).addTo(map);

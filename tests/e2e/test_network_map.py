@@ -116,3 +116,18 @@ def test_tianditu_basemap_when_a_key_is_set_and_network_draws_without_tiles(
     assert "天地图 矢量" in base_layers and "天地图 影像" in base_layers and "OpenStreetMap" in base_layers
     assert tile_requests and all("tk=test-key" in url for url in tile_requests)
     assert any("T=vec_w" in url for url in tile_requests) and any("T=cva_w" in url for url in tile_requests)
+
+
+def test_names_are_shown_as_text_never_run_as_html(page_factory, live_server, member):
+    hostile = '<img src=x onerror="window.hacked=1">'
+    Waterway.objects.filter(name="狮子沟").update(name=hostile)
+    page = page_factory()
+    log_in(page, live_server)
+    page.wait_for_selector("#network-map[data-waterway-count]")
+    page.evaluate("window.riverwatchMap.layersByCode.get('ZW-G07').openTooltip()")
+    page.locator(".zoom-to", has_text="<img").click()
+    page.locator(".leaflet-popup-content").wait_for()
+
+    assert hostile in page.locator(".rw-tooltip").inner_text()
+    assert hostile in page.locator(".leaflet-popup-content").inner_text()
+    assert page.evaluate("window.hacked") is None

@@ -40,3 +40,20 @@ def test_saving_a_shortened_line_updates_length_and_reaches(admin_client_logged_
     assert gully.length_m == pytest.approx(gully.geom.length)
     assert gully.reaches.count() == pytest.approx(reaches_before / 2, abs=2)
     assert sum(r.length_m for r in gully.reaches.all()) == pytest.approx(gully.length_m, rel=1e-3)
+
+
+def test_moving_a_gully_to_another_river_moves_its_junction(admin_client_logged_in, district_data):
+    from waterways.models import ReachLink
+
+    gully = Waterway.objects.get(name="狮子沟")
+    other_river = Waterway.objects.get(name="犟河")
+    form = {
+        "code": gully.code, "name": gully.name, "name_pinyin": gully.name_pinyin, "kind": gully.kind,
+        "parent": other_river.pk, "town": gully.town_id or "", "village": gully.village_id or "",
+        "accuracy": gully.accuracy, "source": gully.source,
+        "geom": gully.geom.transform(4326, clone=True).geojson,
+    }
+    response = admin_client_logged_in.post(reverse("admin:waterways_waterway_change", args=[gully.pk]), form)
+    assert response.status_code == 302
+    # Its mouth is far from the 犟河, so the old junction goes and no new one is invented.
+    assert not ReachLink.objects.filter(kind="junction", reach__waterway=gully).exists()

@@ -19,7 +19,7 @@ def all_positions(geometry):
 
 @pytest.mark.parametrize("name, kwargs", [
     ("api-waterways", {}), ("api-stations", {}), ("api-district", {}),
-    ("api-waterway-reaches", {"code": "ZW-R01"}), ("api-schema", {}),
+    ("api-waterway-reaches", {"code": "ZW-R01"}), ("api-schema", {}), ("api-docs", {}),
 ])
 def test_anonymous_users_get_nothing(client, district_data, name, kwargs):
     response = client.get(reverse(name, kwargs=kwargs))

@@ -2,9 +2,10 @@
 
 import hashlib
 
+import geopandas
 import pytest
 from django.core.management import CommandError, call_command
-from shapely import wkb
+from django.db import connection
 from shapely.geometry import LineString
 
 from waterways.models import Reach, Waterway
@@ -54,10 +55,16 @@ def test_every_allowed_crs_gives_the_same_stored_geometry(empty_network, tmp_pat
     path = files.write(files.frame(files.sample_rows(), epsg=epsg), tmp_path / f"in_{epsg}{suffix}")
     import_file(path)
 
-    reference = files.frame(files.sample_rows(), epsg=4546).set_index("code").geometry
-    for waterway in Waterway.objects.all():
-        stored = wkb.loads(bytes(waterway.geom.wkb))
-        assert stored.hausdorff_distance(reference[waterway.code]) < 0.1, waterway.code
+    # The expectation comes from the lon/lat input through PostGIS's own PROJ (ST_Transform),
+    # not from the pyproj path the import uses, so a wrong reprojection cannot agree with itself.
+    with connection.cursor() as cursor:
+        for row in files.sample_rows():
+            cursor.execute(
+                "SELECT ST_HausdorffDistance(w.geom, ST_Transform(ST_GeomFromText(%s, 4326), 4546))"
+                " FROM waterways_waterway w WHERE w.code = %s",
+                [row["geometry"].wkt, row["code"]],
+            )
+            assert cursor.fetchone()[0] < 0.1, row["code"]
 
 
 def test_file_without_crs_is_refused_and_nothing_written(district_data, tmp_path):
@@ -147,3 +154,27 @@ def test_field_map_reads_other_attribute_names(empty_network, tmp_path):
 def test_dry_run_writes_nothing(empty_network, tmp_path):
     import_file(files.write(files.frame(files.sample_rows()), tmp_path / "dry.geojson"), "--dry-run")
     assert not Waterway.objects.exists()
+
+
+def test_over_long_attributes_are_listed_before_anything_is_written(district_data, tmp_path):
+    before = network_fingerprint()
+    rows = files.sample_rows()
+    rows[0]["name"] = "很长的河名" * 14  # 70 characters; the column holds 64
+    rows[1]["code"] = "G" * 40
+    path = files.write(files.frame(rows), tmp_path / "long.geojson")
+
+    with pytest.raises(CommandError) as raised:
+        import_file(path, "--dry-run")
+    message = str(raised.value)
+    assert "第 1 个要素 (T-R1): name 太长（70 个字符，最多 64）" in message
+    assert "第 2 个要素" in message and "code 太长（40 个字符，最多 32）" in message
+    assert network_fingerprint() == before
+
+
+def test_a_line_of_exactly_three_reach_lengths_is_three_reaches(empty_network, tmp_path):
+    rows = [{"code": "T-R9", "name": "直河", "kind": "river", "parent": None,
+             "geometry": LineString([(460000, 3614000), (460150, 3614000), (460300, 3614000)])}]
+    frame = geopandas.GeoDataFrame(rows, geometry="geometry", crs=4546)
+    import_file(files.write(frame, tmp_path / "straight.gpkg"))
+    river = Waterway.objects.get(code="T-R9")
+    assert [(r.start_m, r.end_m) for r in river.reaches.order_by("seq")] == [(0, 100), (100, 200), (200, 300)]

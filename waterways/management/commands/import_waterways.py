@@ -1,9 +1,9 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from waterways import services
+from waterways import selectors, services
 from waterways.gis_files import GisFileError, read_waterways
-from waterways.models import Town, Village, Waterway
 
 from ._progress import progress_bar
 
@@ -35,12 +35,13 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help=_("只检查文件，不写入"))
 
     def handle(self, *args, path, layer=None, field_map=None, keep_missing=False, dry_run=False, verbosity=1, **options):
+        known = selectors.known_codes()
         try:
             result = read_waterways(
                 path,
-                known_codes=set(Waterway.objects.values_list("code", flat=True)) if keep_missing else set(),
-                known_towns=set(Town.objects.values_list("code", flat=True)),
-                known_villages=set(Village.objects.values_list("code", flat=True)),
+                known_codes=known["waterways"] if keep_missing else set(),
+                known_towns=known["towns"],
+                known_villages=known["villages"],
                 field_map=parse_field_map(field_map),
                 layer=layer,
                 progress=progress_bar(self, _("检查要素"), verbosity),
@@ -53,11 +54,15 @@ class Command(BaseCommand):
             self.stdout.write(_("文件检查通过：%(n)d 条河道，坐标系 EPSG:%(epsg)d。未写入（--dry-run）。") % {
                 "n": len(result.records), "epsg": result.source_epsg})
             return
-        summary = services.import_waterways(
-            records=result.records,
-            remove_missing=not keep_missing,
-            progress=progress_bar(self, _("写入河道"), verbosity),
-        )
+        try:
+            summary = services.import_waterways(
+                records=result.records,
+                remove_missing=not keep_missing,
+                progress=progress_bar(self, _("写入河道"), verbosity),
+            )
+        except ValidationError as error:
+            # The file passed its own checks but the database refused a row: still nothing written.
+            raise CommandError(_("写入时出错，未写入任何数据：%(error)s") % {"error": "; ".join(error.messages)}) from error
         self.stdout.write(self.style.SUCCESS(
             _("导入完成（源坐标系 EPSG:%(epsg)d）：新增 %(added)d，修改 %(changed)d，未变 %(unchanged)d，删除 %(removed)d；河段共 %(reaches)d 段。") % {
                 "epsg": result.source_epsg, "added": len(summary.added), "changed": len(summary.changed),

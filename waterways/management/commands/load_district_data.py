@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
-from waterways import services
+from waterways import selectors, services
 from waterways.gis_files import GisFileError, read_frame, read_waterways
-from waterways.models import District, Station, Town, Village, Waterway
 
 from ._progress import progress_bar
 
@@ -18,10 +18,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--update", action="store_true", help=_("即使已有数据，也按 gis_data/ 中的文件更新"))
 
+    @transaction.atomic  # with --update, a bad file leaves every dataset as it was
     def handle(self, *args, update=False, verbosity=1, **options):
         data = settings.GIS_DATA_DIR
+        loaded = selectors.loaded_datasets()
         try:
-            if update or not District.objects.exists():
+            if update or not loaded["district"]:
                 frame, _epsg = read_frame(data / "district_boundary.geojson")
                 props = frame.iloc[0]
                 district, _created = services.load_district(
@@ -35,18 +37,19 @@ class Command(BaseCommand):
             else:
                 self._skip(_("区界"))
 
-            if update or not Town.objects.exists():
+            if update or not loaded["towns"]:
                 towns, villages = services.load_towns_and_villages(csv_path=data / "villages.csv")
                 self._done(_("乡镇与村"), _("%(towns)d 个乡镇街道，%(villages)d 个村（社区）") % {
-                    "towns": Town.objects.count(), "villages": Village.objects.count()})
+                    "towns": towns, "villages": villages})
             else:
                 self._skip(_("乡镇与村"))
 
-            if update or not Waterway.objects.exists():
+            if update or not loaded["waterways"]:
+                known = selectors.known_codes()
                 result = read_waterways(
                     data / "waterways.geojson",
-                    known_towns=set(Town.objects.values_list("code", flat=True)),
-                    known_villages=set(Village.objects.values_list("code", flat=True)),
+                    known_towns=known["towns"],
+                    known_villages=known["villages"],
                     progress=progress_bar(self, _("检查河道"), verbosity),
                 )
                 summary = services.import_waterways(records=result.records, remove_missing=True)
@@ -56,10 +59,10 @@ class Command(BaseCommand):
             else:
                 self._skip(_("河流与支沟"))
 
-            if update or not Station.objects.exists():
+            if update or not loaded["stations"]:
                 frame, _epsg = read_frame(data / "stations.geojson")
-                services.load_stations(frame=frame)
-                self._done(_("代表家站"), _("%(n)d 个") % {"n": Station.objects.count()})
+                stations = services.load_stations(frame=frame)
+                self._done(_("代表家站"), _("%(n)d 个") % {"n": stations})
             else:
                 self._skip(_("代表家站"))
         except GisFileError as error:
