@@ -52,14 +52,15 @@ ensure_venv() {
     say "Creating the virtualenv in .venv"
     python3 -m venv "$VENV"
   fi
-  local stamp="$VENV/.installed-$(basename "$requirements")"
+  # One stamp for all requirement files: the test set includes the runtime set.
+  local stamp="$VENV/.installed"
   local digest
-  digest="$(cat requirements*.txt | sha256sum | cut -d' ' -f1)"
-  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
+  digest="$(cat requirements*.txt | sha256sum | cut -d' ' -f1) $(basename "$requirements")"
+  if ! grep -qxF -e "$digest" -e "${digest% *} requirements-test.txt" "$stamp" 2>/dev/null; then
     say "Installing Python packages from $requirements"
     "$PY" -m pip install --quiet --upgrade pip
     "$PY" -m pip install --quiet --progress-bar on -r "$requirements"
-    echo "$digest" > "$stamp"
+    echo "$digest" >> "$stamp"
   fi
 }
 
