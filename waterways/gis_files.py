@@ -7,7 +7,7 @@ hand the file's own WKT/PROJ text to Django's GDAL (see DESIGN.md, "Coordinates"
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import shapely
@@ -15,6 +15,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from shapely.geometry import LineString, MultiLineString
 from shapely.ops import linemerge
+
+from .models import Waterway
 
 READABLE_SUFFIXES = {".geojson", ".json", ".gpkg", ".zip", ".shp"}
 # The smallest meaningful waterway; anything shorter is a digitising slip.
@@ -61,7 +63,6 @@ class WaterwayRecord:
 class ReadResult:
     records: list
     source_epsg: int
-    warnings: list = field(default_factory=list)
 
 
 def read_frame(path, *, layer=None):
@@ -224,8 +225,6 @@ def read_waterways(path, *, known_codes=(), known_towns=(), known_villages=(), f
 
 def _too_long(record):
     """Text longer than the database column would fail at write time; say so per feature."""
-    from .models import Waterway
-
     limits = {"code": "code", "name": "name", "name_pinyin": "name_pinyin", "parent_code": "code"}
     return [
         _("%(field)s 太长（%(length)d 个字符，最多 %(limit)d）") % {"field": field, "length": len(value), "limit": limit}

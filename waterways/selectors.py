@@ -8,18 +8,18 @@ from .models import District, Reach, Station, Town, Village, Waterway
 WGS84 = 4326
 
 
+def _waterways_rivers_first():
+    return Waterway.objects.select_related("parent", "town").order_by("-kind", "code")  # 'river' > 'gully'
+
+
 def waterways_for_map():
     """Rivers first, then gullies, each with its geometry in lon/lat and its parent's name."""
-    return (
-        Waterway.objects.select_related("parent", "town")
-        .annotate(geom_wgs84=Transform("geom", WGS84))
-        .order_by("-kind", "code")  # rivers ('river' > 'gully') first
-    )
+    return _waterways_rivers_first().annotate(geom_wgs84=Transform("geom", WGS84))
 
 
 def waterway_list_rows():
-    """Plain rows for the side list on the map page: no geometry."""
-    return waterways_for_map().defer("geom", "source")
+    """Plain rows for the side list on the map page: no geometry is read or transformed."""
+    return _waterways_rivers_first().defer("geom", "source")
 
 
 def reaches_of(waterway):

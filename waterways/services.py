@@ -24,10 +24,6 @@ class ImportSummary:
     reaches: int = 0
     unjoined: list = field(default_factory=list)  # tributaries whose mouth is too far from the parent
 
-    @property
-    def touched(self):
-        return bool(self.added or self.changed or self.removed)
-
 
 def _geos(shapely_geom):
     return GEOSGeometry(memoryview(shapely_geom.wkb), srid=settings.GIS_SRID)
