@@ -1,11 +1,139 @@
+"""Who takes part: logins, people (not everyone has a login), teams and river-chief assignments."""
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 
 class User(AbstractUser):
-    """A login. People who take part without logging in come later as Person records;
-    the custom model exists from the first migration so that it can grow without a rewrite."""
+    """A login. Most field work is recorded against a Person; a User is linked to at most one."""
 
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
+
+
+class Role(models.TextChoices):
+    VOLUNTEER = "volunteer", _("志愿者")
+    POST_WORKER = "post_worker", _("公益岗位人员")
+    DEPUTY = "deputy", _("人大代表")
+    CHIEF = "chief", _("河长")
+    STAFF = "staff", _("工作人员")
+
+
+class Level(models.TextChoices):
+    """Deputies sit at one of five levels, river chiefs at one of three; others have none."""
+
+    NATIONAL = "national", _("全国")
+    PROVINCIAL = "provincial", _("省级")
+    MUNICIPAL = "municipal", _("市级")
+    DISTRICT = "district", _("区级")
+    TOWNSHIP = "township", _("乡镇级")
+    VILLAGE = "village", _("村级")
+
+
+DEPUTY_LEVELS = [Level.NATIONAL, Level.PROVINCIAL, Level.MUNICIPAL, Level.DISTRICT, Level.TOWNSHIP]
+CHIEF_LEVELS = [Level.DISTRICT, Level.TOWNSHIP, Level.VILLAGE]
+
+
+class Person(models.Model):
+    name = models.CharField(_("姓名"), max_length=64)
+    phone = models.CharField(
+        _("电话"), max_length=20, blank=True, help_text=_("仅工作人员和本人可见。")
+    )
+    role = models.CharField(_("身份"), max_length=16, choices=Role.choices)
+    level = models.CharField(
+        _("级别"), max_length=16, choices=Level.choices, blank=True,
+        help_text=_("人大代表：全国/省/市/区/乡镇级；河长：区/乡镇/村级；其他身份留空。"),
+    )
+    town = models.ForeignKey(
+        "waterways.Town", null=True, blank=True, on_delete=models.SET_NULL, related_name="people", verbose_name=_("乡镇街道")
+    )
+    village = models.ForeignKey(
+        "waterways.Village", null=True, blank=True, on_delete=models.SET_NULL, related_name="people", verbose_name=_("村（社区）")
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="person",
+        verbose_name=_("登录账号"),
+    )
+    is_active = models.BooleanField(_("在册"), default=True)
+    note = models.TextField(_("备注"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("人员")
+        verbose_name_plural = _("人员")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(role=Role.DEPUTY, level__in=DEPUTY_LEVELS)
+                    | Q(role=Role.CHIEF, level__in=CHIEF_LEVELS)
+                    | (~Q(role__in=[Role.DEPUTY, Role.CHIEF]) & Q(level=""))
+                ),
+                name="person_level_matches_role",
+            ),
+            models.CheckConstraint(condition=Q(phone="") | Q(phone__regex=r"^\+?[0-9][0-9 -]{4,18}$"), name="person_phone_format"),
+            # The office's roster identifies people by phone; two people never share one.
+            models.UniqueConstraint(fields=["phone"], condition=~Q(phone=""), name="person_unique_phone"),
+        ]
+        indexes = [models.Index(fields=["role", "level"], name="person_role_level")]
+
+    def __str__(self):
+        return self.name
+
+
+class Team(models.Model):
+    class Kind(models.TextChoices):
+        DEPUTY_GROUP = "deputy_group", _("人大代表小组")
+        VOLUNTEER = "volunteer", _("志愿服务队")
+        VILLAGE = "village", _("村级巡护队")
+
+    name = models.CharField(_("名称"), max_length=64, unique=True)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    town = models.ForeignKey(
+        "waterways.Town", null=True, blank=True, on_delete=models.SET_NULL, related_name="teams", verbose_name=_("乡镇街道")
+    )
+    village = models.ForeignKey(
+        "waterways.Village", null=True, blank=True, on_delete=models.SET_NULL, related_name="teams", verbose_name=_("村（社区）")
+    )
+    members = models.ManyToManyField(Person, blank=True, related_name="teams", verbose_name=_("成员"))
+    leaders = models.ManyToManyField(
+        Person, blank=True, related_name="led_teams", verbose_name=_("队长"), help_text=_("队长可以审核本队成员的活动。")
+    )
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name = _("队伍")
+        verbose_name_plural = _("队伍")
+
+    def __str__(self):
+        return self.name
+
+
+class ChiefAssignment(models.Model):
+    """A person is river chief of a waterway at a level, from `since` until `until` (open-ended if empty)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="chief_assignments", verbose_name=_("河长"))
+    waterway = models.ForeignKey(
+        "waterways.Waterway", on_delete=models.CASCADE, related_name="chief_assignments", verbose_name=_("河流/支沟")
+    )
+    level = models.CharField(_("河长级别"), max_length=16, choices=[(level.value, level.label) for level in CHIEF_LEVELS])
+    since = models.DateField(_("任职起"))
+    until = models.DateField(_("任职止"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["waterway_id", "level", "-since"]
+        verbose_name = _("河长任命")
+        verbose_name_plural = _("河长任命")
+        constraints = [
+            models.CheckConstraint(condition=Q(until__isnull=True) | Q(until__gte=F("since")), name="chief_assignment_dates"),
+            models.CheckConstraint(condition=Q(level__in=CHIEF_LEVELS), name="chief_assignment_level"),
+            models.UniqueConstraint(fields=["person", "waterway", "since"], name="chief_assignment_unique_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.person} · {self.waterway} ({self.get_level_display()})"

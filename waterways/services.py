@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import connection, transaction
 
+from .signals import reaches_rebuilt
 from .models import District, Reach, ReachLink, Station, Town, Village, Waterway
 
 # Geometry equal within this many metres counts as unchanged on re-import.
@@ -201,6 +202,7 @@ def rebuild_reaches(*, waterway_ids=None):
         cut = cursor.rowcount
         cursor.execute(LINK_ALONG_SQL)
         cursor.execute(LINK_JUNCTIONS_SQL, {"tolerance": settings.JUNCTION_TOLERANCE_M})
+    reaches_rebuilt.send(sender=Reach, waterway_ids=list(waterway_ids))
     return cut
 
 

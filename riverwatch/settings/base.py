@@ -1,5 +1,6 @@
 """Settings shared by every environment. Values come from the environment (django-environ)."""
 
+from datetime import date
 from pathlib import Path
 
 import environ
@@ -26,12 +27,14 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "django.contrib.postgres",
     "rest_framework",
+    "rest_framework.authtoken",
     "rest_framework_gis",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "leaflet",
     "people",
     "waterways",
+    "patrols",
 ]
 
 MIDDLEWARE = [
@@ -124,6 +127,29 @@ REACH_LENGTH_M = env.float("REACH_LENGTH_M", default=100.0)
 JUNCTION_TOLERANCE_M = env.float("JUNCTION_TOLERANCE_M", default=50.0)
 GIS_DATA_DIR = BASE_DIR / "gis_data"
 
+# --- Activities --------------------------------------------------------------
+# An activity belongs to the nearest waterway within this distance; further away it is off-network.
+SNAP_DISTANCE_M = env.float("SNAP_DISTANCE_M", default=200.0)
+# A reach counts as patrolled when at least half of it lies within this distance of the track.
+PATROL_BUFFER_M = env.float("PATROL_BUFFER_M", default=50.0)
+# Fixes reported less accurate than this are dropped from the track (kept in the raw audit copy).
+GPS_MAX_ACCURACY_M = env.float("GPS_MAX_ACCURACY_M", default=50.0)
+# No fix for this long, or a jump this far, splits the track instead of bridging it.
+TRACK_GAP_SECONDS = env.int("TRACK_GAP_SECONDS", default=300)
+TRACK_JUMP_M = env.float("TRACK_JUMP_M", default=500.0)
+# Faster than this between fixes is not walking or a patrol boat: flagged for the reviewer.
+TRACK_MAX_SPEED_KMH = env.float("TRACK_MAX_SPEED_KMH", default=20.0)
+TRACK_MAX_FIXES = env.int("TRACK_MAX_FIXES", default=50_000)
+GPX_MAX_BYTES = env.int("GPX_MAX_BYTES", default=5 * 1024 * 1024)
+PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)  # decompression-bomb guard
+PHOTO_STORED_EDGE_PX = env.int("PHOTO_STORED_EDGE_PX", default=2048)
+PHOTO_THUMBNAIL_EDGE_PX = env.int("PHOTO_THUMBNAIL_EDGE_PX", default=320)
+# The district's target: service records (one person in one activity) over a campaign period.
+SERVICE_TARGET = env.int("SERVICE_TARGET", default=3200)
+SERVICE_TARGET_START = date.fromisoformat(env("SERVICE_TARGET_START", default="2025-01-01"))
+SERVICE_TARGET_END = date.fromisoformat(env("SERVICE_TARGET_END", default="2026-12-31"))
+
 # Basemap: Tianditu (CGCS2000, lines up with GPS) when a key is set, else OpenStreetMap.
 TIANDITU_KEY = env("TIANDITU_KEY", default="")
 
@@ -148,7 +174,9 @@ LEAFLET_CONFIG = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
     ],
+    "EXCEPTION_HANDLER": "riverwatch.api_errors.exception_handler",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

@@ -1,0 +1,235 @@
+"""Work done at the river: activities, the people who took part (service records), photos,
+and the reaches each patrol covered. Geometry is stored in settings.GIS_SRID (metres)."""
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GistIndex
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from people.models import CHIEF_LEVELS, Person, Role
+
+
+class Activity(models.Model):
+    class Kind(models.TextChoices):
+        PATROL = "patrol", _("巡河")
+        CLEANUP = "cleanup", _("清漂保洁")
+        SEWER_INSPECTION = "sewer_inspection", _("污水管网排查")
+        GARBAGE_SORTING = "garbage_sorting", _("垃圾分类宣传")
+        OTHER = "other", _("其他服务")
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("待审核")
+        VERIFIED = "verified", _("已审核")
+        REJECTED = "rejected", _("已驳回")
+
+    class LocationSource(models.TextChoices):
+        GPS = "gps", _("手机定位")
+        MAP = "map", _("地图选点")
+        GPX = "gpx", _("GPX 文件")
+        PHOTO = "photo", _("照片位置信息")
+        NONE = "", _("无位置")
+
+    client_uuid = models.UUIDField(_("客户端编号"), unique=True, help_text=_("手机生成，重复提交只存一次。"))
+    # SHA-256 of the submitted body: the same uuid with another body is a conflict, not a retry.
+    payload_sha256 = models.CharField(max_length=64, editable=False)
+    kind = models.CharField(_("类型"), max_length=24, choices=Kind.choices)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submitted_activities", verbose_name=_("提交人")
+    )
+    started_at = models.DateTimeField(_("开始时间（设备）"))
+    ended_at = models.DateTimeField(_("结束时间（设备）"))
+    received_at = models.DateTimeField(_("服务器接收时间"), auto_now_add=True)
+
+    track = models.MultiLineStringField(_("轨迹"), srid=settings.GIS_SRID, null=True, blank=True, spatial_index=False)
+    point = models.PointField(_("位置"), srid=settings.GIS_SRID, null=True, blank=True, spatial_index=False)
+    location_source = models.CharField(
+        _("位置来源"), max_length=8, choices=LocationSource.choices, blank=True, default=LocationSource.NONE
+    )
+
+    waterway = models.ForeignKey(
+        "waterways.Waterway", null=True, blank=True, on_delete=models.SET_NULL, related_name="activities",
+        verbose_name=_("河流/支沟"),
+    )
+    waterway_position_m = models.FloatField(_("距源头（米）"), null=True, blank=True)
+    off_network = models.BooleanField(
+        _("不在水系附近"), default=False, help_text=_("位置距最近河道超过吸附距离。")
+    )
+
+    distance_m = models.FloatField(_("里程（米）"), default=0)
+    duration_s = models.PositiveIntegerField(_("时长（秒）"), default=0)
+    # Audit of the track cleaning: fixes received/dropped, segments, speed flags.
+    track_quality = models.JSONField(_("轨迹质量"), default=dict, blank=True)
+
+    debris_kg = models.DecimalField(_("清理垃圾（公斤）"), max_digits=8, decimal_places=1, null=True, blank=True)
+    bags = models.PositiveIntegerField(_("垃圾袋数"), null=True, blank=True)
+    manholes_checked = models.PositiveIntegerField(_("排查检查井（个）"), null=True, blank=True)
+    outfalls_checked = models.PositiveIntegerField(_("排查排污口（个）"), null=True, blank=True)
+    findings = models.TextField(_("发现问题"), blank=True)
+    notes = models.TextField(_("备注"), blank=True)
+
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="reviewed_activities",
+        verbose_name=_("审核人"),
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    review_note = models.TextField(_("审核意见"), blank=True)
+
+    # Patrol rules by river-chief level: null when no rule applies (not a patrol, no chief taking part).
+    counts_for_compliance = models.BooleanField(_("计入巡河考核"), null=True, blank=True)
+    compliance_note = models.CharField(_("考核说明"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("活动")
+        verbose_name_plural = _("活动")
+        indexes = [
+            GistIndex(fields=["track"], name="activity_track_gist"),
+            GistIndex(fields=["point"], name="activity_point_gist"),
+            models.Index(fields=["started_at"], name="activity_started"),
+            models.Index(fields=["status", "started_at"], name="activity_status_started"),
+            models.Index(fields=["waterway", "started_at"], name="activity_waterway_started"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(track__isnull=True) | Q(track__isvalid=True), name="activity_track_valid"),
+            models.CheckConstraint(condition=Q(point__isnull=True) | Q(point__isvalid=True), name="activity_point_valid"),
+            models.CheckConstraint(condition=Q(ended_at__gte=F("started_at")), name="activity_ends_after_start"),
+            models.CheckConstraint(condition=Q(distance_m__gte=0), name="activity_distance_not_negative"),
+            models.CheckConstraint(
+                condition=Q(debris_kg__isnull=True) | Q(debris_kg__gte=0), name="activity_debris_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="submitted", reviewed_by__isnull=True)
+                | (~Q(status="submitted") & Q(reviewed_by__isnull=False, reviewed_at__isnull=False)),
+                name="activity_review_consistent",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(review_note=""), name="activity_rejection_has_reason"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class RawTrack(models.Model):
+    """Every fix the phone sent, before cleaning, kept for audit: [lon, lat, unix_ms, accuracy_m]."""
+
+    activity = models.OneToOneField(Activity, on_delete=models.CASCADE, related_name="raw_track", primary_key=True)
+    fixes = models.JSONField(_("原始定位点"))
+    source = models.CharField(_("来源"), max_length=8, choices=[("points", _("定位点")), ("geojson", "GeoJSON"), ("gpx", "GPX")])
+
+    class Meta:
+        verbose_name = _("原始轨迹")
+        verbose_name_plural = _("原始轨迹")
+
+
+class ServiceRecord(models.Model):
+    """One person taking part in one activity: the unit of the service-record target."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="service_records", verbose_name=_("活动"))
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="service_records", verbose_name=_("人员"))
+    role = models.CharField(_("当时身份"), max_length=16, choices=Role.choices)
+    level = models.CharField(_("当时级别"), max_length=16, blank=True)
+    hours = models.DecimalField(_("服务时长（小时）"), max_digits=5, decimal_places=1)
+
+    class Meta:
+        ordering = ["activity_id", "id"]
+        verbose_name = _("服务记录")
+        verbose_name_plural = _("服务记录")
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "person"], name="service_record_once_per_activity"),
+            models.CheckConstraint(condition=Q(hours__gte=0), name="service_record_hours_not_negative"),
+        ]
+        indexes = [models.Index(fields=["person", "activity"], name="service_record_person")]
+
+    def __str__(self):
+        return f"{self.person} · {self.activity}"
+
+
+class ReachVisit(models.Model):
+    """A patrol covered at least half of a reach (within PATROL_BUFFER_M of its track)."""
+
+    reach = models.ForeignKey("waterways.Reach", on_delete=models.CASCADE, related_name="visits")
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="reach_visits")
+    visited_at = models.DateTimeField()
+    covered_fraction = models.FloatField()
+
+    class Meta:
+        verbose_name = _("河段巡查记录")
+        verbose_name_plural = _("河段巡查记录")
+        constraints = [
+            models.UniqueConstraint(fields=["reach", "activity"], name="reach_visit_once"),
+            models.CheckConstraint(
+                condition=Q(covered_fraction__gte=0) & Q(covered_fraction__lte=1.000001), name="reach_visit_fraction"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["reach", "visited_at"], name="reach_visit_reach_time"),
+            models.Index(fields=["activity"], name="reach_visit_activity"),
+        ]
+
+
+def photo_path(photo, filename):
+    return f"photos/{photo.activity_id}/{filename}"
+
+
+class Photo(models.Model):
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="photos", verbose_name=_("活动"))
+    image = models.ImageField(_("照片"), upload_to=photo_path, width_field="width", height_field="height")
+    thumbnail = models.ImageField(_("缩略图"), upload_to=photo_path)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    # Of the uploaded bytes: the same photo sent twice is stored once.
+    sha256 = models.CharField(max_length=64)
+    exif_point = models.PointField(_("照片位置信息"), srid=settings.GIS_SRID, null=True, blank=True, spatial_index=False)
+    taken_at = models.DateTimeField(_("拍摄时间"), null=True, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["activity_id", "id"]
+        verbose_name = _("照片")
+        verbose_name_plural = _("照片")
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "sha256"], name="photo_once_per_activity"),
+            models.CheckConstraint(
+                condition=Q(exif_point__isnull=True) | Q(exif_point__isvalid=True), name="photo_point_valid"
+            ),
+        ]
+
+
+class PatrolRule(models.Model):
+    """How often and how long a river chief of a level must patrol (editable by the office)."""
+
+    class Period(models.TextChoices):
+        WEEK = "week", _("每周")
+        MONTH = "month", _("每月")
+        QUARTER = "quarter", _("每季度")
+
+    level = models.CharField(
+        _("河长级别"), max_length=16, unique=True, choices=[(level.value, level.label) for level in CHIEF_LEVELS]
+    )
+    min_duration_min = models.PositiveIntegerField(_("每次最少时长（分钟）"))
+    min_distance_m = models.PositiveIntegerField(_("每次最少里程（米）"), default=0)
+    required_count = models.PositiveIntegerField(_("每周期最少次数"), default=1)
+    period = models.CharField(_("周期"), max_length=8, choices=Period.choices)
+    season_start_month = models.PositiveSmallIntegerField(_("考核起始月"), default=1)
+    season_end_month = models.PositiveSmallIntegerField(_("考核结束月"), default=12)
+    source = models.CharField(_("依据"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["level"]
+        verbose_name = _("巡河规则")
+        verbose_name_plural = _("巡河规则")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(season_start_month__gte=1, season_start_month__lte=12, season_end_month__gte=1, season_end_month__lte=12),
+                name="patrol_rule_months",
+            ),
+            models.CheckConstraint(condition=Q(level__in=CHIEF_LEVELS), name="patrol_rule_level"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_level_display()}"

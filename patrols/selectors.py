@@ -1,0 +1,227 @@
+"""Reads of activities and service records, and who may see or review what."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from django.conf import settings
+from django.contrib.gis.db.models.functions import Transform
+from django.contrib.gis.geos import Polygon
+from django.db import connection
+from django.contrib.gis.db.models import GeometryField
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from people import selectors as people_selectors
+from people.models import Person
+
+from .models import Activity, ReachVisit, ServiceRecord
+
+WGS84 = 4326
+
+
+def _scope_filter(user):
+    """Q for the activities a non-staff user may read: their own, those they took part in, those of
+    the teams they lead, and those on the waterways they are river chief of."""
+    person = people_selectors.person_of(user)
+    scope = Q(submitted_by=user)
+    if person is not None:
+        scope |= Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person=person)))
+        team_ids = people_selectors.led_team_ids(person)
+        if team_ids:
+            scope |= Q(
+                Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person__teams__in=team_ids))
+            )
+        waterway_ids = people_selectors.chief_waterway_ids(person)
+        if waterway_ids:
+            scope |= Q(waterway_id__in=waterway_ids)
+    return scope
+
+
+def activities_visible_to(user):
+    queryset = Activity.objects.all()
+    if not people_selectors.is_office_staff(user):
+        queryset = queryset.filter(_scope_filter(user))
+    return queryset
+
+
+def _review_scope(reviewer, activity):
+    if people_selectors.is_office_staff(reviewer):
+        return True
+    person = people_selectors.person_of(reviewer)
+    if person is None:
+        return False
+    team_ids = people_selectors.led_team_ids(person)
+    if team_ids and activity.service_records.filter(person__teams__in=team_ids).exists():
+        return True
+    return activity.waterway_id is not None and activity.waterway_id in people_selectors.chief_waterway_ids(person)
+
+
+def _reviews_own(reviewer, activity):
+    person = people_selectors.person_of(reviewer)
+    return activity.submitted_by_id == reviewer.pk or (
+        person is not None and activity.service_records.filter(person=person).exists()
+    )
+
+
+def can_review(reviewer, activity):
+    return not _reviews_own(reviewer, activity) and _review_scope(reviewer, activity)
+
+
+def why_cannot_review(reviewer, activity):
+    if _reviews_own(reviewer, activity):
+        return _("不能审核自己提交或参加的活动，请由队长、河长或工作人员审核。")
+    return _("只有参与者所在队伍的队长、该河道的河长或工作人员可以审核。")
+
+
+def with_wgs84(queryset):
+    """The track, or else the point, in lon/lat (transformed in SQL), and how many reaches it covered."""
+    geometry = Coalesce("track", "point", output_field=GeometryField(srid=settings.GIS_SRID))
+    visits = ReachVisit.objects.filter(activity=OuterRef("pk")).order_by().values("activity").annotate(n=Count("id")).values("n")
+    return queryset.annotate(
+        geometry_wgs84=Transform(geometry, WGS84),
+        reach_visit_count=Coalesce(Subquery(visits), 0),
+    )
+
+
+def activity_list(user, *, bbox=None, start=None, end=None, kind=None, waterway=None, person=None, team=None, status=None):
+    """Activities the user may read, filtered. bbox is (west, south, east, north) in lon/lat; an
+    activity overlapping it is included. start/end are dates (inclusive), in Beijing time."""
+    queryset = activities_visible_to(user)
+    if bbox is not None:
+        box = Polygon.from_bbox(bbox)
+        box.srid = WGS84
+        box.transform(settings.GIS_SRID)
+        queryset = queryset.filter(Q(track__intersects=box) | Q(point__intersects=box))
+    if start is not None:
+        queryset = queryset.filter(started_at__gte=timezone.make_aware(datetime.combine(start, time.min)))
+    if end is not None:
+        queryset = queryset.filter(started_at__lt=timezone.make_aware(datetime.combine(end, time.max)))
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    if waterway:
+        queryset = queryset.filter(waterway__code=waterway)
+    if person:
+        queryset = queryset.filter(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person_id=person)))
+    if team:
+        queryset = queryset.filter(
+            Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person__teams__id=team))
+        )
+    if status:
+        queryset = queryset.filter(status=status)
+    return (
+        with_wgs84(queryset)
+        .select_related("waterway", "submitted_by")
+        .order_by("-started_at", "-id")
+    )
+
+
+def activity_detail(user, pk):
+    return (
+        with_wgs84(activities_visible_to(user))
+        .select_related("waterway", "submitted_by", "reviewed_by")
+        .prefetch_related("service_records__person", "photos")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def visited_reaches(activity):
+    from waterways.models import Reach
+
+    return (
+        Reach.objects.filter(visits__activity=activity)
+        .select_related("waterway")
+        .annotate(geom_wgs84=Transform("geom", WGS84))
+        .order_by("waterway_id", "seq")
+    )
+
+
+def activities_near_waterways(waterway_ids, distance_m):
+    """Ids of activities whose track passes within distance_m of the given waterways (all if None)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT a.id FROM patrols_activity a JOIN waterways_waterway w"
+            " ON ST_DWithin(a.track, w.geom, %(distance)s)"
+            " WHERE a.track IS NOT NULL AND (%(ids)s::bigint[] IS NULL OR w.id = ANY(%(ids)s::bigint[]))",
+            {"distance": distance_m, "ids": list(waterway_ids) if waterway_ids is not None else None},
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+# --- Service records -----------------------------------------------------------
+
+def service_record_definition():
+    return _(
+        "服务记录：一人参加一次巡河、清漂保洁、污水管网排查、垃圾分类宣传等活动计 1 条，"
+        "同一人同一活动只计一次；被驳回的活动不计，待审核的计入并单列。"
+    )
+
+
+def counted_service_records():
+    return ServiceRecord.objects.exclude(activity__status=Activity.Status.REJECTED)
+
+
+def _local_range(start: date, end: date):
+    return (
+        timezone.make_aware(datetime.combine(start, time.min)),
+        timezone.make_aware(datetime.combine(end, time.max)),
+    )
+
+
+def service_record_stats(*, start: date, end: date):
+    """Counts toward the target between two dates (inclusive, Beijing time)."""
+    low, high = _local_range(start, end)
+    records = counted_service_records().filter(activity__started_at__range=(low, high))
+    by_status = dict(records.values_list("activity__status").annotate(n=Count("id")).order_by())
+    kinds = dict(Activity.Kind.choices)
+    roles = dict(Person._meta.get_field("role").choices)
+    by_kind = {row["activity__kind"]: row["n"] for row in records.values("activity__kind").annotate(n=Count("id")).order_by()}
+    by_role = {row["role"]: row["n"] for row in records.values("role").annotate(n=Count("id")).order_by()}
+    return {
+        "total": sum(by_status.values()),
+        "verified": by_status.get(Activity.Status.VERIFIED, 0),
+        "pending": by_status.get(Activity.Status.SUBMITTED, 0),
+        "by_kind": [{"kind": key, "label": label, "count": by_kind.get(key, 0)} for key, label in kinds.items()],
+        "by_role": [{"role": key, "label": label, "count": by_role.get(key, 0)} for key, label in roles.items()],
+        "people": records.values("person_id").distinct().count(),
+        "activities": records.values("activity_id").distinct().count(),
+    }
+
+
+def target_progress():
+    """The district's target and how far the campaign period has got, for the header and the API."""
+    start, end = settings.SERVICE_TARGET_START, settings.SERVICE_TARGET_END
+    low, high = _local_range(start, end)
+    count = counted_service_records().filter(activity__started_at__range=(low, high)).count()
+    return {
+        "target": settings.SERVICE_TARGET,
+        "start": start,
+        "end": end,
+        "count": count,
+        "percent": round(100 * count / settings.SERVICE_TARGET, 1) if settings.SERVICE_TARGET else None,
+        "definition": service_record_definition(),
+    }
+
+
+def person_history(person):
+    return (
+        ServiceRecord.objects.filter(person=person)
+        .select_related("activity", "activity__waterway")
+        .order_by("-activity__started_at")
+    )
+
+
+def person_summary(person, visible_activities):
+    """Totals for a person's page, over the activities the viewer may see."""
+    records = counted_service_records().filter(person=person, activity__in=visible_activities)
+    totals = records.aggregate(
+        records=Count("id"),
+        hours=Sum("hours"),
+        distance_m=Sum("activity__distance_m"),
+        debris_kg=Sum("activity__debris_kg"),
+    )
+    totals["verified"] = records.filter(activity__status=Activity.Status.VERIFIED).count()
+    return totals

@@ -1,0 +1,339 @@
+"""Every write to activities. A submission is stored once, whatever the network does: the
+client's uuid is locked for the transaction, and a repeat with the same body returns the
+stored record."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.gis.geos import LineString, MultiLineString, Point
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from pyproj import Transformer
+
+from people import selectors as people_selectors
+from people.models import Person
+
+from . import photos as photo_processing
+from . import selectors, signals
+from .models import Activity, PatrolRule, Photo, RawTrack, ServiceRecord
+from .tracks import CleanTrack
+
+
+class DuplicateConflict(Exception):
+    """The uuid is already used by a different submission."""
+
+
+@dataclass
+class Figures:
+    debris_kg: Decimal | None = None
+    bags: int | None = None
+    manholes_checked: int | None = None
+    outfalls_checked: int | None = None
+    findings: str = ""
+
+
+@dataclass
+class Submission:
+    """What a phone, a GPX upload or the demo seeder sends, already parsed and checked for shape."""
+
+    client_uuid: object
+    kind: str
+    started_at: object
+    ended_at: object
+    track: CleanTrack | None = None
+    raw_fixes: list | None = None
+    raw_source: str = ""
+    point_lonlat: tuple | None = None
+    location_source: str = ""
+    participant_ids: list = field(default_factory=list)
+    figures: Figures = field(default_factory=Figures)
+    notes: str = ""
+
+
+def payload_digest(payload) -> str:
+    """The same body, whatever the key order or spacing, gives the same digest."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _uuid_lock_key(client_uuid):
+    # pg_advisory_xact_lock takes a signed bigint; any stable 63-bit slice of the uuid will do.
+    return client_uuid.int % (2**63)
+
+
+# One statement: every reach at least MIN_FRACTION of whose length lies within the buffer of
+# the track. Used for one activity on save, and for many after the network is re-cut.
+REACH_VISITS_SQL = """
+INSERT INTO patrols_reachvisit (reach_id, activity_id, visited_at, covered_fraction)
+SELECT c.reach_id, c.activity_id, c.visited_at, c.fraction
+  FROM (SELECT r.id AS reach_id, a.id AS activity_id, a.started_at AS visited_at,
+               LEAST(1.0, ST_Length(ST_Intersection(r.geom, a.zone)) / ST_Length(r.geom)) AS fraction
+          FROM (SELECT id, started_at, track, ST_Buffer(track, %(buffer)s) AS zone
+                  FROM patrols_activity
+                 WHERE id = ANY(%(activities)s) AND track IS NOT NULL) AS a
+          JOIN waterways_reach r ON ST_DWithin(r.geom, a.track, %(buffer)s)
+         WHERE %(waterways)s::bigint[] IS NULL OR r.waterway_id = ANY(%(waterways)s::bigint[])) AS c
+ WHERE c.fraction >= %(min_fraction)s
+ON CONFLICT (reach_id, activity_id) DO NOTHING
+"""
+MIN_VISITED_FRACTION = 0.5
+
+# The waterway an activity belongs to: among those within SNAP_DISTANCE_M, the one whose
+# reaches the patrol covered most, then the nearest. Position: where the track starts, or the point.
+SNAP_SQL = """
+WITH a AS (
+    SELECT COALESCE(track::geometry, point::geometry) AS shape,
+           COALESCE(ST_StartPoint(ST_GeometryN(track, 1)), point) AS locator
+      FROM patrols_activity WHERE id = %(activity)s
+), covered AS (
+    SELECT r.waterway_id, SUM(r.end_m - r.start_m) AS metres
+      FROM patrols_reachvisit v JOIN waterways_reach r ON r.id = v.reach_id
+     WHERE v.activity_id = %(activity)s
+     GROUP BY r.waterway_id
+)
+SELECT w.id, ST_LineLocatePoint(w.geom, a.locator) * ST_Length(w.geom)
+  FROM a JOIN waterways_waterway w ON ST_DWithin(w.geom, a.shape, %(snap)s)
+  LEFT JOIN covered ON covered.waterway_id = w.id
+ ORDER BY COALESCE(covered.metres, 0) DESC, ST_Distance(w.geom, a.shape), w.id
+ LIMIT 1
+"""
+
+
+def record_reach_visits(*, activity_ids, waterway_ids=None):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            REACH_VISITS_SQL,
+            {
+                "buffer": settings.PATROL_BUFFER_M,
+                "activities": list(activity_ids),
+                "waterways": list(waterway_ids) if waterway_ids is not None else None,
+                "min_fraction": MIN_VISITED_FRACTION,
+            },
+        )
+        return cursor.rowcount
+
+
+def _snap(activity):
+    with connection.cursor() as cursor:
+        cursor.execute(SNAP_SQL, {"activity": activity.pk, "snap": settings.SNAP_DISTANCE_M})
+        row = cursor.fetchone()
+    has_location = activity.track is not None or activity.point is not None
+    activity.waterway_id, activity.waterway_position_m = (row if row else (None, None))
+    activity.off_network = has_location and row is None
+
+
+def _geometry(track: CleanTrack | None, point_lonlat):
+    multiline = point = None
+    if track is not None and track.segments:
+        multiline = MultiLineString([LineString(segment) for segment in track.segments], srid=settings.GIS_SRID)
+        if not multiline.valid:
+            raise ValidationError(_("轨迹几何无效：%(reason)s") % {"reason": multiline.valid_reason})
+    if point_lonlat is not None:
+        x, y = Transformer.from_crs(4326, settings.GIS_SRID, always_xy=True).transform(*point_lonlat)
+        point = Point(x, y, srid=settings.GIS_SRID)
+    return multiline, point
+
+
+def _participants(*, submitted_by, participant_ids):
+    """The submitter's own Person is always a participant; others must be teammates (staff may add anyone)."""
+    own = people_selectors.person_of(submitted_by)
+    staff = people_selectors.is_office_staff(submitted_by)
+    if own is None and not staff:
+        raise PermissionDenied(_("您的账号还没有关联人员档案，请联系河长办工作人员。"))
+    wanted = list(dict.fromkeys(int(pk) for pk in participant_ids))
+    if own is not None and own.id not in wanted:
+        wanted.insert(0, own.id)
+    if not wanted:
+        raise ValidationError(_("请至少选择一名参与人员。"))
+    people = {person.id: person for person in Person.objects.filter(id__in=wanted)}
+    unknown = [pk for pk in wanted if pk not in people or not people[pk].is_active]
+    if unknown:
+        raise ValidationError(_("参与人员编号不存在或已不在册：%(ids)s") % {"ids": ", ".join(map(str, unknown))})
+    if not staff:
+        allowed = people_selectors.teammate_ids(own)
+        outsiders = [people[pk].name for pk in wanted if pk not in allowed]
+        if outsiders:
+            raise ValidationError(_("只能登记本队同伴：%(names)s 不在您的队伍里。") % {"names": "、".join(outsiders)})
+    return [people[pk] for pk in wanted]
+
+
+def _service_hours(started_at, ended_at):
+    hours = Decimal((ended_at - started_at).total_seconds() / 3600).quantize(Decimal("0.1"))
+    return min(hours, Decimal("24.0"))
+
+
+def evaluate_compliance(activity, participants):
+    """A patrol with a river chief taking part is measured against the rule of each chief level
+    present. One under the minimum is kept, marked as not counting, with the reason."""
+    if activity.kind != Activity.Kind.PATROL:
+        return None, ""
+    levels_by_person = people_selectors.chief_levels_on(
+        [person.id for person in participants], timezone.localtime(activity.started_at).date()
+    )
+    levels = set().union(*levels_by_person.values()) if levels_by_person else set()
+    rules = list(PatrolRule.objects.filter(level__in=levels).order_by("level"))
+    if not rules:
+        return None, _("无河长参与，不计入河长巡河考核。")
+    minutes = activity.duration_s / 60
+    reasons = []
+    for rule in rules:
+        if minutes < rule.min_duration_min:
+            reasons.append(
+                _("%(level)s河长每次至少 %(need)s 分钟，本次 %(done).0f 分钟")
+                % {"level": rule.get_level_display(), "need": rule.min_duration_min, "done": minutes}
+            )
+        if activity.distance_m < rule.min_distance_m:
+            reasons.append(
+                _("%(level)s河长每次至少 %(need).1f 公里，本次 %(done).2f 公里")
+                % {"level": rule.get_level_display(), "need": rule.min_distance_m / 1000, "done": activity.distance_m / 1000}
+            )
+    if reasons:
+        return False, "；".join(reasons)[:255]
+    return True, _("符合%(levels)s河长巡河要求。") % {"levels": "、".join(rule.get_level_display() for rule in rules)}
+
+
+def _clean_exclusions(activity):
+    # client_uuid's uniqueness is settled by the advisory lock. Django cannot evaluate an
+    # isvalid constraint on an empty geometry (TypeError), and the database checks it anyway.
+    return ["client_uuid"] + [name for name in ("track", "point") if getattr(activity, name) is None]
+
+
+@transaction.atomic
+def record_activity(*, submitted_by, submission: Submission, payload_sha256: str):
+    """Stores a submission once. Returns (activity, created). The same uuid with the same body
+    returns the stored activity; with another body (or from another login) raises DuplicateConflict."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_uuid_lock_key(submission.client_uuid)])
+    existing = Activity.objects.filter(client_uuid=submission.client_uuid).first()
+    if existing is not None:
+        if existing.payload_sha256 == payload_sha256 and existing.submitted_by_id == submitted_by.pk:
+            return existing, False
+        raise DuplicateConflict(_("这个客户端编号（client_uuid）已用于另一条不同的记录。"))
+
+    if submission.ended_at < submission.started_at:
+        raise ValidationError(_("结束时间早于开始时间。"))
+    if submission.started_at > timezone.now() + timedelta(minutes=10):
+        raise ValidationError(_("开始时间在将来，请检查手机时间。"))
+    participants = _participants(submitted_by=submitted_by, participant_ids=submission.participant_ids)
+    track, point = _geometry(submission.track, submission.point_lonlat)
+
+    figures = submission.figures
+    activity = Activity(
+        client_uuid=submission.client_uuid,
+        payload_sha256=payload_sha256,
+        kind=submission.kind,
+        submitted_by=submitted_by,
+        started_at=submission.started_at,
+        ended_at=submission.ended_at,
+        track=track,
+        point=point,
+        location_source=submission.location_source if (track or point) else "",
+        distance_m=submission.track.distance_m if track else 0,
+        duration_s=(
+            submission.track.duration_s
+            if track and submission.track.duration_s
+            else int((submission.ended_at - submission.started_at).total_seconds())
+        ),
+        track_quality=submission.track.quality if track else {},
+        debris_kg=figures.debris_kg,
+        bags=figures.bags,
+        manholes_checked=figures.manholes_checked,
+        outfalls_checked=figures.outfalls_checked,
+        findings=figures.findings,
+        notes=submission.notes,
+    )
+    activity.full_clean(exclude=_clean_exclusions(activity))
+    activity.save()
+    if submission.raw_fixes is not None:
+        RawTrack.objects.create(activity=activity, fixes=submission.raw_fixes, source=submission.raw_source)
+
+    hours = _service_hours(activity.started_at, activity.ended_at)
+    ServiceRecord.objects.bulk_create(
+        ServiceRecord(activity=activity, person=person, role=person.role, level=person.level, hours=hours)
+        for person in participants
+    )
+    if track is not None:
+        record_reach_visits(activity_ids=[activity.pk])
+    _snap(activity)
+    activity.counts_for_compliance, activity.compliance_note = evaluate_compliance(activity, participants)
+    activity.save(update_fields=["waterway", "waterway_position_m", "off_network", "counts_for_compliance", "compliance_note"])
+    return activity, True
+
+
+@transaction.atomic
+def review_activity(*, activity, reviewer, decision, note=""):
+    """Verifies or rejects a submitted activity. Reviewers: staff, leaders of a participant's
+    team, chiefs of the activity's waterway — never the submitter or a participant."""
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    if not selectors.can_review(reviewer, activity):
+        raise PermissionDenied(selectors.why_cannot_review(reviewer, activity))
+    if activity.status != Activity.Status.SUBMITTED:
+        raise ValidationError(_("这条记录已经%(status)s，不能重复审核。") % {"status": activity.get_status_display()})
+    if decision == "verify":
+        activity.status = Activity.Status.VERIFIED
+    elif decision == "reject":
+        if not note.strip():
+            raise ValidationError(_("驳回时请写明原因。"))
+        activity.status = Activity.Status.REJECTED
+    else:
+        raise ValidationError(_("审核结果只能是 verify（通过）或 reject（驳回）。"))
+    activity.reviewed_by = reviewer
+    activity.reviewed_at = timezone.now()
+    activity.review_note = note.strip()
+    activity.full_clean(exclude=_clean_exclusions(activity))
+    activity.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+    # Later apps (points) credit or reverse on this; only once the review is committed.
+    transaction.on_commit(lambda: signals.activity_reviewed.send(sender=Activity, activity=activity, decision=decision))
+    return activity
+
+
+@transaction.atomic
+def add_photo(*, activity, uploaded_by, data: bytes):
+    """Stores a clean copy of a photo. Returns (photo, created, location_used). A photo already
+    on the activity is returned as it is. With no location yet, the photo's EXIF position becomes it."""
+    processed = photo_processing.process(data)
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    existing = Photo.objects.filter(activity=activity, sha256=processed.sha256).first()
+    if existing is not None:
+        return existing, False, False
+
+    exif_point = None
+    if processed.lonlat is not None:
+        _unused, exif_point = _geometry(None, processed.lonlat)
+    photo = Photo(activity=activity, sha256=processed.sha256, exif_point=exif_point, taken_at=processed.taken_at,
+                  uploaded_by=uploaded_by)
+    stem = processed.sha256[:16]
+    photo.image.save(f"{stem}.jpg", ContentFile(processed.image), save=False)
+    photo.thumbnail.save(f"{stem}-thumb.jpg", ContentFile(processed.thumbnail), save=False)
+    photo.save()
+
+    location_used = False
+    if exif_point is not None and activity.track is None and activity.point is None:
+        activity.point = exif_point
+        activity.location_source = Activity.LocationSource.PHOTO
+        _snap(activity)
+        activity.save(update_fields=["point", "location_source", "waterway", "waterway_position_m", "off_network"])
+        location_used = True
+    return photo, True, location_used
+
+
+def recompute_reach_visits(*, waterway_ids=None):
+    """After reaches were re-cut: drop visits to reaches that no longer exist and record visits
+    again for every activity whose track passes the re-cut waterways. Returns visits recorded."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM patrols_reachvisit v WHERE NOT EXISTS (SELECT 1 FROM waterways_reach r WHERE r.id = v.reach_id)"
+        )
+    activity_ids = selectors.activities_near_waterways(waterway_ids, settings.PATROL_BUFFER_M)
+    if not activity_ids:
+        return 0
+    return record_reach_visits(activity_ids=activity_ids, waterway_ids=waterway_ids)

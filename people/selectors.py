@@ -1,0 +1,73 @@
+"""Reads about people: who a login is, what they lead, which waterways they are chief of."""
+
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import ChiefAssignment, Person, Role, Team
+
+
+def person_of(user):
+    """The Person linked to a login, or None."""
+    if not user or not user.is_authenticated:
+        return None
+    try:
+        return user.person
+    except Person.DoesNotExist:
+        return None
+
+
+def is_office_staff(user):
+    """Staff manage everything: Django staff logins, and people whose role is staff."""
+    if not user or not user.is_authenticated:
+        return False
+    if user.is_staff or user.is_superuser:
+        return True
+    person = person_of(user)
+    return bool(person and person.role == Role.STAFF and person.is_active)
+
+
+def led_team_ids(person):
+    if person is None:
+        return []
+    return list(Team.objects.filter(leaders=person).values_list("id", flat=True))
+
+
+def assignments_on(day):
+    return ChiefAssignment.objects.filter(Q(since__lte=day), Q(until__isnull=True) | Q(until__gte=day))
+
+
+def chief_waterway_ids(person, day=None):
+    """Waterways the person is river chief of on `day` (today by default)."""
+    if person is None:
+        return []
+    day = day or timezone.localdate()
+    return list(assignments_on(day).filter(person=person).values_list("waterway_id", flat=True))
+
+
+def chief_levels_on(person_ids, day):
+    """{person_id: {levels}} of river-chief posts held on `day`, from assignments and from the role."""
+    levels = {}
+    for person_id, level in assignments_on(day).filter(person_id__in=person_ids).values_list("person_id", "level"):
+        levels.setdefault(person_id, set()).add(level)
+    for person_id, level in Person.objects.filter(id__in=person_ids, role=Role.CHIEF).values_list("id", "level"):
+        levels.setdefault(person_id, set()).add(level)
+    return levels
+
+
+def teammate_ids(person):
+    """People who share a team with `person`, the person included."""
+    if person is None:
+        return set()
+    ids = set(Person.objects.filter(teams__members=person).values_list("id", flat=True))
+    ids.add(person.id)
+    return ids
+
+
+def may_see_phone(viewer, person):
+    """Nobody reads another person's phone number unless staff."""
+    return is_office_staff(viewer) or person_of(viewer) == person
+
+
+def people_visible_to(user):
+    """Everyone may see names and roles (to pick companions); phones are filtered by may_see_phone."""
+    return Person.objects.filter(is_active=True).select_related("town", "village")
