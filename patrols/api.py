@@ -24,6 +24,7 @@ from rest_framework_gis import serializers as gis
 from rest_framework_gis.pagination import GeoJsonPagination
 
 from people import selectors as people_selectors
+from waterways.api import Wgs84GeometryField
 
 from . import gpx, selectors, services, tracks
 from .models import Activity, Photo
@@ -55,7 +56,7 @@ def refuse_oversized(request, limit_bytes, message):
 
 
 def as_drf_error(error: DjangoValidationError):
-    return ValidationError({"detail": error.messages})
+    return ValidationError({"non_field_errors": error.messages})
 
 
 # --- Input --------------------------------------------------------------------
@@ -227,18 +228,20 @@ class PhotoSerializer(drf.ModelSerializer):
         model = Photo
         fields = ["id", "url", "thumbnail_url", "width", "height", "taken_at", "has_location", "uploaded_at"]
 
-    def get_url(self, photo):
+    def get_url(self, photo) -> str:
         return reverse("activity-photo", args=[photo.activity_id, photo.pk, "full"])
 
-    def get_thumbnail_url(self, photo):
+    def get_thumbnail_url(self, photo) -> str:
         return reverse("activity-photo", args=[photo.activity_id, photo.pk, "thumb"])
 
-    def get_has_location(self, photo):
+    def get_has_location(self, photo) -> bool:
         return photo.exif_point is not None
 
 
 class ActivityFeatureSerializer(gis.GeoFeatureModelSerializer):
-    geometry = gis.GeometryField(source="geometry_wgs84", read_only=True, precision=COORDINATE_PRECISION)
+    # Named after a model field so the OpenAPI generator can describe it; the value is the track,
+    # or else the point, transformed in SQL.
+    track = Wgs84GeometryField(source="geometry_wgs84")
     kind_display = drf.CharField(source="get_kind_display")
     status_display = drf.CharField(source="get_status_display")
     waterway = drf.CharField(source="waterway.code", default=None)
@@ -249,20 +252,21 @@ class ActivityFeatureSerializer(gis.GeoFeatureModelSerializer):
     figures = drf.SerializerMethodField()
     photos = PhotoSerializer(many=True)
     reach_visit_count = drf.IntegerField(default=None)
+    compliance_note = drf.CharField(read_only=True)
     url = drf.SerializerMethodField()
 
     class Meta:
         model = Activity
-        geo_field = "geometry"
+        geo_field = "track"
         fields = [
             "id", "client_uuid", "kind", "kind_display", "status", "status_display", "started_at", "ended_at",
             "received_at", "waterway", "waterway_name", "waterway_position_m", "off_network", "location_source",
             "distance_m", "duration_s", "figures", "notes", "participants", "photos", "reach_visit_count",
-            "counts_for_compliance", "compliance_note", "track_quality", "submitted_by", "reviewed_by",
+            "counts_for_compliance", "compliance_detail", "compliance_note", "track_quality", "submitted_by", "reviewed_by",
             "reviewed_at", "review_note", "url",
         ]
 
-    def get_figures(self, activity):
+    def get_figures(self, activity) -> dict:
         return {
             "debris_kg": float(activity.debris_kg) if activity.debris_kg is not None else None,
             "bags": activity.bags,
@@ -271,7 +275,7 @@ class ActivityFeatureSerializer(gis.GeoFeatureModelSerializer):
             "findings": activity.findings,
         }
 
-    def get_url(self, activity):
+    def get_url(self, activity) -> str:
         return reverse("activity-detail", args=[activity.pk])
 
 
@@ -432,10 +436,46 @@ class ActivityPhotoUpload(APIView):
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+class KindCountSerializer(drf.Serializer):
+    kind = drf.ChoiceField(choices=Activity.Kind.choices)
+    label = drf.CharField()
+    count = drf.IntegerField()
+
+
+class RoleCountSerializer(drf.Serializer):
+    role = drf.CharField()
+    label = drf.CharField()
+    count = drf.IntegerField()
+
+
+class TargetPeriodSerializer(drf.Serializer):
+    start = drf.DateField()
+    end = drf.DateField()
+    count = drf.IntegerField()
+    percent = drf.FloatField(allow_null=True)
+
+
+class ServiceRecordStatsSerializer(drf.Serializer):
+    """Documents the response of ServiceRecordStats."""
+
+    year = drf.IntegerField()
+    total = drf.IntegerField(help_text=_("服务记录数（不含被驳回的活动）"))
+    verified = drf.IntegerField()
+    pending = drf.IntegerField()
+    by_kind = KindCountSerializer(many=True)
+    by_role = RoleCountSerializer(many=True)
+    people = drf.IntegerField(help_text=_("参与人数"))
+    activities = drf.IntegerField()
+    target = drf.IntegerField()
+    target_period = TargetPeriodSerializer()
+    definition = drf.CharField()
+
+
 class ServiceRecordStats(APIView):
     """Service records (one person in one activity) in a year, by kind and role, beside the district's target."""
 
-    @extend_schema(parameters=[OpenApiParameter("year", int, description=_("年份，默认今年"))])
+    @extend_schema(parameters=[OpenApiParameter("year", int, description=_("年份，默认今年"))],
+                   responses=ServiceRecordStatsSerializer)
     def get(self, request):
         year_text = request.query_params.get("year") or str(timezone.localdate().year)
         if not year_text.isdigit() or not 2000 <= int(year_text) <= 2100:

@@ -5,9 +5,9 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GistIndex
 from django.db.models import F, Q
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
-from people.models import CHIEF_LEVELS, Person, Role
+from people.models import CHIEF_LEVELS, Level, Person, Role
 
 
 class Activity(models.Model):
@@ -78,7 +78,8 @@ class Activity(models.Model):
 
     # Patrol rules by river-chief level: null when no rule applies (not a patrol, no chief taking part).
     counts_for_compliance = models.BooleanField(_("计入巡河考核"), null=True, blank=True)
-    compliance_note = models.CharField(_("考核说明"), max_length=255, blank=True)
+    # What the rule check found (outcome, levels, shortfalls), as data: compliance_note words it.
+    compliance_detail = models.JSONField(_("考核情况"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -111,6 +112,32 @@ class Activity(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def compliance_note(self):
+        """Why the patrol does or does not count toward the chiefs' patrol rules, in the current language."""
+        detail = self.compliance_detail or {}
+        level_names = dict(Level.choices)
+        outcome = detail.get("outcome")
+        if outcome == "no_chief":
+            return gettext("无河长参与，不计入河长巡河考核。")
+        if outcome == "no_rule":
+            return gettext("尚未设置该级别河长的巡河规则（管理后台 › 巡河规则）。")
+        if outcome == "met":
+            names = gettext("、").join(str(level_names.get(level, level)) for level in detail.get("levels", []))
+            return gettext("符合%(levels)s河长巡河要求。") % {"levels": names}
+        if outcome == "short":
+            reasons = []
+            for item in detail.get("shortfalls", []):
+                level = level_names.get(item["level"], item["level"])
+                if item["measure"] == "minutes":
+                    reasons.append(gettext("%(level)s河长每次至少 %(need)s 分钟，本次 %(done).0f 分钟")
+                                   % {"level": level, "need": item["need"], "done": item["done"]})
+                else:
+                    reasons.append(gettext("%(level)s河长每次至少 %(need).1f 公里，本次 %(done).2f 公里")
+                                   % {"level": level, "need": item["need"] / 1000, "done": item["done"] / 1000})
+            return gettext("；").join(reasons)
+        return ""
 
 
 class RawTrack(models.Model):
@@ -177,7 +204,7 @@ def photo_path(photo, filename):
 
 class Photo(models.Model):
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="photos", verbose_name=_("活动"))
-    image = models.ImageField(_("照片"), upload_to=photo_path, width_field="width", height_field="height")
+    image = models.ImageField(_("照片"), upload_to=photo_path)
     thumbnail = models.ImageField(_("缩略图"), upload_to=photo_path)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)

@@ -27,6 +27,8 @@ class PhotoError(ValueError):
 @dataclass
 class ProcessedPhoto:
     image: bytes  # re-encoded JPEG without metadata
+    width: int
+    height: int
     thumbnail: bytes
     sha256: str
     lonlat: tuple | None  # from EXIF GPS
@@ -65,7 +67,7 @@ def _jpeg(image, edge):
     copy.thumbnail((edge, edge))
     buffer = io.BytesIO()
     copy.save(buffer, format="JPEG", quality=85, optimize=True)  # no exif= argument: metadata is dropped
-    return buffer.getvalue()
+    return buffer.getvalue(), copy.size
 
 
 def process(data: bytes) -> ProcessedPhoto:
@@ -89,9 +91,13 @@ def process(data: bytes) -> ProcessedPhoto:
 
     lonlat, taken_at = _exif_position(exif), _exif_time(exif)
     upright = ImageOps.exif_transpose(image).convert("RGB")
+    stored, (width, height) = _jpeg(upright, settings.PHOTO_STORED_EDGE_PX)
+    thumbnail, _size = _jpeg(upright, settings.PHOTO_THUMBNAIL_EDGE_PX)
     return ProcessedPhoto(
-        image=_jpeg(upright, settings.PHOTO_STORED_EDGE_PX),
-        thumbnail=_jpeg(upright, settings.PHOTO_THUMBNAIL_EDGE_PX),
+        image=stored,
+        width=width,
+        height=height,
+        thumbnail=thumbnail,
         sha256=hashlib.sha256(data).hexdigest(),
         lonlat=lonlat,
         taken_at=taken_at,

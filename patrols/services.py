@@ -17,7 +17,6 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pyproj import Transformer
 
 from people import selectors as people_selectors
 from people.models import Person
@@ -25,7 +24,7 @@ from people.models import Person
 from . import photos as photo_processing
 from . import selectors, signals
 from .models import Activity, PatrolRule, Photo, RawTrack, ServiceRecord
-from .tracks import CleanTrack
+from .tracks import CleanTrack, lonlat_to_storage
 
 
 class DuplicateConflict(Exception):
@@ -70,21 +69,42 @@ def _uuid_lock_key(client_uuid):
     return client_uuid.int % (2**63)
 
 
-# One statement: every reach at least MIN_FRACTION of whose length lies within the buffer of
-# the track. Used for one activity on save, and for many after the network is re-cut.
+# One statement records every reach the patrol covered. A reach counts when at least half of it
+# lies within the buffer of the track AND the track runs along at least half of it. The second
+# test is what keeps a bridge crossing out: crossing a river covers 2 x PATROL_BUFFER_M of it
+# (100 m: a whole 100 m reach) while travelling along none of it. "Along" is the span between
+# the first and last position on the reach (ST_LineLocatePoint) of track points within the
+# buffer, the track densified to ALONG_SAMPLE_M so sparse vertices still count.
+# Used for one activity on save, and for many after the network is re-cut.
 REACH_VISITS_SQL = """
+WITH a AS MATERIALIZED (
+    SELECT id, started_at, track, ST_Buffer(track, %(buffer)s) AS zone
+      FROM patrols_activity
+     WHERE id = ANY(%(activities)s) AND track IS NOT NULL
+), samples AS MATERIALIZED (
+    SELECT a.id AS activity_id, d.geom
+      FROM a CROSS JOIN LATERAL ST_DumpPoints(ST_Segmentize(a.track, %(sample)s)) AS d
+), along AS (
+    SELECT r.id AS reach_id, s.activity_id,
+           MAX(ST_LineLocatePoint(r.geom, s.geom)) - MIN(ST_LineLocatePoint(r.geom, s.geom)) AS fraction
+      FROM samples s JOIN waterways_reach r ON ST_DWithin(r.geom, s.geom, %(buffer)s)
+     WHERE %(waterways)s::bigint[] IS NULL OR r.waterway_id = ANY(%(waterways)s::bigint[])
+     GROUP BY r.id, s.activity_id
+), covered AS (
+    SELECT along.reach_id, a.id AS activity_id, a.started_at,
+           LEAST(1.0, ST_Length(ST_Intersection(r.geom, a.zone)) / ST_Length(r.geom), along.fraction) AS fraction
+      FROM along
+      JOIN a ON a.id = along.activity_id
+      JOIN waterways_reach r ON r.id = along.reach_id
+     WHERE along.fraction >= %(min_fraction)s  -- the costly intersection only where it can matter
+)
 INSERT INTO patrols_reachvisit (reach_id, activity_id, visited_at, covered_fraction)
-SELECT c.reach_id, c.activity_id, c.visited_at, c.fraction
-  FROM (SELECT r.id AS reach_id, a.id AS activity_id, a.started_at AS visited_at,
-               LEAST(1.0, ST_Length(ST_Intersection(r.geom, a.zone)) / ST_Length(r.geom)) AS fraction
-          FROM (SELECT id, started_at, track, ST_Buffer(track, %(buffer)s) AS zone
-                  FROM patrols_activity
-                 WHERE id = ANY(%(activities)s) AND track IS NOT NULL) AS a
-          JOIN waterways_reach r ON ST_DWithin(r.geom, a.track, %(buffer)s)
-         WHERE %(waterways)s::bigint[] IS NULL OR r.waterway_id = ANY(%(waterways)s::bigint[])) AS c
- WHERE c.fraction >= %(min_fraction)s
+SELECT reach_id, activity_id, started_at, fraction
+  FROM covered
+ WHERE fraction >= %(min_fraction)s
 ON CONFLICT (reach_id, activity_id) DO NOTHING
 """
+ALONG_SAMPLE_M = 5.0
 MIN_VISITED_FRACTION = 0.5
 
 # The waterway an activity belongs to: among those within SNAP_DISTANCE_M, the one whose
@@ -117,6 +137,7 @@ def record_reach_visits(*, activity_ids, waterway_ids=None):
                 "activities": list(activity_ids),
                 "waterways": list(waterway_ids) if waterway_ids is not None else None,
                 "min_fraction": MIN_VISITED_FRACTION,
+                "sample": ALONG_SAMPLE_M,
             },
         )
         return cursor.rowcount
@@ -138,7 +159,7 @@ def _geometry(track: CleanTrack | None, point_lonlat):
         if not multiline.valid:
             raise ValidationError(_("轨迹几何无效：%(reason)s") % {"reason": multiline.valid_reason})
     if point_lonlat is not None:
-        x, y = Transformer.from_crs(4326, settings.GIS_SRID, always_xy=True).transform(*point_lonlat)
+        x, y = lonlat_to_storage().transform(*point_lonlat)
         point = Point(x, y, srid=settings.GIS_SRID)
     return multiline, point
 
@@ -162,7 +183,7 @@ def _participants(*, submitted_by, participant_ids):
         allowed = people_selectors.teammate_ids(own)
         outsiders = [people[pk].name for pk in wanted if pk not in allowed]
         if outsiders:
-            raise ValidationError(_("只能登记本队同伴：%(names)s 不在您的队伍里。") % {"names": "、".join(outsiders)})
+            raise ValidationError(_("只能登记本队同伴：%(names)s 不在您的队伍里。") % {"names": _("、").join(outsiders)})
     return [people[pk] for pk in wanted]
 
 
@@ -173,38 +194,39 @@ def _service_hours(started_at, ended_at):
 
 def evaluate_compliance(activity, participants):
     """A patrol with a river chief taking part is measured against the rule of each chief level
-    present. One under the minimum is kept, marked as not counting, with the reason."""
+    present. One under the minimum is kept, marked as not counting, with the shortfalls.
+    Returns (counts, detail); the detail is data, so the reason reads in each viewer's language."""
     if activity.kind != Activity.Kind.PATROL:
-        return None, ""
+        return None, {}
     levels_by_person = people_selectors.chief_levels_on(
         [person.id for person in participants], timezone.localtime(activity.started_at).date()
     )
-    levels = set().union(*levels_by_person.values()) if levels_by_person else set()
+    levels = sorted(set().union(*levels_by_person.values())) if levels_by_person else []
+    if not levels:
+        return None, {"outcome": "no_chief"}
     rules = list(PatrolRule.objects.filter(level__in=levels).order_by("level"))
     if not rules:
-        return None, _("无河长参与，不计入河长巡河考核。")
+        return None, {"outcome": "no_rule", "levels": levels}
     minutes = activity.duration_s / 60
-    reasons = []
+    shortfalls = []
     for rule in rules:
         if minutes < rule.min_duration_min:
-            reasons.append(
-                _("%(level)s河长每次至少 %(need)s 分钟，本次 %(done).0f 分钟")
-                % {"level": rule.get_level_display(), "need": rule.min_duration_min, "done": minutes}
-            )
+            shortfalls.append({"level": rule.level, "measure": "minutes", "need": rule.min_duration_min,
+                               "done": round(minutes, 1)})
         if activity.distance_m < rule.min_distance_m:
-            reasons.append(
-                _("%(level)s河长每次至少 %(need).1f 公里，本次 %(done).2f 公里")
-                % {"level": rule.get_level_display(), "need": rule.min_distance_m / 1000, "done": activity.distance_m / 1000}
-            )
-    if reasons:
-        return False, "；".join(reasons)[:255]
-    return True, _("符合%(levels)s河长巡河要求。") % {"levels": "、".join(rule.get_level_display() for rule in rules)}
+            shortfalls.append({"level": rule.level, "measure": "metres", "need": rule.min_distance_m,
+                               "done": round(activity.distance_m)})
+    detail = {"outcome": "short" if shortfalls else "met", "levels": [rule.level for rule in rules],
+              "shortfalls": shortfalls}
+    return not shortfalls, detail
 
 
 def _clean_exclusions(activity):
-    # client_uuid's uniqueness is settled by the advisory lock. Django cannot evaluate an
-    # isvalid constraint on an empty geometry (TypeError), and the database checks it anyway.
-    return ["client_uuid"] + [name for name in ("track", "point") if getattr(activity, name) is None]
+    # client_uuid's uniqueness is settled by the advisory lock. The geometries were checked with
+    # GEOS in _geometry(); Django would send each whole track to the database again to evaluate
+    # the isvalid constraints (and cannot evaluate them on an empty geometry at all). The
+    # database still enforces them.
+    return ["client_uuid", "track", "point"]
 
 
 @transaction.atomic
@@ -264,8 +286,8 @@ def record_activity(*, submitted_by, submission: Submission, payload_sha256: str
     if track is not None:
         record_reach_visits(activity_ids=[activity.pk])
     _snap(activity)
-    activity.counts_for_compliance, activity.compliance_note = evaluate_compliance(activity, participants)
-    activity.save(update_fields=["waterway", "waterway_position_m", "off_network", "counts_for_compliance", "compliance_note"])
+    activity.counts_for_compliance, activity.compliance_detail = evaluate_compliance(activity, participants)
+    activity.save(update_fields=["waterway", "waterway_position_m", "off_network", "counts_for_compliance", "compliance_detail"])
     return activity, True
 
 
@@ -310,7 +332,7 @@ def add_photo(*, activity, uploaded_by, data: bytes):
     if processed.lonlat is not None:
         _unused, exif_point = _geometry(None, processed.lonlat)
     photo = Photo(activity=activity, sha256=processed.sha256, exif_point=exif_point, taken_at=processed.taken_at,
-                  uploaded_by=uploaded_by)
+                  width=processed.width, height=processed.height, uploaded_by=uploaded_by)
     stem = processed.sha256[:16]
     photo.image.save(f"{stem}.jpg", ContentFile(processed.image), save=False)
     photo.thumbnail.save(f"{stem}-thumb.jpg", ContentFile(processed.thumbnail), save=False)
@@ -320,8 +342,9 @@ def add_photo(*, activity, uploaded_by, data: bytes):
     if exif_point is not None and activity.track is None and activity.point is None:
         activity.point = exif_point
         activity.location_source = Activity.LocationSource.PHOTO
+        activity.save(update_fields=["point", "location_source"])  # snapping reads the stored point
         _snap(activity)
-        activity.save(update_fields=["point", "location_source", "waterway", "waterway_position_m", "off_network"])
+        activity.save(update_fields=["waterway", "waterway_position_m", "off_network"])
         location_used = True
     return photo, True, location_used
 

@@ -4,6 +4,7 @@ them), flag implausible speeds. Pure Python on plain data, so it is easy to test
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -35,8 +36,18 @@ class CleanTrack:
     quality: dict = field(default_factory=dict)
 
 
-def _to_metres():
-    return Transformer.from_crs(4326, settings.GIS_SRID, always_xy=True)
+_per_thread = threading.local()
+
+
+def lonlat_to_storage():
+    """WGS-84 lon/lat → the storage SRID. Building a transformer costs ~80 ms, using one
+    microseconds, so each thread keeps its own (pyproj transformers are not thread-safe)."""
+    cache = getattr(_per_thread, "transformers", None)
+    if cache is None:
+        cache = _per_thread.transformers = {}
+    if settings.GIS_SRID not in cache:
+        cache[settings.GIS_SRID] = Transformer.from_crs(4326, settings.GIS_SRID, always_xy=True)
+    return cache[settings.GIS_SRID]
 
 
 def parse_fixes(raw_segments):
@@ -70,7 +81,7 @@ def parse_fixes(raw_segments):
 def clean(fix_segments):
     """Drops inaccurate and repeated fixes, splits at gaps and jumps, flags speeds.
     Returns a CleanTrack; segments with fewer than two distinct positions are dropped."""
-    transformer = _to_metres()
+    transformer = lonlat_to_storage()
     max_accuracy = settings.GPS_MAX_ACCURACY_M
     gap_ms = settings.TRACK_GAP_SECONDS * 1000
     jump_m = settings.TRACK_JUMP_M
@@ -143,7 +154,7 @@ def clean(fix_segments):
 
 def from_lines(lines_lonlat):
     """A track given as lon/lat lines (GeoJSON, no times): projected, not cleaned."""
-    transformer = _to_metres()
+    transformer = lonlat_to_storage()
     segments = []
     for line in lines_lonlat:
         xs, ys = transformer.transform([p[0] for p in line], [p[1] for p in line])

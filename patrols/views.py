@@ -1,5 +1,8 @@
 """Pages: the activity list and detail, a person's history, and photos (served only to those who may see them)."""
 
+from datetime import datetime
+from datetime import timezone as dt_timezone
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +23,42 @@ from .models import Activity, Photo
 PAGE_SIZE = 50
 
 
+def _map_text():
+    """Words the activity map script shows, translated here so the script stays language-free."""
+    return {
+        "legend": _("图例"),
+        "network": _("河流与支沟"),
+        "visited": _("本次巡到的河段"),
+        "point": _("活动位置"),
+        "details": _("查看详情"),
+        "participants": _("参与人员"),
+        "segment": _("第 %(n)s 段"),
+        "no_location": _("本页的活动都没有位置信息。"),
+        "load_failed": _("河道底图载入失败，请检查网络后刷新。"),
+        "tianditu_vector": _("天地图 矢量"),
+        "tianditu_imagery": _("天地图 影像"),
+        "no_basemap": _("无底图"),
+        "kinds": dict(Activity.Kind.choices),
+    }
+
+
+def _moment(unix_ms):
+    return datetime.fromtimestamp(unix_ms / 1000, tz=dt_timezone.utc)
+
+
+def _track_quality(activity):
+    """The cleaning audit with its millisecond stamps turned into times the template can show."""
+    quality = dict(activity.track_quality or {})
+    for key in ("gaps", "speed_flags"):
+        quality[key] = [
+            {**item, "start": _moment(item["from_ms"]), "end": _moment(item["to_ms"])} for item in quality.get(key, [])
+        ]
+    quality["dropped"] = sum(
+        quality.get(key, 0) for key in ("fixes_dropped_inaccurate", "fixes_dropped_repeated", "fixes_in_unusable_segments")
+    )
+    return quality
+
+
 def _filters(request):
     form = api.ActivityFilterSerializer(data={key: value for key, value in request.GET.items() if value})
     if form.is_valid():
@@ -33,6 +72,8 @@ def activity_list(request):
     activities = selectors.activity_list(request.user, **filters).prefetch_related("service_records__person", "photos")
     page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
     features = api.ActivityFeatureSerializer(page.object_list, many=True).data
+    for activity in page.object_list:  # already fetched by the serializer: no more queries
+        activity.distance_km = activity.distance_m / 1000
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -47,6 +88,8 @@ def activity_list(request):
             "kinds": Activity.Kind.choices,
             "statuses": Activity.Status.choices,
             "waterways": waterway_list_rows(),
+            "has_filters": any(value for key, value in request.GET.items() if key != "page"),
+            "map_text": _map_text(),
         },
     )
 
@@ -58,6 +101,8 @@ def activity_detail(request, pk):
         raise Http404(_("没有这条活动记录，或您无权查看。"))
     feature = api.ActivityFeatureSerializer(activity).data
     reaches = ReachSerializer(selectors.visited_reaches(activity), many=True).data
+    reviewable = activity.status == Activity.Status.SUBMITTED
+    can_review = reviewable and selectors.can_review(request.user, activity)
     return render(
         request,
         "patrols/activity_detail.html",
@@ -65,13 +110,16 @@ def activity_detail(request, pk):
             "activity": activity,
             "feature": feature,
             "reaches": reaches,
-            "can_review": activity.status == Activity.Status.SUBMITTED and selectors.can_review(request.user, activity),
-            "review_blocked_reason": (
-                selectors.why_cannot_review(request.user, activity)
-                if activity.status == Activity.Status.SUBMITTED and not selectors.can_review(request.user, activity)
-                else ""
+            "can_review": can_review,
+            "review_blocked_reason": selectors.why_cannot_review(request.user, activity) if reviewable and not can_review else "",
+            "quality": _track_quality(activity),
+            "distance_km": activity.distance_m / 1000,
+            # The feature's geometry is the track when there is one; a point given as well is drawn
+            # beside it (one geometry, so transforming it here costs nothing).
+            "extra_point": (
+                list(activity.point.transform(4326, clone=True).coords) if activity.track and activity.point else None
             ),
-            "raw_fix_count": len(getattr(getattr(activity, "raw_track", None), "fixes", []) or []),
+            "map_text": _map_text(),
         },
     )
 
@@ -110,6 +158,7 @@ def person_history(request, pk):
     visible = selectors.activities_visible_to(request.user)
     records = selectors.person_history(person).filter(activity__in=visible)
     page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    summary = selectors.person_summary(person, visible)
     return render(
         request,
         "patrols/person_history.html",
@@ -117,7 +166,8 @@ def person_history(request, pk):
             "person": person,
             "page": page,
             "show_phone": people_selectors.may_see_phone(request.user, person),
-            "summary": selectors.person_summary(person, visible),
+            "summary": summary,
+            "distance_km": (summary["distance_m"] or 0) / 1000,
             "teams": person.teams.all(),
             "chief_of": person.chief_assignments.select_related("waterway"),
         },

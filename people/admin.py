@@ -1,6 +1,162 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from .models import User
+from . import selectors, services
+from .models import ChiefAssignment, Person, Team, User
 
 admin.site.register(User, UserAdmin)
+
+
+class ChiefAssignmentForm(forms.ModelForm):
+    class Meta:
+        model = ChiefAssignment
+        fields = ["person", "waterway", "level", "since", "until"]
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            # Said here in words; the database constraint alone would only name itself.
+            self.add_error("until", _("任职止不能早于任职起。"))
+        return data
+
+
+class ChiefAssignmentInline(admin.TabularInline):
+    model = ChiefAssignment
+    form = ChiefAssignmentForm
+    fields = ["waterway", "level", "since", "until"]
+    autocomplete_fields = ["waterway"]
+    extra = 0
+
+
+class PersonForm(forms.ModelForm):
+    class Meta:
+        model = Person
+        fields = "__all__"
+
+    def clean(self):
+        data = super().clean()
+        problems = services.person_problems(
+            role=data.get("role"), level=data.get("level", ""), town=data.get("town"), village=data.get("village")
+        )
+        for field, message in problems.items():
+            if field not in self.errors:
+                self.add_error(field, message)
+        return data
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    form = PersonForm
+    list_display = ["name", "role", "level", "town", "village", "team_count", "has_login", "is_active"]
+    list_filter = ["role", "level", "is_active", "town", "teams", ("user", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "phone"]
+    list_select_related = ["town", "village"]
+    autocomplete_fields = ["town", "village", "user"]
+    readonly_fields = ["team_names", "led_team_names", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "phone", "role", "level", "is_active"]}),
+        (_("所在地"), {"fields": ["town", "village"], "description": _("只选村时，乡镇自动填上。")}),
+        (_("账号与队伍"), {"fields": ["user", "team_names", "led_team_names"]}),
+        (_("其他"), {"fields": ["note", "created_at", "updated_at"]}),
+    ]
+    inlines = [ChiefAssignmentInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(team_count=Count("teams", distinct=True))
+
+    @admin.display(description=_("队伍数"), ordering="team_count")
+    def team_count(self, person):
+        return person.team_count
+
+    @admin.display(description=_("有登录账号"), boolean=True, ordering="user")
+    def has_login(self, person):
+        return person.user_id is not None
+
+    @admin.display(description=_("所在队伍"))
+    def team_names(self, person):
+        return "、".join(team.name for team in person.teams.all()) or "—"
+
+    @admin.display(description=_("带领队伍"))
+    def led_team_names(self, person):
+        return "、".join(team.name for team in person.led_teams.all()) or "—"
+
+    def save_model(self, request, obj, form, change):
+        services.save_person(person=obj)
+
+
+class TeamForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = "__all__"
+
+    def clean(self):
+        data = super().clean()
+        problems = services.team_problems(members=data.get("members") or [], leaders=data.get("leaders") or [])
+        for field, message in problems.items():
+            self.add_error(field, message)
+        return data
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    form = TeamForm
+    list_display = ["name", "kind", "town", "village", "member_count", "leader_names"]
+    list_filter = ["kind", "town"]
+    search_fields = ["name"]
+    list_select_related = ["town", "village"]
+    autocomplete_fields = ["town", "village", "members", "leaders"]
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request)
+            .annotate(member_count=Count("members", distinct=True))
+            .prefetch_related("leaders")
+        )
+
+    @admin.display(description=_("成员数"), ordering="member_count")
+    def member_count(self, team):
+        return team.member_count
+
+    @admin.display(description=_("队长"))
+    def leader_names(self, team):
+        return "、".join(person.name for person in team.leaders.all()) or "—"
+
+    def save_related(self, request, form, formsets, change):
+        # Members and leaders go through the service, which holds the "leaders are members" rule.
+        services.set_team_people(
+            team=form.instance, members=form.cleaned_data["members"], leaders=form.cleaned_data["leaders"]
+        )
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+
+class CurrentAssignmentFilter(admin.SimpleListFilter):
+    title = _("任职状态")
+    parameter_name = "current"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("在任")), ("no", _("已卸任或未到任"))]
+
+    def queryset(self, request, queryset):
+        current = selectors.assignments_on(timezone.localdate()).values("pk")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=current)
+        if self.value() == "no":
+            return queryset.filter(~Q(pk__in=current))
+        return queryset
+
+
+@admin.register(ChiefAssignment)
+class ChiefAssignmentAdmin(admin.ModelAdmin):
+    form = ChiefAssignmentForm
+    list_display = ["person", "waterway", "level", "since", "until"]
+    list_filter = [CurrentAssignmentFilter, "level", "waterway"]
+    search_fields = ["person__name", "waterway__name", "waterway__code"]
+    list_select_related = ["person", "waterway"]
+    autocomplete_fields = ["person", "waterway"]
+    date_hierarchy = "since"

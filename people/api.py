@@ -23,7 +23,7 @@ class PersonSerializer(drf.ModelSerializer):
         model = Person
         fields = ["id", "name", "role", "role_display", "level", "level_display", "town", "village", "phone"]
 
-    def get_phone(self, person):
+    def get_phone(self, person) -> str | None:
         viewer = self.context["request"].user
         return person.phone if selectors.may_see_phone(viewer, person) else None
 

@@ -45,11 +45,10 @@ def chief_waterway_ids(person, day=None):
 
 
 def chief_levels_on(person_ids, day):
-    """{person_id: {levels}} of river-chief posts held on `day`, from assignments and from the role."""
+    """{person_id: {levels}} of river-chief posts held on `day`. Assignments are the record of
+    who was chief when: a role of 河长 alone, after the post ended, does not make a patrol a chief's."""
     levels = {}
     for person_id, level in assignments_on(day).filter(person_id__in=person_ids).values_list("person_id", "level"):
-        levels.setdefault(person_id, set()).add(level)
-    for person_id, level in Person.objects.filter(id__in=person_ids, role=Role.CHIEF).values_list("id", "level"):
         levels.setdefault(person_id, set()).add(level)
     return levels
 

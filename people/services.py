@@ -1,7 +1,17 @@
 """Writes to people and logins."""
 
+from dataclasses import dataclass, field
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from . import importing
+from .models import ChiefAssignment, Person, Team
 
 
 @transaction.atomic
@@ -12,3 +22,188 @@ def ensure_superuser(*, username, password):
         return False
     User.objects.create_superuser(username=username, email="", password=password)
     return True
+
+
+# --- People, teams and the roster import ------------------------------------------
+
+class PeopleImportError(Exception):
+    """Some rows are bad; `problems` lists every one (importing.RowProblem). Nothing was written."""
+
+    def __init__(self, problems):
+        super().__init__("\n".join(str(problem) for problem in problems))
+        self.problems = list(problems)
+
+
+@dataclass
+class PeopleImportSummary:
+    added: list = field(default_factory=list)  # row numbers
+    updated: list = field(default_factory=list)
+    unchanged: list = field(default_factory=list)
+    teams_created: list = field(default_factory=list)  # names
+    assignments_added: int = 0
+    assignments_ended: int = 0
+    outcomes: list = field(default_factory=list)  # (row number, name, outcome label) for the row-by-row report
+
+
+# Imports of the roster run one at a time, so two files cannot both create the same new person.
+IMPORT_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
+IMPORT_LOCK_KEY = 0x706565706C65  # any fixed bigint unique to this import
+
+
+def person_problems(*, role, level, town, village):
+    """{field: message} for a person whose level does not suit the role or whose village lies in another town."""
+    problems = {}
+    if role and (message := importing.level_problem(role, level)):
+        problems["level"] = message
+    if town is not None and village is not None and village.town_id != town.pk:
+        problems["village"] = _("%(village)s不属于%(town)s") % {"village": village.name, "town": town.name}
+    return problems
+
+
+@transaction.atomic
+def save_person(*, person):
+    """Saves a person edited by hand. A village given without a town brings its town."""
+    if person.village_id and not person.town_id:
+        person.town = person.village.town
+    problems = person_problems(role=person.role, level=person.level, town=person.town, village=person.village)
+    if problems:
+        raise ValidationError(problems)
+    person.full_clean()
+    person.save()
+    return person
+
+
+def team_problems(*, members, leaders):
+    """Leaders must be members of the team (they review their members' activities)."""
+    outside = [person.name for person in leaders if person not in set(members)]
+    if outside:
+        return {"leaders": _("队长必须是本队成员：%(names)s") % {"names": _("、").join(outside)}}
+    return {}
+
+
+@transaction.atomic
+def set_team_people(*, team, members, leaders):
+    members, leaders = list(members), list(leaders)
+    problems = team_problems(members=members, leaders=leaders)
+    if problems:
+        raise ValidationError(problems)
+    team.members.set(members)
+    team.leaders.set(leaders)
+    return team
+
+
+def _person_fields(record, person):
+    """The values a row gives a person. A blank cell keeps what is stored (the level follows the role)."""
+    values = {"name": record.name, "role": record.role, "level": record.level}
+    if record.phone:
+        values["phone"] = record.phone
+    if record.village is not None:
+        values["village"] = record.village
+        values["town"] = record.village.town
+    elif record.town is not None:
+        values["town"] = record.town
+        if person.village_id and person.village.town_id != record.town.pk:
+            values["village"] = None  # moved to another town; the old village no longer applies
+    if record.note is not None:
+        values["note"] = record.note
+    if record.is_active is not None:
+        values["is_active"] = record.is_active
+    return values
+
+
+def _apply(person, values):
+    """Sets the values; True if any differs from what was stored. Relations compare by id (no query)."""
+    changed = False
+    for name, value in values.items():
+        model_field = Person._meta.get_field(name)
+        if model_field.is_relation:
+            differs = getattr(person, model_field.attname) != (value.pk if value is not None else None)
+        else:
+            differs = getattr(person, name) != value
+        if differs:
+            setattr(person, name, value)
+            changed = True
+    return changed
+
+
+def _import_one(record, plan, teams, summary):
+    """Writes one checked row; returns the outcome ('added', 'updated' or 'unchanged')."""
+    person = record.person or Person()
+    is_new = person.pk is None
+    changed = _apply(person, _person_fields(record, person))
+    if is_new or changed:
+        person.full_clean()
+        person.save()
+
+    new_teams = [teams[name] for name in record.team_names if (person.pk, teams[name].pk) not in plan.memberships]
+    if new_teams:
+        person.teams.add(*new_teams)
+
+    for assignment in record.assignments_to_end:
+        assignment.until = plan.since - timedelta(days=1)
+        assignment.full_clean()
+        assignment.save(update_fields=["until"])
+        summary.assignments_ended += 1
+    held = set(
+        ChiefAssignment.objects.filter(
+            Q(until__isnull=True) | Q(until__gte=plan.since), person=person, level=record.level,
+            waterway__in=record.waterways, since__lte=plan.since,
+        ).values_list("waterway_id", flat=True)
+    ) if record.waterways and not is_new else set()
+    added_assignments = 0
+    for waterway in record.waterways:
+        if waterway.pk in held:
+            continue
+        assignment = ChiefAssignment(person=person, waterway=waterway, level=record.level, since=plan.since)
+        assignment.full_clean()
+        assignment.save()
+        added_assignments += 1
+    summary.assignments_added += added_assignments
+
+    if is_new:
+        return "added"
+    return "updated" if changed or new_teams or added_assignments or record.assignments_to_end else "unchanged"
+
+
+OUTCOME_LABELS = {"added": _lazy("新增"), "updated": _lazy("更新"), "unchanged": _lazy("未变")}
+
+
+@transaction.atomic
+def import_people(*, rows, create_teams=False, since=None, dry_run=False, progress=None):
+    """Adds or updates people from checked spreadsheet rows (importing.read_people_file).
+
+    A person is found by phone; a row without a phone (or with one not yet registered) matches the
+    person of the same name in the same village who has no phone. Listed teams and waterways are
+    added, never removed. All or nothing: any bad row raises PeopleImportError and nothing is
+    written. With dry_run everything is done and then rolled back, so the summary is exact.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(IMPORT_LOCK_SQL, [IMPORT_LOCK_KEY])
+    plan = importing.check_rows(rows, create_teams=create_teams, since=since)
+    if plan.problems:
+        raise PeopleImportError(plan.problems)
+
+    summary = PeopleImportSummary()
+    teams = dict(plan.teams)
+    for name, kind in plan.new_team_kinds.items():
+        team = Team(name=name, kind=kind)
+        team.full_clean()
+        team.save()
+        teams[name] = team
+        summary.teams_created.append(name)
+
+    problems = []
+    for record in progress(plan.records) if progress else plan.records:
+        try:
+            outcome = _import_one(record, plan, teams, summary)
+        except ValidationError as error:
+            # The checks above should catch everything; the model's own rules are the last word.
+            problems.append(importing.RowProblem(number=record.number, name=record.name, messages=error.messages))
+            continue
+        getattr(summary, outcome).append(record.number)
+        summary.outcomes.append((record.number, record.name, OUTCOME_LABELS[outcome]))
+    if problems:
+        raise PeopleImportError(problems)
+    if dry_run:
+        transaction.set_rollback(True)
+    return summary

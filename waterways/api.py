@@ -1,7 +1,7 @@
 """Read API of the water network, GeoJSON in EPSG:4326."""
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics
 from rest_framework import serializers as drf
 from rest_framework.exceptions import NotFound
@@ -14,10 +14,21 @@ from .models import District, Reach, Station, Waterway
 COORDINATE_PRECISION = 6
 
 
+@extend_schema_field({"type": "object", "nullable": True, "description": "GeoJSON geometry, EPSG:4326 (lon/lat)"})
+class Wgs84GeometryField(gis.GeometryField):
+    """A geometry the selector already transformed to EPSG:4326 in SQL (an annotation, which the
+    OpenAPI generator cannot look up on the model, hence the schema given here)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("precision", COORDINATE_PRECISION)
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+
 class Wgs84FeatureSerializer(gis.GeoFeatureModelSerializer):
     """A GeoJSON Feature whose geometry the selector already transformed to EPSG:4326 in SQL."""
 
-    geom = gis.GeometryField(source="geom_wgs84", read_only=True, precision=COORDINATE_PRECISION)
+    geom = Wgs84GeometryField(source="geom_wgs84")
 
 
 class WaterwaySerializer(Wgs84FeatureSerializer):

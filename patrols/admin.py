@@ -1,0 +1,277 @@
+"""Activities are written by the field API; here staff look at them and review them.
+
+Nothing but the review is saved from an activity's page. Rejecting needs a reason for each
+activity, so it is done on the activity's page; the list offers only "通过审核" in bulk.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.gis import forms as gis_forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from leaflet.admin import LeafletAdminWidget, LeafletGeoAdmin
+
+from . import selectors, services
+from .models import Activity, PatrolRule, Photo, ReachVisit, ServiceRecord
+
+
+class ReadOnlyMap(LeafletAdminWidget):
+    """A Leaflet map showing a geometry, without drawing tools."""
+
+    template_name = "leaflet/admin/widget.html"
+    modifiable = False
+
+
+class ActivityReviewForm(forms.ModelForm):
+    # The maps are copies of track and point, not the model fields themselves: Django cannot check
+    # the isvalid constraints on an empty geometry, and the geometry is never edited here anyway.
+    track_map = gis_forms.MultiLineStringField(label=gettext_lazy("轨迹"), required=False, disabled=True, widget=ReadOnlyMap)
+    point_map = gis_forms.PointField(label=gettext_lazy("位置"), required=False, disabled=True, widget=ReadOnlyMap)
+    decision = forms.ChoiceField(
+        label=gettext_lazy("审核结果"), required=False, widget=forms.RadioSelect,
+        choices=[("", gettext_lazy("暂不审核")), ("verify", gettext_lazy("通过")), ("reject", gettext_lazy("驳回"))],
+    )
+    review_reason = forms.CharField(
+        label=gettext_lazy("审核意见"), required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=gettext_lazy("驳回时必填，提交人会看到。"),
+    )
+    reviewer = None  # the logged-in user; set on the class ActivityAdmin.get_form builds for each request
+
+    class Meta:
+        model = Activity
+        fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["track_map"] = self.instance.track
+        self.initial["point_map"] = self.instance.point
+
+    def clean(self):
+        data = super().clean()
+        decision = data.get("decision")
+        if not decision:
+            return data
+        if self.instance.status != Activity.Status.SUBMITTED:
+            self.add_error("decision", _("这条记录已经审核过了。"))
+        elif not selectors.can_review(self.reviewer, self.instance):
+            self.add_error("decision", selectors.why_cannot_review(self.reviewer, self.instance))
+        if decision == "reject" and not data.get("review_reason", "").strip():
+            self.add_error("review_reason", _("驳回时请写明原因。"))
+        return data
+
+
+class ServiceRecordInline(admin.TabularInline):
+    model = ServiceRecord
+    fields = ["person", "role", "level", "hours"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = gettext_lazy("参与人员（服务记录）")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PhotoInline(admin.TabularInline):
+    model = Photo
+    fields = ["preview", "taken_at", "has_exif_point", "uploaded_by", "uploaded_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    @admin.display(description=gettext_lazy("照片"))
+    def preview(self, photo):
+        if not photo.thumbnail:
+            return "—"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="{}" style="max-height:120px;max-width:160px"></a>',
+            photo.image.url, photo.thumbnail.url, _("活动照片"),
+        )
+
+    @admin.display(description=gettext_lazy("带位置信息"), boolean=True)
+    def has_exif_point(self, photo):
+        return photo.exif_point is not None
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _reasons(error):
+    return _("；").join(error.messages) if isinstance(error, ValidationError) else str(error)
+
+
+@admin.register(Activity)
+class ActivityAdmin(LeafletGeoAdmin):
+    form = ActivityReviewForm
+    list_display = [
+        "started_at", "kind", "waterway", "status", "distance_km", "participant_count", "counts_for_compliance",
+        "submitted_by",
+    ]
+    list_filter = [
+        "kind", "status", ("waterway", admin.RelatedOnlyFieldListFilter), "location_source",
+        "counts_for_compliance", "off_network",
+    ]
+    search_fields = ["notes", "findings", "client_uuid"]
+    list_select_related = ["waterway", "submitted_by"]
+    date_hierarchy = "started_at"
+    actions = ["verify_selected"]
+    inlines = [ServiceRecordInline, PhotoInline]
+    readonly_fields = [
+        "kind", "status", "submitted_by", "started_at", "ended_at", "received_at", "client_uuid",
+        "location_source", "waterway", "waterway_position_m", "off_network", "distance_km", "duration_min",
+        "track_quality", "debris_kg", "bags", "manholes_checked", "outfalls_checked", "findings", "notes",
+        "counts_for_compliance", "compliance_reason", "reviewed_by", "reviewed_at", "review_note",
+    ]
+
+    @admin.display(description=_("考核说明"))
+    def compliance_reason(self, activity):
+        return activity.compliance_note
+
+    def get_fieldsets(self, request, obj=None):
+        maps = [name for name, value in (("track_map", obj and obj.track), ("point_map", obj and obj.point)) if value]
+        review = ["reviewed_by", "reviewed_at", "review_note"]
+        if obj is not None and obj.status == Activity.Status.SUBMITTED:
+            review = ["decision", "review_reason"]
+        return [
+            (None, {"fields": ["kind", "status", "submitted_by", "started_at", "ended_at", "received_at", "client_uuid"]}),
+            (_("位置"), {"fields": [*maps, "location_source", "waterway", "waterway_position_m", "off_network",
+                                   "distance_km", "duration_min", "track_quality"]}),
+            (_("成果"), {"fields": ["debris_kg", "bags", "manholes_checked", "outfalls_checked", "findings", "notes"]}),
+            (_("河长巡河考核"), {"fields": ["counts_for_compliance", "compliance_reason"]}),
+            (_("审核"), {"fields": review}),
+        ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.reviewer = request.user  # a fresh class per request, so this does not leak between users
+        return form
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(participant_count=Count("service_records"))
+
+    @admin.display(description=gettext_lazy("里程（公里）"), ordering="distance_m")
+    def distance_km(self, activity):
+        return f"{activity.distance_m / 1000:.2f}"
+
+    @admin.display(description=gettext_lazy("时长（分钟）"), ordering="duration_s")
+    def duration_min(self, activity):
+        return round(activity.duration_s / 60)
+
+    @admin.display(description=gettext_lazy("参与人数"), ordering="participant_count")
+    def participant_count(self, activity):
+        return activity.participant_count
+
+    def has_add_permission(self, request):
+        return False  # activities come from the phones and the API, never typed in here
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a wrong record is rejected, which keeps the trail (points are reversed on it)
+
+    def save_model(self, request, obj, form, change):
+        decision = form.cleaned_data.get("decision")
+        if not decision:
+            return
+        try:
+            services.review_activity(
+                activity=obj, reviewer=request.user, decision=decision, note=form.cleaned_data.get("review_reason", "")
+            )
+        except (PermissionDenied, ValidationError) as error:
+            self.message_user(request, _("未能审核：%(reason)s") % {"reason": _reasons(error)}, messages.ERROR)
+
+    @admin.action(description=gettext_lazy("通过审核"), permissions=["change"])
+    def verify_selected(self, request, queryset):
+        verified, refused = 0, []
+        for activity in queryset.order_by("started_at", "id"):
+            try:
+                services.review_activity(activity=activity, reviewer=request.user, decision="verify")
+            except (PermissionDenied, ValidationError) as error:
+                refused.append(f"{activity}：{_reasons(error)}")
+            else:
+                verified += 1
+        if verified:
+            self.message_user(request, _("已通过 %(n)d 条活动。") % {"n": verified}, messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request, _("%(n)d 条未通过：%(reasons)s") % {"n": len(refused), "reasons": _("；").join(refused)},
+                messages.WARNING,
+            )
+
+
+class PatrolRuleForm(forms.ModelForm):
+    MONTHS = [(month, str(month)) for month in range(1, 13)]
+
+    season_start_month = forms.TypedChoiceField(label=gettext_lazy("考核起始月"), choices=MONTHS, coerce=int)
+    season_end_month = forms.TypedChoiceField(label=gettext_lazy("考核结束月"), choices=MONTHS, coerce=int)
+
+    class Meta:
+        model = PatrolRule
+        fields = "__all__"
+
+
+@admin.register(PatrolRule)
+class PatrolRuleAdmin(admin.ModelAdmin):
+    form = PatrolRuleForm
+    list_display = [
+        "level", "period", "required_count", "min_duration_min", "min_distance_m", "season_start_month",
+        "season_end_month", "source",
+    ]
+    list_editable = [
+        "period", "required_count", "min_duration_min", "min_distance_m", "season_start_month", "season_end_month",
+        "source",
+    ]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written by the services as activities arrive; an edit here would disagree with the activity."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ServiceRecord)
+class ServiceRecordAdmin(ReadOnlyAdmin):
+    list_display = ["person", "activity", "activity_started_at", "activity_status", "role", "level", "hours"]
+    list_filter = ["role", "activity__status", "activity__kind"]
+    search_fields = ["person__name", "person__phone"]
+    list_select_related = ["person", "activity"]
+
+    @admin.display(description=gettext_lazy("活动时间"), ordering="activity__started_at")
+    def activity_started_at(self, record):
+        return record.activity.started_at
+
+    @admin.display(description=gettext_lazy("活动状态"), ordering="activity__status")
+    def activity_status(self, record):
+        return record.activity.get_status_display()
+
+    def changelist_view(self, request, extra_context=None):
+        # The count on this page is the one the target counts; say what it counts.
+        extra_context = {**(extra_context or {}), "subtitle": selectors.service_record_definition()}
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(ReachVisit)
+class ReachVisitAdmin(ReadOnlyAdmin):
+    list_display = ["reach", "activity", "visited_at", "covered_percent"]
+    list_filter = ["reach__waterway"]
+    search_fields = ["reach__waterway__code", "reach__waterway__name"]
+    list_select_related = ["reach__waterway", "activity"]
+    date_hierarchy = "visited_at"
+
+    @admin.display(description=gettext_lazy("覆盖比例"), ordering="covered_fraction")
+    def covered_percent(self, visit):
+        return f"{visit.covered_fraction:.0%}"

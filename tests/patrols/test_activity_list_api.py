@@ -1,0 +1,88 @@
+"""GET /api/activities/: GeoJSON in EPSG:4326, filters, and a capped page size."""
+
+import pytest
+
+from .factories import activity_body, walk_along
+
+
+@pytest.fixture
+def mixed(crew, api):
+    """Three activities of the team: a patrol on 狮子沟 in May, a cleanup on 堵河 in June, a
+    sewer inspection without location in July; and the outsider's cleanup."""
+    own = api(crew["volunteer"])
+    patrol = own.post("/api/activities/", activity_body(walk_along(length_m=500), participants=[crew["teammate"].id]),
+                      format="json").json()
+    cleanup = own.post("/api/activities/", activity_body(kind="cleanup", point=[110.601, 32.740],
+                       started_at="2026-06-10T09:00:00+08:00", ended_at="2026-06-10T10:00:00+08:00"), format="json").json()
+    inspection = own.post("/api/activities/", activity_body(kind="sewer_inspection", figures={"manholes_checked": 12},
+                          started_at="2026-07-02T09:00:00+08:00", ended_at="2026-07-02T11:00:00+08:00"), format="json").json()
+    api(crew["outsider"]).post("/api/activities/", activity_body(kind="cleanup", point=[110.601, 32.740]), format="json")
+    return {"patrol": patrol["id"], "cleanup": cleanup["id"], "inspection": inspection["id"]}
+
+
+def _ids(client, query=""):
+    response = client.get("/api/activities/" + query)
+    assert response.status_code == 200, response.json()
+    return {feature["id"] for feature in response.json()["features"]}
+
+
+def test_geojson_in_lon_lat(crew, api, mixed):
+    body = api(crew["volunteer"]).get("/api/activities/").json()
+    assert body["type"] == "FeatureCollection" and body["count"] == 3
+    patrol = next(f for f in body["features"] if f["id"] == mixed["patrol"])
+    assert patrol["geometry"]["type"] == "MultiLineString"
+    lon, lat = patrol["geometry"]["coordinates"][0][0]
+    assert 110.3 < lon < 111.0 and 32.4 < lat < 32.9
+    inspection = next(f for f in body["features"] if f["id"] == mixed["inspection"])
+    assert inspection["geometry"] is None and inspection["properties"]["figures"]["manholes_checked"] == 12
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("?kind=patrol", {"patrol"}),
+        ("?waterway=ZW-G07", {"patrol"}),
+        ("?start=2026-06-01&end=2026-06-30", {"cleanup"}),
+        ("?start=2026-06-10&end=2026-06-10", {"cleanup"}),  # one whole day, Beijing time
+        ("?bbox=110.59,32.73,110.61,32.75", {"cleanup"}),
+        ("?status=submitted", {"patrol", "cleanup", "inspection"}),
+        ("?status=verified", set()),
+    ],
+)
+def test_filters(crew, api, mixed, query, expected):
+    assert _ids(api(crew["volunteer"]), query) == {mixed[name] for name in expected}
+
+
+def test_a_track_crossing_the_box_is_included_though_it_starts_outside(crew, api, mixed):
+    lon, lat = walk_along(start_m=250, length_m=0)[0][:2]
+    box = f"?bbox={lon - 0.0005},{lat - 0.0005},{lon + 0.0005},{lat + 0.0005}"
+    assert _ids(api(crew["volunteer"]), box) == {mixed["patrol"]}
+
+
+def test_person_and_team_filters(crew, api, mixed):
+    staff = api(crew["staff"])
+    assert _ids(staff, f"?person={crew['teammate'].id}") == {mixed["patrol"]}
+    assert _ids(staff, f"?team={crew['team'].id}") == {mixed["patrol"], mixed["cleanup"], mixed["inspection"]}
+    assert len(_ids(staff)) == 4
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [("?bbox=1,2,3", "bbox"), ("?bbox=111,32,110,33", "bbox"), ("?start=2026-07-01&end=2026-06-01", "结束日期"),
+     ("?kind=swim", "kind"), ("?start=yesterday", "start")],
+)
+def test_bad_filters_are_explained(crew, api, mixed, query, message):
+    response = api(crew["volunteer"]).get("/api/activities/" + query)
+    assert response.status_code == 400
+    assert message in str(response.json())
+
+
+def test_pages_are_capped(crew, api, mixed, monkeypatch):
+    from patrols.api import ActivityPagination
+
+    client = api(crew["staff"])
+    first = client.get("/api/activities/?page_size=2").json()
+    assert first["count"] == 4 and len(first["features"]) == 2 and first["next"]
+    monkeypatch.setattr(ActivityPagination, "max_page_size", 3)
+    capped = client.get("/api/activities/?page_size=1000000").json()
+    assert len(capped["features"]) == 3 and capped["count"] == 4

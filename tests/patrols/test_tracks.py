@@ -1,0 +1,98 @@
+"""Track cleaning: poor fixes dropped, gaps split (never bridged), implausible speeds flagged."""
+
+from patrols.models import Activity, RawTrack
+
+from .factories import activity_body, walk_along
+
+
+def _post(client, fixes, **extra):
+    response = client.post("/api/activities/", activity_body(fixes, **extra), format="json")
+    assert response.status_code == 201, response.json()
+    return Activity.objects.get(pk=response.json()["id"]), response.json()["properties"]
+
+
+def test_a_gap_of_more_than_five_minutes_splits_the_track_instead_of_bridging_it(crew, api):
+    before = walk_along(start_m=0, length_m=400, step_m=10, seconds_per_step=8)
+    # Six minutes without a fix, then the walk goes on 300 m further along the gully.
+    resume_ms = before[-1][2] + 6 * 60_000
+    after = walk_along(start_m=700, length_m=400, step_m=10, seconds_per_step=8, start_ms=resume_ms)
+    activity, properties = _post(api(crew["volunteer"]), before + after)
+
+    assert len(activity.track) == 2
+    assert properties["track_quality"]["segments"] == 2
+    gap = properties["track_quality"]["gaps"][0]
+    assert gap["seconds"] == 360
+    # The 300 m between the two pieces is not walked distance.
+    assert 790 <= activity.distance_m <= 810
+    # Moving time only: two stretches of 40 steps x 8 s.
+    assert activity.duration_s == 2 * 40 * 8
+    # Every fix is kept for audit, including those across the gap.
+    assert len(RawTrack.objects.get(activity=activity).fixes[0]) == len(before + after)
+
+
+def test_a_jump_of_more_than_500_m_splits_the_track(crew, api):
+    before = walk_along(start_m=0, length_m=300, step_m=10, seconds_per_step=8)
+    after = walk_along(start_m=1200, length_m=300, step_m=10, seconds_per_step=8, start_ms=before[-1][2] + 30_000)
+    activity, properties = _post(api(crew["volunteer"]), before + after)
+    assert len(activity.track) == 2
+    assert properties["track_quality"]["gaps"][0]["metres"] > 500
+
+
+def test_inaccurate_fixes_are_dropped_but_kept_in_the_audit_copy(crew, api):
+    fixes = walk_along(length_m=500, step_m=10)
+    for fix in fixes[10:20]:
+        fix[3] = 120.0  # a phone that lost its sky view
+        fix[0] += 0.003  # and reports a position ~280 m off
+    activity, properties = _post(api(crew["volunteer"]), fixes)
+    assert properties["track_quality"]["fixes_dropped_inaccurate"] == 10
+    assert len(activity.track) == 1
+    assert 490 <= activity.distance_m <= 510  # the detour of the bad fixes is not counted
+    assert len(RawTrack.objects.get(activity=activity).fixes[0]) == len(fixes)
+
+
+def test_faster_than_walking_or_boating_is_flagged(crew, api):
+    walking = walk_along(length_m=400, step_m=10, seconds_per_step=8)
+    # 400 m in 30 s is 48 km/h: a car on the river road, not a patrol.
+    driving = walk_along(start_m=400, length_m=400, step_m=100, seconds_per_step=7.5, start_ms=walking[-1][2] + 7500)
+    activity, properties = _post(api(crew["volunteer"]), walking + driving[1:])
+    flags = properties["track_quality"]["speed_flags"]
+    assert len(flags) == 1
+    assert flags[0]["max_kmh"] > 40
+    assert len(activity.track) == 1  # flagged, not cut out: the reviewer decides
+
+
+def test_walking_speed_is_not_flagged(crew, api):
+    _activity, properties = _post(api(crew["volunteer"]), walk_along(length_m=1000, step_m=10, seconds_per_step=8))
+    assert properties["track_quality"]["speed_flags"] == []
+
+
+def test_fixes_sent_out_of_order_are_sorted_by_time(crew, api):
+    fixes = walk_along(length_m=300, step_m=10)
+    shuffled = fixes[::2] + fixes[1::2]
+    activity, _ = _post(api(crew["volunteer"]), shuffled)
+    assert len(activity.track) == 1
+    assert 295 <= activity.distance_m <= 305
+
+
+def test_segments_sent_by_the_phone_stay_separate(crew, api):
+    """A paused patrol: the phone sends two lists, and they are never joined."""
+    first = walk_along(start_m=0, length_m=200)
+    second = walk_along(start_m=250, length_m=200, start_ms=first[-1][2] + 60_000)
+    activity, _ = _post(api(crew["volunteer"]), [first, second])
+    assert len(activity.track) == 2
+
+
+def test_a_track_with_only_poor_fixes_is_refused(crew, api):
+    fixes = walk_along(length_m=200, accuracy=300.0)
+    response = api(crew["volunteer"]).post("/api/activities/", activity_body(fixes), format="json")
+    assert response.status_code == 400
+    assert "精度" in response.json()["detail"]
+    assert Activity.objects.count() == 0
+
+
+def test_a_geojson_track_is_accepted_as_lines(crew, api):
+    fixes = walk_along(length_m=500, step_m=50)
+    track = {"type": "MultiLineString", "coordinates": [[f[:2] for f in fixes[:5]], [f[:2] for f in fixes[6:]]]}
+    activity, _ = _post(api(crew["volunteer"]), None, track=track)
+    assert len(activity.track) == 2
+    assert activity.waterway.code == "ZW-G07"
