@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.gis import forms as gis_forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -91,7 +92,10 @@ class PhotoInline(admin.TabularInline):
             return "—"
         return format_html(
             '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="{}" style="max-height:120px;max-width:160px"></a>',
-            photo.image.url, photo.thumbnail.url, _("活动照片"),
+            # The permission-checked view, never /media/: photos are not public files.
+            reverse("activity-photo", args=[photo.activity_id, photo.pk, "full"]),
+            reverse("activity-photo", args=[photo.activity_id, photo.pk, "thumb"]),
+            _("活动照片"),
         )
 
     @admin.display(description=gettext_lazy("带位置信息"), boolean=True)

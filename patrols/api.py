@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from datetime import date, datetime
 from datetime import timezone as dt_timezone
 
@@ -96,6 +97,25 @@ def _geojson_lines(value):
     return [[_lonlat(p, "track") for p in line] for line in lines]
 
 
+# GPS time and the phone's clock may disagree a little; fixes far outside the activity's own
+# times belong to another walk (or a broken clock) and would distort its duration.
+FIX_TIME_MARGIN_MS = 3600 * 1000
+
+
+def _check_fix_times(submission):
+    started_ms = submission.started_at.timestamp() * 1000
+    ended_ms = submission.ended_at.timestamp() * 1000
+    track = submission.track
+    if track.first_ms < started_ms - FIX_TIME_MARGIN_MS or track.last_ms > ended_ms + FIX_TIME_MARGIN_MS:
+        raise ValidationError(
+            _("轨迹点的时间（%(first)s 至 %(last)s）不在活动的开始、结束时间内。")
+            % {
+                "first": timezone.localtime(datetime.fromtimestamp(track.first_ms / 1000, tz=dt_timezone.utc)).strftime("%Y-%m-%d %H:%M"),
+                "last": timezone.localtime(datetime.fromtimestamp(track.last_ms / 1000, tz=dt_timezone.utc)).strftime("%Y-%m-%d %H:%M"),
+            }
+        )
+
+
 class FiguresSerializer(drf.Serializer):
     debris_kg = drf.DecimalField(max_digits=8, decimal_places=1, min_value=0, required=False, allow_null=True,
                                  help_text=_("清理垃圾重量（公斤）"))
@@ -154,6 +174,7 @@ class ActivityInputSerializer(drf.Serializer):
                     raise ValidationError(
                         _("去掉精度差（>%(max)g 米）和重复的定位点后，轨迹不足两个点。") % {"max": settings.GPS_MAX_ACCURACY_M}
                     )
+                _check_fix_times(submission)
             elif data.get("track"):
                 lines = _geojson_lines(data["track"])
                 submission.track = tracks.from_lines(lines)
@@ -261,7 +282,7 @@ class ActivityFeatureSerializer(gis.GeoFeatureModelSerializer):
         fields = [
             "id", "client_uuid", "kind", "kind_display", "status", "status_display", "started_at", "ended_at",
             "received_at", "waterway", "waterway_name", "waterway_position_m", "off_network", "location_source",
-            "distance_m", "duration_s", "figures", "notes", "participants", "photos", "reach_visit_count",
+            "distance_m", "duration_s", "figures", "notes", "participants", "skipped_participants", "photos", "reach_visit_count",
             "counts_for_compliance", "compliance_detail", "compliance_note", "track_quality", "submitted_by", "reviewed_by",
             "reviewed_at", "review_note", "url",
         ]
@@ -402,8 +423,10 @@ class ActivityReview(APIView):
                 activity=activity, reviewer=request.user, decision=serializer.validated_data["decision"],
                 note=serializer.validated_data.get("note", ""),
             )
-        except DjangoValidationError as error:
+        except services.AlreadyReviewed as error:
             raise Conflict(" ".join(error.messages)) from None
+        except DjangoValidationError as error:
+            raise as_drf_error(error) from None
         return _stored(request, activity, created=False)
 
 
@@ -478,7 +501,7 @@ class ServiceRecordStats(APIView):
                    responses=ServiceRecordStatsSerializer)
     def get(self, request):
         year_text = request.query_params.get("year") or str(timezone.localdate().year)
-        if not year_text.isdigit() or not 2000 <= int(year_text) <= 2100:
+        if not re.fullmatch(r"[0-9]{4}", year_text) or not 2000 <= int(year_text) <= 2100:
             raise ValidationError({"year": [_("年份应为 2000 到 2100 之间的整数。")]})
         year = int(year_text)
         stats = selectors.service_record_stats(start=date(year, 1, 1), end=date(year, 12, 31))

@@ -48,6 +48,8 @@ DEMO_USERNAME_PATTERN = r"^demo-(p[0-9]{4}|volunteer|leader|village-chief|townsh
 MIN_SERVICE_RECORDS = 3200
 TARGET_PEOPLE = 400
 DAYS = 730  # two years, ending on the end date
+# A patrol's planned end: walking time plus room for the GPS gaps its fixes may have.
+TRACK_GAP_ALLOWANCE_S = 3600
 
 TZ = ZoneInfo("Asia/Shanghai")
 # Demo activity uuids are uuid5 in this namespace, so a seed always gives the same ids.
@@ -312,6 +314,7 @@ class _Planner:
         self.teams = []
         self.assignments = []
         self.activities = []
+        self.busy = {}  # person key → [(start, end)] of planned activities
         self.logins = {}
         self.chiefs_of = {}  # way code -> [(person key, level)] current chiefs
 
@@ -752,8 +755,24 @@ class _Planner:
                     activity.point = (sx + rng.uniform(-20, 20), sy + rng.uniform(-20, 20))
             activity.location_source = "gps" if rng.random() < 0.85 else "map"
             activity.duration_s, activity.figures, activity.notes = self.figures(kind, len(participants), day)
+        # Nobody is in two places at once: the service would not count them twice anyway
+        # (overlapping service records are skipped), so the plan leaves busy people out.
+        if activity.track is not None:
+            seconds = activity.track.distance_m / activity.track.speed + TRACK_GAP_ALLOWANCE_S
+        else:
+            seconds = activity.duration_s
+        window = (activity.started_at, activity.started_at + timedelta(seconds=seconds))
+        if self.is_busy(submitter, window):
+            return None
+        activity.participants = [key for key in participants if not self.is_busy(key, window)]
+        for key in activity.participants:
+            self.busy.setdefault(key, []).append(window)
         self.activities.append(activity)
         return activity
+
+    def is_busy(self, key, window):
+        start, end = window
+        return any(start < other_end and end > other_start for other_start, other_end in self.busy.get(key, []))
 
     def figures(self, kind, people, day):
         rng = self.rng

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from xml.etree.ElementTree import ParseError
 
+from .tracks import EARLIEST_MS, LATEST_MS
+
 # A DOCTYPE is where entity bombs and external entities live; GPX never needs one.
 DTD_PATTERN = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 # A fix's accuracy is rarely in a GPX file; when HDOP is there, this rough factor turns it into metres.
@@ -41,11 +43,14 @@ def _child_text(element, name):
 def _parse_time(text, number):
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            raise GpxError(_("第 %(n)s 个轨迹点的时间没有时区（GPX 应使用 UTC，如 2026-05-01T08:00:00Z）。") % {"n": number})
+        ms = int(moment.timestamp() * 1000)
+    except (ValueError, OverflowError):
         raise GpxError(_("第 %(n)s 个轨迹点的时间无法识别：%(text)s") % {"n": number, "text": text[:40]}) from None
-    if moment.tzinfo is None:
-        raise GpxError(_("第 %(n)s 个轨迹点的时间没有时区（GPX 应使用 UTC，如 2026-05-01T08:00:00Z）。") % {"n": number})
-    return int(moment.timestamp() * 1000)
+    if not EARLIEST_MS <= ms <= LATEST_MS:
+        raise GpxError(_("第 %(n)s 个轨迹点的时间不合理：%(text)s") % {"n": number, "text": text[:40]})
+    return ms
 
 
 def read_gpx(data: bytes):

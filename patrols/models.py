@@ -76,6 +76,10 @@ class Activity(models.Model):
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     review_note = models.TextField(_("审核意见"), blank=True)
 
+    # Participants not counted again because they already had a service record for an activity
+    # overlapping this one in time: [{"person": id, "name": ..., "activity": id}].
+    skipped_participants = models.JSONField(_("未重复计入的人员"), default=list, blank=True)
+
     # Patrol rules by river-chief level: null when no rule applies (not a patrol, no chief taking part).
     counts_for_compliance = models.BooleanField(_("计入巡河考核"), null=True, blank=True)
     # What the rule check found (outcome, levels, shortfalls), as data: compliance_note words it.
@@ -115,29 +119,32 @@ class Activity(models.Model):
 
     @property
     def compliance_note(self):
-        """Why the patrol does or does not count toward the chiefs' patrol rules, in the current language."""
+        """Why the patrol does or does not count toward each chief's patrol rule, in the current language."""
         detail = self.compliance_detail or {}
-        level_names = dict(Level.choices)
         outcome = detail.get("outcome")
         if outcome == "no_chief":
             return gettext("无河长参与，不计入河长巡河考核。")
-        if outcome == "no_rule":
-            return gettext("尚未设置该级别河长的巡河规则（管理后台 › 巡河规则）。")
-        if outcome == "met":
-            names = gettext("、").join(str(level_names.get(level, level)) for level in detail.get("levels", []))
-            return gettext("符合%(levels)s河长巡河要求。") % {"levels": names}
-        if outcome == "short":
-            reasons = []
-            for item in detail.get("shortfalls", []):
-                level = level_names.get(item["level"], item["level"])
-                if item["measure"] == "minutes":
-                    reasons.append(gettext("%(level)s河长每次至少 %(need)s 分钟，本次 %(done).0f 分钟")
-                                   % {"level": level, "need": item["need"], "done": item["done"]})
-                else:
-                    reasons.append(gettext("%(level)s河长每次至少 %(need).1f 公里，本次 %(done).2f 公里")
-                                   % {"level": level, "need": item["need"] / 1000, "done": item["done"] / 1000})
-            return gettext("；").join(reasons)
+        if outcome == "not_own_waterway":
+            return gettext("参与的河长都不是这条河道的河长，不计入河长巡河考核。")
+        if outcome in ("met", "short", "mixed", "no_rule"):
+            return gettext("；").join(self._chief_verdict(chief) for chief in detail.get("chiefs", []))
         return ""
+
+    @staticmethod
+    def _chief_verdict(chief):
+        who = gettext("%(name)s（%(level)s河长）") % {"name": chief["name"], "level": dict(Level.choices).get(chief["level"], chief["level"])}
+        if chief["meets"] is None:
+            return gettext("%(who)s：尚未设置该级别的巡河规则（管理后台 › 巡河规则）") % {"who": who}
+        if chief["meets"]:
+            return gettext("%(who)s：符合巡河要求，计入考核") % {"who": who}
+        reasons = []
+        for item in chief["shortfalls"]:
+            if item["measure"] == "minutes":
+                reasons.append(gettext("每次至少 %(need)s 分钟，本次 %(done).0f 分钟") % item)
+            else:
+                reasons.append(gettext("每次至少 %(need).1f 公里，本次 %(done).2f 公里")
+                               % {"need": item["need"] / 1000, "done": item["done"] / 1000})
+        return gettext("%(who)s：不计入考核，%(reasons)s") % {"who": who, "reasons": gettext("，").join(reasons)}
 
 
 class RawTrack(models.Model):

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from functools import lru_cache
+
+import shapely
 
 from django.conf import settings
 from django.contrib.gis.db.models.functions import Transform
-from django.contrib.gis.geos import Polygon
+from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection
 from django.contrib.gis.db.models import GeometryField
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pyproj import CRS
 
 from people import selectors as people_selectors
 from people.models import Person
@@ -86,14 +90,34 @@ def with_wgs84(queryset):
     )
 
 
+@lru_cache
+def _storage_area_lonlat():
+    """Where the storage projection is defined (west, south, east, north in lon/lat)."""
+    area = CRS.from_epsg(settings.GIS_SRID).area_of_use
+    return (area.west, area.south, area.east, area.north)
+
+
+def _bbox_in_storage_area(bbox):
+    """The lon/lat box clipped to the storage projection's area (a transverse Mercator zone is
+    meaningless far outside it) and densified, so its edges stay true when transformed."""
+    west, south, east, north = bbox
+    area_west, area_south, area_east, area_north = _storage_area_lonlat()
+    west, south, east, north = max(west, area_west), max(south, area_south), min(east, area_east), min(north, area_north)
+    if west >= east or south >= north:
+        return None
+    ring = shapely.segmentize(shapely.box(west, south, east, north), 0.01)
+    return GEOSGeometry(memoryview(shapely.to_wkb(ring)), srid=WGS84)
+
+
 def activity_list(user, *, bbox=None, start=None, end=None, kind=None, waterway=None, person=None, team=None, status=None):
     """Activities the user may read, filtered. bbox is (west, south, east, north) in lon/lat; an
     activity overlapping it is included. start/end are dates (inclusive), in Beijing time."""
     queryset = activities_visible_to(user)
     if bbox is not None:
-        box = Polygon.from_bbox(bbox)
-        box.srid = WGS84
-        box.transform(settings.GIS_SRID)
+        box = _bbox_in_storage_area(bbox)
+        if box is None:
+            return queryset.none()
+        # Given in lon/lat: the database transforms it to the storage SRID.
         queryset = queryset.filter(Q(track__intersects=box) | Q(point__intersects=box))
     if start is not None:
         queryset = queryset.filter(started_at__gte=timezone.make_aware(datetime.combine(start, time.min)))
@@ -113,7 +137,7 @@ def activity_list(user, *, bbox=None, start=None, end=None, kind=None, waterway=
         queryset = queryset.filter(status=status)
     return (
         with_wgs84(queryset)
-        .select_related("waterway", "submitted_by")
+        .select_related("waterway", "submitted_by", "reviewed_by")
         .order_by("-started_at", "-id")
     )
 

@@ -31,6 +31,14 @@ class DuplicateConflict(Exception):
     """The uuid is already used by a different submission."""
 
 
+class AlreadyReviewed(ValidationError):
+    """The activity was verified or rejected before."""
+
+
+# A service record is an hour or a day at the river, not a shift log: longer is a wrong date.
+MAX_ACTIVITY_HOURS = 24
+
+
 @dataclass
 class Figures:
     debris_kg: Decimal | None = None
@@ -187,38 +195,72 @@ def _participants(*, submitted_by, participant_ids):
     return [people[pk] for pk in wanted]
 
 
+# Namespace of the per-person advisory locks (the first argument of the two-key form).
+PERSON_LOCK_NAMESPACE = 4546_200
+
+
+def _already_serving(participants, started_at, ended_at):
+    """{person_id: activity_id} for participants who already have a service record in an activity
+    (not rejected) overlapping this time: two teammates each submitting the same walk must not
+    count each person twice. The people are locked first so two such submissions cannot race."""
+    person_ids = sorted(person.id for person in participants)
+    with connection.cursor() as cursor:
+        for person_id in person_ids:  # in id order, so two submissions never wait on each other
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PERSON_LOCK_NAMESPACE, person_id])
+    overlapping = (
+        ServiceRecord.objects.filter(person_id__in=person_ids, activity__started_at__lt=ended_at,
+                                     activity__ended_at__gt=started_at)
+        .exclude(activity__status=Activity.Status.REJECTED)
+        .order_by("activity__started_at")
+        .values_list("person_id", "activity_id")
+    )
+    busy = {}
+    for person_id, activity_id in overlapping:
+        busy.setdefault(person_id, activity_id)
+    return busy
+
+
 def _service_hours(started_at, ended_at):
     hours = Decimal((ended_at - started_at).total_seconds() / 3600).quantize(Decimal("0.1"))
     return min(hours, Decimal("24.0"))
 
 
 def evaluate_compliance(activity, participants):
-    """A patrol with a river chief taking part is measured against the rule of each chief level
-    present. One under the minimum is kept, marked as not counting, with the shortfalls.
-    Returns (counts, detail); the detail is data, so the reason reads in each viewer's language."""
+    """A patrol is measured, for each river chief taking part on a waterway they are chief of,
+    against the rule of that chief's level. One under the minimum is kept, marked as not counting
+    for that chief, with the shortfalls. Returns (counts, detail): counts is True when it counts for
+    at least one chief, None when no chief's rule applies. The detail is data, so the reason
+    reads in each viewer's language."""
     if activity.kind != Activity.Kind.PATROL:
         return None, {}
-    levels_by_person = people_selectors.chief_levels_on(
-        [person.id for person in participants], timezone.localtime(activity.started_at).date()
-    )
-    levels = sorted(set().union(*levels_by_person.values())) if levels_by_person else []
-    if not levels:
-        return None, {"outcome": "no_chief"}
-    rules = list(PatrolRule.objects.filter(level__in=levels).order_by("level"))
-    if not rules:
-        return None, {"outcome": "no_rule", "levels": levels}
+    day = timezone.localtime(activity.started_at).date()
+    person_ids = [person.id for person in participants]
+    posts = people_selectors.chief_posts_on(person_ids, day, activity.waterway_id) if activity.waterway_id else {}
+    if not posts:
+        outcome = "not_own_waterway" if people_selectors.holds_any_post_on(person_ids, day) else "no_chief"
+        return None, {"outcome": outcome}
+    rules = {rule.level: rule for rule in PatrolRule.objects.filter(level__in=set().union(*posts.values()))}
+    names = {person.id: person.name for person in participants}
     minutes = activity.duration_s / 60
-    shortfalls = []
-    for rule in rules:
-        if minutes < rule.min_duration_min:
-            shortfalls.append({"level": rule.level, "measure": "minutes", "need": rule.min_duration_min,
-                               "done": round(minutes, 1)})
-        if activity.distance_m < rule.min_distance_m:
-            shortfalls.append({"level": rule.level, "measure": "metres", "need": rule.min_distance_m,
-                               "done": round(activity.distance_m)})
-    detail = {"outcome": "short" if shortfalls else "met", "levels": [rule.level for rule in rules],
-              "shortfalls": shortfalls}
-    return not shortfalls, detail
+    chiefs = []
+    for person_id in sorted(posts):
+        for level in sorted(posts[person_id]):
+            rule = rules.get(level)
+            if rule is None:
+                chiefs.append({"person": person_id, "name": names[person_id], "level": level, "meets": None, "shortfalls": []})
+                continue
+            shortfalls = []
+            if minutes < rule.min_duration_min:
+                shortfalls.append({"measure": "minutes", "need": rule.min_duration_min, "done": round(minutes, 1)})
+            if activity.distance_m < rule.min_distance_m:
+                shortfalls.append({"measure": "metres", "need": rule.min_distance_m, "done": round(activity.distance_m)})
+            chiefs.append({"person": person_id, "name": names[person_id], "level": level, "meets": not shortfalls,
+                           "shortfalls": shortfalls})
+    judged = [chief["meets"] for chief in chiefs if chief["meets"] is not None]
+    if not judged:
+        return None, {"outcome": "no_rule", "chiefs": chiefs}
+    outcome = "met" if all(judged) else "short" if not any(judged) else "mixed"
+    return any(judged), {"outcome": outcome, "chiefs": chiefs}
 
 
 def _clean_exclusions(activity):
@@ -243,6 +285,8 @@ def record_activity(*, submitted_by, submission: Submission, payload_sha256: str
 
     if submission.ended_at < submission.started_at:
         raise ValidationError(_("结束时间早于开始时间。"))
+    if submission.ended_at - submission.started_at > timedelta(hours=MAX_ACTIVITY_HOURS):
+        raise ValidationError(_("一次活动不能超过 %(hours)s 小时，请检查日期或分开登记。") % {"hours": MAX_ACTIVITY_HOURS})
     if submission.started_at > timezone.now() + timedelta(minutes=10):
         raise ValidationError(_("开始时间在将来，请检查手机时间。"))
     participants = _participants(submitted_by=submitted_by, participant_ids=submission.participant_ids)
@@ -279,15 +323,22 @@ def record_activity(*, submitted_by, submission: Submission, payload_sha256: str
         RawTrack.objects.create(activity=activity, fixes=submission.raw_fixes, source=submission.raw_source)
 
     hours = _service_hours(activity.started_at, activity.ended_at)
+    busy = _already_serving(participants, activity.started_at, activity.ended_at)
+    activity.skipped_participants = [
+        {"person": person.id, "name": person.name, "activity": busy[person.id]} for person in participants if person.id in busy
+    ]
     ServiceRecord.objects.bulk_create(
         ServiceRecord(activity=activity, person=person, role=person.role, level=person.level, hours=hours)
         for person in participants
+        if person.id not in busy
     )
     if track is not None:
         record_reach_visits(activity_ids=[activity.pk])
     _snap(activity)
     activity.counts_for_compliance, activity.compliance_detail = evaluate_compliance(activity, participants)
-    activity.save(update_fields=["waterway", "waterway_position_m", "off_network", "counts_for_compliance", "compliance_detail"])
+    activity.save(update_fields=[
+        "waterway", "waterway_position_m", "off_network", "counts_for_compliance", "compliance_detail", "skipped_participants",
+    ])
     return activity, True
 
 
@@ -299,7 +350,7 @@ def review_activity(*, activity, reviewer, decision, note=""):
     if not selectors.can_review(reviewer, activity):
         raise PermissionDenied(selectors.why_cannot_review(reviewer, activity))
     if activity.status != Activity.Status.SUBMITTED:
-        raise ValidationError(_("这条记录已经%(status)s，不能重复审核。") % {"status": activity.get_status_display()})
+        raise AlreadyReviewed(_("这条记录已经%(status)s，不能重复审核。") % {"status": activity.get_status_display()})
     if decision == "verify":
         activity.status = Activity.Status.VERIFIED
     elif decision == "reject":
@@ -339,7 +390,9 @@ def add_photo(*, activity, uploaded_by, data: bytes):
     photo.save()
 
     location_used = False
-    if exif_point is not None and activity.track is None and activity.point is None:
+    # A reviewed activity is settled: a later photo may not move it (onto another chief's river).
+    if (exif_point is not None and activity.track is None and activity.point is None
+            and activity.status == Activity.Status.SUBMITTED):
         activity.point = exif_point
         activity.location_source = Activity.LocationSource.PHOTO
         activity.save(update_fields=["point", "location_source"])  # snapping reads the stored point

@@ -12,6 +12,11 @@ from django.utils.translation import gettext as _
 from pyproj import Transformer
 
 
+# Fix times outside these years are a unit mix-up (seconds for milliseconds) or a broken clock.
+EARLIEST_MS = 946_684_800_000  # 2000-01-01
+LATEST_MS = 4_102_444_800_000  # 2100-01-01
+
+
 class TrackError(ValueError):
     """A track that cannot be used at all; the message is for the person who sent it."""
 
@@ -71,6 +76,8 @@ def parse_fixes(raw_segments):
                 raise TrackError(_("第 %(n)s 个轨迹点含有非数字的值。") % {"n": number})
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                 raise TrackError(_("第 %(n)s 个轨迹点的经纬度超出范围（应为 WGS-84 经度、纬度）。") % {"n": number})
+            if not EARLIEST_MS <= ms <= LATEST_MS:
+                raise TrackError(_("第 %(n)s 个轨迹点的时间不对（应为 Unix 毫秒时间戳）。") % {"n": number})
             if accuracy is not None and accuracy < 0:
                 raise TrackError(_("第 %(n)s 个轨迹点的精度为负数。") % {"n": number})
             fixes.append(Fix(float(lon), float(lat), int(ms), None if accuracy is None else float(accuracy)))
@@ -106,7 +113,8 @@ def clean(fix_segments):
             fix.x, fix.y = x, y
 
         current = [good[0]]
-        for previous, fix in zip(good, good[1:]):
+        for fix in good[1:]:
+            previous = current[-1]  # the last fix kept, so a dropped one never hides a jump
             step_m = math.hypot(fix.x - previous.x, fix.y - previous.y)
             step_ms = fix.ms - previous.ms
             if step_ms <= 0:
@@ -127,8 +135,17 @@ def clean(fix_segments):
                     speed_flags.append({"from_ms": previous.ms, "to_ms": fix.ms, "max_kmh": round(speed * 3.6, 1)})
             current.append(fix)
         pieces.append(current)
+        if len(pieces) > settings.TRACK_MAX_SEGMENTS:
+            raise TrackError(
+                _("轨迹断开的段数太多（超过 %(max)s 段），请检查手机定位。") % {"max": settings.TRACK_MAX_SEGMENTS}
+            )
 
-    usable = [piece for piece in pieces if len({(fix.x, fix.y) for fix in piece}) >= 2]
+    usable, unusable_fixes = [], 0
+    for piece in pieces:
+        if len({(fix.x, fix.y) for fix in piece}) >= 2:
+            usable.append(piece)
+        else:
+            unusable_fixes += len(piece)
     track = CleanTrack(
         segments=[[(fix.x, fix.y) for fix in piece] for piece in usable],
         distance_m=sum(
@@ -143,7 +160,7 @@ def clean(fix_segments):
         "fixes_received": received,
         "fixes_dropped_inaccurate": inaccurate,
         "fixes_dropped_repeated": repeated,
-        "fixes_in_unusable_segments": sum(len(piece) for piece in pieces if piece not in usable),
+        "fixes_in_unusable_segments": unusable_fixes,
         "segments": len(usable),
         "gaps": gaps,
         "speed_flags": speed_flags,
@@ -153,19 +170,30 @@ def clean(fix_segments):
 
 
 def from_lines(lines_lonlat):
-    """A track given as lon/lat lines (GeoJSON, no times): projected, not cleaned."""
+    """A track given as lon/lat lines (GeoJSON, no times): projected, and split where two
+    vertices lie further apart than TRACK_JUMP_M, as a gap in the fixes would be."""
     transformer = lonlat_to_storage()
-    segments = []
+    jump_m = settings.TRACK_JUMP_M
+    segments, gaps = [], []
     for line in lines_lonlat:
         xs, ys = transformer.transform([p[0] for p in line], [p[1] for p in line])
-        points = [(x, y) for x, y in zip(xs, ys)]
-        deduplicated = [p for i, p in enumerate(points) if i == 0 or p != points[i - 1]]
-        if len(deduplicated) >= 2:
-            segments.append(deduplicated)
+        current = []
+        for point in zip(xs, ys):
+            if current and point == current[-1]:
+                continue
+            if current and math.hypot(point[0] - current[-1][0], point[1] - current[-1][1]) > jump_m:
+                gaps.append({"metres": round(math.hypot(point[0] - current[-1][0], point[1] - current[-1][1]))})
+                segments.append(current)
+                current = []
+            current.append(point)
+        segments.append(current)
+    segments = [segment for segment in segments if len(segment) >= 2]
     if not segments:
-        raise TrackError(_("轨迹至少要有两个不同的点。"))
+        raise TrackError(_("轨迹至少要有两段相距不超过 %(jump)g 米的点。") % {"jump": jump_m})
+    if len(segments) > settings.TRACK_MAX_SEGMENTS:
+        raise TrackError(_("轨迹断开的段数太多（超过 %(max)s 段）。") % {"max": settings.TRACK_MAX_SEGMENTS})
     return CleanTrack(
         segments=segments,
         distance_m=sum(math.hypot(b[0] - a[0], b[1] - a[1]) for line in segments for a, b in zip(line, line[1:])),
-        quality={"segments": len(segments), "gaps": [], "speed_flags": [], "fixes_received": sum(map(len, lines_lonlat))},
+        quality={"segments": len(segments), "gaps": gaps, "speed_flags": [], "fixes_received": sum(map(len, lines_lonlat))},
     )

@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from rest_framework.views import APIView
 
 from people import selectors as people_selectors
 from people.models import Person
@@ -141,15 +142,18 @@ def activity_review(request, pk):
     return redirect("activity-detail", pk=pk)
 
 
-@login_required
-def activity_photo(request, pk, photo_pk, variant):
-    if not selectors.activities_visible_to(request.user).filter(pk=pk).exists():
-        raise Http404
-    photo = get_object_or_404(Photo, pk=photo_pk, activity_id=pk)
-    field = photo.thumbnail if variant == "thumb" else photo.image
-    response = FileResponse(field.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=86400"
-    return response
+class ActivityPhotoFile(APIView):
+    """A stored photo or its thumbnail, to whoever may read the activity: browsers by session,
+    scripts by token (hence a DRF view). Never served from /media/ directly."""
+
+    def get(self, request, pk, photo_pk, variant):
+        if variant not in ("full", "thumb") or not selectors.activities_visible_to(request.user).filter(pk=pk).exists():
+            raise Http404
+        photo = get_object_or_404(Photo, pk=photo_pk, activity_id=pk)
+        field = photo.thumbnail if variant == "thumb" else photo.image
+        response = FileResponse(field.open("rb"), content_type="image/jpeg")
+        response["Cache-Control"] = "private, max-age=86400"
+        return response
 
 
 @login_required

@@ -3,6 +3,8 @@
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers as drf
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -10,6 +12,14 @@ from rest_framework.views import APIView
 
 from . import selectors
 from .models import Person
+
+
+class ObtainToken(ObtainAuthToken):
+    """POST username and password, get a token for scripts (header `Authorization: Token …`).
+    Throttled per client address, so passwords cannot be guessed at speed."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
 
 
 class PersonSerializer(drf.ModelSerializer):

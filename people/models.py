@@ -1,5 +1,7 @@
 """Who takes part: logins, people (not everyone has a login), teams and river-chief assignments."""
 
+import re
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -76,7 +78,8 @@ class Person(models.Model):
                 ),
                 name="person_level_matches_role",
             ),
-            models.CheckConstraint(condition=Q(phone="") | Q(phone__regex=r"^\+?[0-9][0-9 -]{4,18}$"), name="person_phone_format"),
+            # Stored without spaces or dashes (clean() strips them), so one number has one spelling.
+            models.CheckConstraint(condition=Q(phone="") | Q(phone__regex=r"^\+?[0-9]{5,19}$"), name="person_phone_format"),
             # The office's roster identifies people by phone; two people never share one.
             models.UniqueConstraint(fields=["phone"], condition=~Q(phone=""), name="person_unique_phone"),
         ]
@@ -84,6 +87,10 @@ class Person(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        # "139-0000 0001" and "13900000001" are one number: match and uniqueness depend on it.
+        self.phone = re.sub(r"[\s\-()（）]", "", self.phone or "")
 
 
 class Team(models.Model):

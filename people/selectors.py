@@ -44,13 +44,19 @@ def chief_waterway_ids(person, day=None):
     return list(assignments_on(day).filter(person=person).values_list("waterway_id", flat=True))
 
 
-def chief_levels_on(person_ids, day):
-    """{person_id: {levels}} of river-chief posts held on `day`. Assignments are the record of
-    who was chief when: a role of 河长 alone, after the post ended, does not make a patrol a chief's."""
+def chief_posts_on(person_ids, day, waterway_id):
+    """{person_id: {levels}} of the river-chief posts the people held on `day` for that waterway.
+    Assignments are the record of who was chief of what, when: a role of 河长 alone, or a post on
+    another river, does not make a patrol count as this chief's."""
     levels = {}
-    for person_id, level in assignments_on(day).filter(person_id__in=person_ids).values_list("person_id", "level"):
+    posts = assignments_on(day).filter(person_id__in=person_ids, waterway_id=waterway_id)
+    for person_id, level in posts.values_list("person_id", "level"):
         levels.setdefault(person_id, set()).add(level)
     return levels
+
+
+def holds_any_post_on(person_ids, day):
+    return assignments_on(day).filter(person_id__in=person_ids).exists()
 
 
 def teammate_ids(person):

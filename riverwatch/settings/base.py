@@ -140,6 +140,7 @@ TRACK_JUMP_M = env.float("TRACK_JUMP_M", default=500.0)
 # Faster than this between fixes is not walking or a patrol boat: flagged for the reviewer.
 TRACK_MAX_SPEED_KMH = env.float("TRACK_MAX_SPEED_KMH", default=20.0)
 TRACK_MAX_FIXES = env.int("TRACK_MAX_FIXES", default=50_000)
+TRACK_MAX_SEGMENTS = env.int("TRACK_MAX_SEGMENTS", default=500)
 GPX_MAX_BYTES = env.int("GPX_MAX_BYTES", default=5 * 1024 * 1024)
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)  # decompression-bomb guard
@@ -177,6 +178,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "EXCEPTION_HANDLER": "riverwatch.api_errors.exception_handler",
+    # Only the token endpoint is throttled (ScopedRateThrottle, scope "login"): password guessing.
+    "DEFAULT_THROTTLE_RATES": {"login": env("LOGIN_THROTTLE_RATE", default="10/min")},
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

@@ -59,6 +59,15 @@ def test_a_track_crossing_the_box_is_included_though_it_starts_outside(crew, api
     assert _ids(api(crew["volunteer"]), box) == {mixed["patrol"]}
 
 
+@pytest.mark.parametrize("box", ["-180,-90,180,90", "0,0,180,90", "-10,0,170,80", "100,20,125,45"])
+def test_a_very_wide_box_still_finds_the_districts_activities(crew, api, mixed, box):
+    assert _ids(api(crew["volunteer"]), "?bbox=" + box) == {mixed["patrol"], mixed["cleanup"]}
+
+
+def test_a_box_outside_the_storage_projection_finds_nothing(crew, api, mixed):
+    assert _ids(api(crew["volunteer"]), "?bbox=0,0,10,10") == set()
+
+
 def test_person_and_team_filters(crew, api, mixed):
     staff = api(crew["staff"])
     assert _ids(staff, f"?person={crew['teammate'].id}") == {mixed["patrol"]}

@@ -87,7 +87,10 @@ def test_activity_page_shows_the_map_participants_and_photo_thumbnails(admin_cli
     assert "leaflet" in html.lower() and "&quot;Point&quot;" in html  # the location drawn on a Leaflet map
     assert ".modifiable = false" in html  # a map to look at, not to draw on
     assert "张志愿" in html  # the service record inline
-    assert photo.thumbnail.url in html  # the thumbnail preview
+    # The thumbnail preview, through the permission-checked view, never a public /media/ path.
+    thumbnail_url = f"/activities/{activity.pk}/photos/{photo.pk}/thumb/"
+    assert thumbnail_url in html and "/media/" not in html
+    assert admin_client_logged_in.get(thumbnail_url)["Content-Type"] == "image/jpeg"
     assert "cdn." not in html and "unpkg" not in html
 
 

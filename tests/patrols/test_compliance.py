@@ -11,10 +11,10 @@ from waterways.models import Waterway
 from .factories import activity_body, make_person, walk_along
 
 
-def _patrol(client, *, metres, minutes, participants=()):
+def _patrol(client, *, metres, minutes, participants=(), code="ZW-G07"):
     # A fix every 10 m; the walk's pace sets the duration.
     steps = int(metres / 10)
-    fixes = walk_along(length_m=metres, step_m=10, seconds_per_step=minutes * 60 / steps)
+    fixes = walk_along(code, length_m=metres, step_m=10, seconds_per_step=minutes * 60 / steps)
     response = client.post("/api/activities/", activity_body(fixes, participants=[p.id for p in participants]),
                            format="json")
     assert response.status_code == 201, response.json()
@@ -51,7 +51,7 @@ def test_a_village_chiefs_full_patrol_counts(crew, api):
 
 def test_a_district_chief_needs_time_but_no_distance(district_data, api):
     chief = _post_holder(role="chief", level="district", code="ZW-R01", post="district", since=date(2020, 1, 1))
-    assert _patrol(api(chief), metres=800, minutes=35).counts_for_compliance is True
+    assert _patrol(api(chief), metres=800, minutes=35, code="ZW-R01").counts_for_compliance is True
 
 
 def test_a_volunteers_patrol_has_no_chief_rule_to_meet(crew, api):
@@ -87,3 +87,30 @@ def test_a_former_chief_whose_post_ended_patrols_as_a_volunteer_would(district_d
                           until=date(2025, 12, 31))
     activity = _patrol(api(former), metres=1000, minutes=40)
     assert activity.counts_for_compliance is None
+
+
+def test_each_chief_is_measured_by_their_own_level(crew, api):
+    """A district chief and the village chief walk 1 km for 40 minutes: it counts for the district
+    chief (no distance minimum) and not for the village chief (2 km)."""
+    district_chief = _post_holder(role="chief", level="district", code="ZW-G07", post="district", since=date(2020, 1, 1))
+    activity = _patrol(api(crew["staff"]), metres=1000, minutes=40, participants=[crew["chief"], district_chief])
+    assert activity.counts_for_compliance is True
+    verdicts = {chief["level"]: chief["meets"] for chief in activity.compliance_detail["chiefs"]}
+    assert verdicts == {"district": True, "village": False}
+    assert "陈河长（村级河长）：不计入考核" in activity.compliance_note
+    assert "（区级河长）：符合巡河要求" in activity.compliance_note
+
+
+def test_a_chief_patrolling_another_chiefs_gully_is_not_measured(crew, api):
+    activity = _patrol(api(crew["other_chief"]), metres=2500, minutes=45)  # chief of ZW-G01, walking ZW-G07
+    assert activity.waterway.code == "ZW-G07"
+    assert activity.counts_for_compliance is None
+    assert "不是这条河道的河长" in activity.compliance_note
+
+
+def test_the_reason_reads_in_the_viewers_language(crew, api):
+    from django.utils import translation
+
+    activity = _patrol(api(crew["chief"]), metres=1200, minutes=20)
+    with translation.override("en"):
+        assert "30 min" in activity.compliance_note

@@ -78,6 +78,10 @@ BILLION_LAUGHS = (
         (GPX_HEAD.encode() + b'<gpx version="1.1"><trk><trkseg></trkseg></trk></gpx>', "没有轨迹点"),
         (b'<?xml version="1.0"?><kml><Document/></kml>', "<gpx>"),
         (GPX_HEAD.encode() + b'<gpx><trk><trkseg><trkpt lat="32.7" lon="110.5"></trkpt></trkseg></trk></gpx>', "没有时间"),
+        (GPX_HEAD.encode() + b'<gpx><trk><trkseg><trkpt lat="32.7" lon="110.5"><time>0001-01-01T00:00:00+08:00</time>'
+         b'</trkpt></trkseg></trk></gpx>', "第 1 个轨迹点的时间"),
+        (GPX_HEAD.encode() + b'<gpx><trk><trkseg><trkpt lat="32.7" lon="110.5"><time>9999-12-31T23:59:59-08:00</time>'
+         b'</trkpt></trkseg></trk></gpx>', "第 1 个轨迹点的时间"),
     ],
 )
 def test_bad_gpx_is_refused_with_a_reason_and_nothing_stored(crew, api, content, expected):

@@ -66,7 +66,7 @@ def test_a_django_staff_login_without_a_person_may_review(crew, patrol, django_u
 def test_rejection_needs_a_reason_and_is_final(crew, api, patrol):
     leader = api(crew["leader"])
     no_reason = leader.post(f"/api/activities/{patrol.id}/review/", {"decision": "reject"}, format="json")
-    assert no_reason.status_code == 409
+    assert no_reason.status_code == 400
     assert "原因" in no_reason.json()["detail"]
     rejected = leader.post(f"/api/activities/{patrol.id}/review/", {"decision": "reject", "note": "轨迹在公路上"}, format="json")
     assert rejected.status_code == 200
@@ -164,3 +164,18 @@ def test_a_new_volunteer_without_a_team_still_records_alone(district_data):
     response = client.post("/api/activities/", activity_body(kind="cleanup", point=[110.55, 32.70]), format="json")
     assert response.status_code == 201
     assert [p["name"] for p in response.json()["properties"]["participants"]] == ["新志愿者"]
+
+
+def test_password_guessing_on_the_token_endpoint_is_throttled(crew, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    client = APIClient()
+    statuses = [
+        client.post("/api/auth/token/", {"username": crew["volunteer"].user.username, "password": f"guess{i}"},
+                    format="json").status_code
+        for i in range(12)
+    ]
+    assert statuses[:10] == [400] * 10
+    assert statuses[10:] == [429, 429]
+    cache.clear()

@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
+from rest_framework.test import APIClient
 
 from patrols.models import Activity, Photo
 
@@ -138,3 +139,27 @@ def test_only_the_submitter_or_staff_add_photos_and_only_readers_see_them(crew, 
     shown = owner.get(url)
     assert shown.status_code == 200 and shown["Content-Type"] == "image/jpeg"
     assert stranger.get(url).status_code == 404
+
+
+def test_a_photo_added_after_review_does_not_move_the_activity(crew, api, cleanup_without_location):
+    api(crew["leader"]).post(f"/api/activities/{cleanup_without_location.pk}/review/", {"decision": "verify"}, format="json")
+    lon, lat = walk_along(start_m=500, length_m=0)[0][:2]
+    body = _upload(api(crew["volunteer"]), cleanup_without_location, _photo(lonlat=(lon, lat))).json()
+    assert body["location_used"] is False
+    assert body["exif_location"]["coordinates"] == pytest.approx([lon, lat], abs=2e-5)  # still offered
+    cleanup_without_location.refresh_from_db()
+    assert cleanup_without_location.point is None and cleanup_without_location.waterway is None
+
+
+def test_scripts_download_photos_with_their_token(crew, api, cleanup_without_location):
+    from rest_framework.authtoken.models import Token
+
+    body = _upload(api(crew["volunteer"]), cleanup_without_location, _photo()).json()
+    script = APIClient()
+    script.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=crew['volunteer'].user).key}")
+    full = script.get(body["url"])
+    assert full.status_code == 200 and full["Content-Type"] == "image/jpeg"
+    outsider = APIClient()
+    outsider.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=crew['outsider'].user).key}")
+    assert outsider.get(body["url"]).status_code == 404
+    assert APIClient().get(body["url"]).status_code in (401, 403)

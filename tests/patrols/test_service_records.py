@@ -7,9 +7,9 @@ from patrols.models import Activity, ServiceRecord
 from .factories import activity_body
 
 
-def _record(client, *, participants=(), day="2026-05-01", kind="cleanup"):
+def _record(client, *, participants=(), day="2026-05-01", kind="cleanup", hour=8):
     body = activity_body(kind=kind, point=[110.55, 32.70], participants=[p.id for p in participants],
-                         started_at=f"{day}T08:00:00+08:00", ended_at=f"{day}T10:30:00+08:00")
+                         started_at=f"{day}T{hour:02d}:00:00+08:00", ended_at=f"{day}T{hour + 2:02d}:30:00+08:00")
     response = client.post("/api/activities/", body, format="json")
     assert response.status_code == 201, response.json()
     return Activity.objects.get(pk=response.json()["id"])
@@ -20,11 +20,11 @@ def season(crew, api):
     volunteer, teammate, leader = crew["volunteer"], crew["teammate"], crew["leader"]
     own = api(volunteer)
     kept = [
-        _record(own, participants=[teammate]),  # 2 records
-        _record(own, kind="patrol"),  # 1
-        _record(api(leader), participants=[volunteer, teammate], kind="sewer_inspection"),  # 3
+        _record(own, participants=[teammate], day="2026-05-01"),  # 2 records
+        _record(own, kind="patrol", day="2026-05-02"),  # 1
+        _record(api(leader), participants=[volunteer, teammate], kind="sewer_inspection", day="2026-05-03"),  # 3
     ]
-    rejected = _record(own, participants=[teammate])  # 2, rejected below
+    rejected = _record(own, participants=[teammate], day="2026-05-04")  # 2, rejected below
     api(leader).post(f"/api/activities/{rejected.pk}/review/", {"decision": "reject", "note": "重复登记"}, format="json")
     api(leader).post(f"/api/activities/{kept[0].pk}/review/", {"decision": "verify"}, format="json")
     _record(own, day="2025-12-31")  # the year before: 1
@@ -76,8 +76,36 @@ def test_hours_are_the_time_spent(crew, api):
     assert str(ServiceRecord.objects.get(activity=activity).hours) == "2.5"
 
 
-@pytest.mark.parametrize("year", ["abc", "1999", "20266"])
+@pytest.mark.parametrize("year", ["abc", "1999", "20266", "202²"])
 def test_a_bad_year_is_refused(crew, api, year):
     response = api(crew["volunteer"]).get(f"/api/stats/service-records/?year={year}")
     assert response.status_code == 400
     assert "年份" in response.json()["detail"]
+
+
+def test_one_walk_submitted_by_two_teammates_counts_each_person_once(crew, api):
+    """Both phones log the same patrol, each naming the other: two activities, but each person
+    gets one service record, and the second activity says who was not counted again and why."""
+    volunteer, teammate = crew["volunteer"], crew["teammate"]
+    first = _record(api(volunteer), participants=[teammate], hour=8)
+    second = _record(api(teammate), participants=[volunteer], hour=9)  # 09:00-11:30 overlaps 08:00-10:30
+    assert ServiceRecord.objects.filter(person=volunteer).count() == 1
+    assert ServiceRecord.objects.filter(person=teammate).count() == 1
+    assert not second.service_records.exists()
+    assert {item["name"] for item in second.skipped_participants} == {"张志愿", "李同伴"}
+    assert {item["activity"] for item in second.skipped_participants} == {first.pk}
+    stats = api(crew["staff"]).get("/api/stats/service-records/?year=2026").json()
+    assert stats["total"] == 2
+
+
+def test_back_to_back_activities_both_count(crew, api):
+    _record(api(crew["volunteer"]), hour=8)  # 08:00-10:30
+    later = _record(api(crew["volunteer"]), hour=11)  # 11:00-13:30
+    assert later.service_records.count() == 1 and later.skipped_participants == []
+
+
+def test_after_a_rejection_the_time_is_free_again(crew, api):
+    first = _record(api(crew["volunteer"]), hour=8)
+    api(crew["leader"]).post(f"/api/activities/{first.pk}/review/", {"decision": "reject", "note": "登记错了日期"}, format="json")
+    again = _record(api(crew["volunteer"]), hour=8)
+    assert again.service_records.count() == 1

@@ -1,5 +1,7 @@
 """Track cleaning: poor fixes dropped, gaps split (never bridged), implausible speeds flagged."""
 
+import pytest
+
 from patrols.models import Activity, RawTrack
 
 from .factories import activity_body, walk_along
@@ -96,3 +98,61 @@ def test_a_geojson_track_is_accepted_as_lines(crew, api):
     activity, _ = _post(api(crew["volunteer"]), None, track=track)
     assert len(activity.track) == 2
     assert activity.waterway.code == "ZW-G07"
+
+
+def test_a_repeated_timestamp_does_not_hide_a_jump(crew, api):
+    """A at t, B 600 m away also at t (dropped as a repeat), C beside B at t+10 s: C must be
+    compared with A, the last fix kept, and the 600 m jump split."""
+    walk = walk_along(length_m=200, step_m=10)
+    far = walk_along(start_m=900, length_m=100, step_m=10, start_ms=walk[-1][2] + 10_000)
+    ghost = list(far[0])
+    ghost[2] = walk[-1][2]  # same instant as the last fix of the first stretch
+    activity, properties = _post(api(crew["volunteer"]), walk + [ghost] + far)
+    assert len(activity.track) == 2
+    assert properties["track_quality"]["gaps"][0]["metres"] > 500
+
+
+def test_a_geojson_line_with_a_long_straight_jump_is_split(crew, api):
+    near = walk_along(start_m=0, length_m=300, step_m=50)
+    far = walk_along(start_m=2000, length_m=300, step_m=50)
+    track = {"type": "LineString", "coordinates": [f[:2] for f in near + far]}
+    activity, properties = _post(api(crew["volunteer"]), None, track=track)
+    assert len(activity.track) == 2
+    assert activity.distance_m < 700  # the 1.7 km straight line is not walked distance
+
+
+def test_fixes_outside_the_activitys_times_are_refused(crew, api):
+    fixes = walk_along(length_m=300, start_ms=1777593600000 + 5 * 3600_000)  # five hours after the declared end
+    response = api(crew["volunteer"]).post("/api/activities/", activity_body(fixes), format="json")
+    assert response.status_code == 400
+    assert "不在活动的开始、结束时间内" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("ms", [10**17, 1_777_593_600])  # far future; seconds sent instead of milliseconds
+def test_implausible_fix_times_are_refused(crew, api, ms):
+    fixes = walk_along(length_m=100)
+    fixes[3][2] = ms
+    response = api(crew["volunteer"]).post("/api/activities/", activity_body(fixes), format="json")
+    assert response.status_code == 400
+    assert "第 4 个轨迹点的时间不对" in response.json()["detail"]
+
+
+def test_an_activity_longer_than_a_day_is_refused(crew, api):
+    body = activity_body(kind="cleanup", point=[110.55, 32.70], started_at="1900-05-01T08:00:00+08:00")
+    response = api(crew["volunteer"]).post("/api/activities/", body, format="json")
+    assert response.status_code == 400
+    assert "24 小时" in response.json()["detail"]
+
+
+def test_a_track_that_is_nothing_but_gaps_is_refused(crew, api, settings):
+    """Pairs of fixes 5 m apart, each pair 6 minutes after the last: every pair its own segment."""
+    settings.TRACK_MAX_SEGMENTS = 8
+    fixes = []
+    for i in range(10):
+        lon, lat = walk_along(start_m=i * 20, length_m=0)[0][:2]
+        start = 1777593600000 + i * 360_000
+        fixes += [[lon, lat, start, 5], [lon + 0.00005, lat, start + 1000, 5]]
+    response = api(crew["volunteer"]).post("/api/activities/", activity_body(fixes), format="json")
+    assert response.status_code == 400
+    assert "段数太多" in response.json()["detail"]
+    assert Activity.objects.count() == 0

@@ -130,3 +130,12 @@ def test_an_assignment_ending_before_it_starts_is_refused_in_words(admin_client_
 def test_user_admin_is_kept(admin_client_logged_in, admin_user):
     page = admin_client_logged_in.get(reverse("admin:people_user_changelist"))
     assert page.status_code == 200 and admin_user.username in page.content.decode()
+
+
+def test_a_phone_typed_with_dashes_is_stored_as_digits(db):
+    from people.models import Person
+
+    person = Person(name="王五", role="volunteer", phone="139-0000 0009")
+    person.full_clean()
+    person.save()
+    assert Person.objects.get(pk=person.pk).phone == "13900000009"
