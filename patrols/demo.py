@@ -7,9 +7,9 @@ cleaning, snapping, reach visits, service records and compliance are the real on
 through `services.review_activity`.
 
 Demo data is marked: every demo Person's note starts with DEMO_NOTE and every demo login's
-username with DEMO_USERNAME_PREFIX. `delete_demo_data` removes those people and logins, every
-activity a demo login submitted or a demo person took part in, and teams whose members are all
-demo people; other people, logins, teams and superusers are never touched.
+username with DEMO_USERNAME_PREFIX. `delete_demo_data` removes those people and logins, the
+activities demo logins submitted, and teams whose members are all demo people; it refuses, before
+deleting anything, when demo people are mixed into real activities or linked to real logins.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext
 from pyproj import Transformer
 
 from people.models import ChiefAssignment, Level, Person, Role, Team
@@ -1049,21 +1050,31 @@ def _review(activity, planned, directory, result):
 
 # --- Removing and summing up -------------------------------------------------------------------
 
+class DemoEntangled(Exception):
+    """Demo records are mixed with real ones; deleting them would take real data along."""
+
+
 @transaction.atomic
 def delete_demo_data():
-    """Removes the demo people, their logins, every activity they submitted or took part in, and
-    teams with only demo members. Returns {what: count}."""
+    """Removes the demo: activities submitted by demo logins, the demo people, their logins
+    (usernames demo-…, never a superuser) and teams with only demo members. Refuses, before
+    deleting anything, when a demo person took part in an activity a real login submitted or is
+    linked to a real login. Returns {what: count}."""
     User = get_user_model()
     people = demo_people()
     person_ids = list(people.values_list("id", flat=True))
-    user_ids = list(people.exclude(user=None).values_list("user_id", flat=True))
-    # Demo logins whose person was deleted by hand would block the next run's usernames.
-    orphans = User.objects.filter(username__regex=DEMO_USERNAME_PATTERN, person=None, is_superuser=False, is_staff=False)
-    user_ids += list(orphans.values_list("id", flat=True))
-    activity_ids = list(
-        Activity.objects.filter(Q(submitted_by_id__in=user_ids) | Q(service_records__person_id__in=person_ids))
-        .values_list("id", flat=True).distinct()
+    demo_logins = User.objects.filter(username__regex=DEMO_USERNAME_PATTERN, is_superuser=False)
+    user_ids = list(demo_logins.values_list("id", flat=True))
+    mixed_activities = (
+        Activity.objects.filter(service_records__person_id__in=person_ids).exclude(submitted_by_id__in=user_ids).distinct().count()
     )
+    real_logins = people.exclude(user=None).exclude(user_id__in=user_ids).count()
+    if mixed_activities or real_logins:
+        raise DemoEntangled(
+            gettext("演示人员出现在 %(activities)d 条非演示提交的活动里、关联了 %(logins)d 个非演示账号，"
+                    "为免误删真实数据，未删除任何内容。") % {"activities": mixed_activities, "logins": real_logins}
+        )
+    activity_ids = list(Activity.objects.filter(submitted_by_id__in=user_ids).values_list("id", flat=True))
     counts = {"activities": len(activity_ids)}
     for start in range(0, len(activity_ids), 500):
         Activity.objects.filter(id__in=activity_ids[start:start + 500]).delete()
@@ -1071,7 +1082,7 @@ def delete_demo_data():
     team_ids = list(Team.objects.filter(members__id__in=person_ids).exclude(members__in=others).values_list("id", flat=True))
     counts["teams"] = Team.objects.filter(id__in=team_ids).delete()[1].get("people.Team", 0)
     counts["people"] = Person.objects.filter(id__in=person_ids).delete()[1].get("people.Person", 0)
-    counts["users"] = User.objects.filter(id__in=user_ids, is_superuser=False).delete()[1].get(User._meta.label, 0)
+    counts["users"] = User.objects.filter(id__in=user_ids).delete()[1].get(User._meta.label, 0)
     return counts
 
 

@@ -335,7 +335,10 @@ def record_activity(*, submitted_by, submission: Submission, payload_sha256: str
     if track is not None:
         record_reach_visits(activity_ids=[activity.pk])
     _snap(activity)
-    activity.counts_for_compliance, activity.compliance_detail = evaluate_compliance(activity, participants)
+    # Only those counted here: a chief already counted for an overlapping copy of this walk is
+    # not counted toward the patrol rule a second time either.
+    counted = [person for person in participants if person.id not in busy]
+    activity.counts_for_compliance, activity.compliance_detail = evaluate_compliance(activity, counted)
     activity.save(update_fields=[
         "waterway", "waterway_position_m", "off_network", "counts_for_compliance", "compliance_detail", "skipped_participants",
     ])

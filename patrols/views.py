@@ -146,6 +146,8 @@ class ActivityPhotoFile(APIView):
     """A stored photo or its thumbnail, to whoever may read the activity: browsers by session,
     scripts by token (hence a DRF view). Never served from /media/ directly."""
 
+    schema = None  # a JPEG, linked from the API's photo URLs; not itself part of the JSON API
+
     def get(self, request, pk, photo_pk, variant):
         if variant not in ("full", "thumb") or not selectors.activities_visible_to(request.user).filter(pk=pk).exists():
             raise Http404
@@ -158,7 +160,9 @@ class ActivityPhotoFile(APIView):
 
 @login_required
 def person_history(request, pk):
-    person = get_object_or_404(Person.objects.select_related("town", "village", "user"), pk=pk)
+    # Everyone may look up people on the register; people no longer on it only staff.
+    people = Person.objects.all() if people_selectors.is_office_staff(request.user) else people_selectors.people_visible_to(request.user)
+    person = get_object_or_404(people.select_related("town", "village", "user"), pk=pk)
     visible = selectors.activities_visible_to(request.user)
     records = selectors.person_history(person).filter(activity__in=visible)
     page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))

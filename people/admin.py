@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors, services
-from .models import ChiefAssignment, Person, Team, User
+from .models import ChiefAssignment, Person, Role, Team, User
 
 admin.site.register(User, UserAdmin)
 
@@ -68,6 +68,22 @@ class PersonAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(team_count=Count("teams", distinct=True))
+
+    # The staff role and the link to a login decide who reads and reviews everything: only a
+    # superuser grants them, whatever model permissions a clerk has.
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields.append("user")
+            if obj is not None and obj.role == Role.STAFF:
+                fields += ["role", "level"]
+        return fields
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        field = super().formfield_for_choice_field(db_field, request, **kwargs)
+        if db_field.name == "role" and not request.user.is_superuser:
+            field.choices = [choice for choice in field.choices if choice[0] != Role.STAFF]
+        return field
 
     @admin.display(description=_("队伍数"), ordering="team_count")
     def team_count(self, person):

@@ -11,6 +11,7 @@ import io
 import re
 import unicodedata
 import zipfile
+from xml.etree.ElementTree import ParseError
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from .models import CHIEF_LEVELS, DEPUTY_LEVELS, ChiefAssignment, Level, Person,
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
+MAX_COLUMNS = 60  # a roster has about ten; columns beyond this are not read
 # An xlsx is a zip; its parts may not unpack to more than this (a small file can hide a huge sheet).
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 # Rosters often open with a title row or two; the header is looked for in the first few rows.
@@ -235,8 +237,14 @@ def _xlsx_rows(path):
         raise PeopleFileError(not_xlsx + f" ({error})") from error
     try:
         sheet = workbook.worksheets[0]
-        rows = _numbered(sheet.iter_rows(values_only=True))
+        # The sheet's own <dimension> tag is not to be trusted: too small, it hides rows; too
+        # large, openpyxl pads every row to it (a 200 KB file then fills gigabytes). Read what is
+        # there, no wider than a roster can be.
+        sheet.reset_dimensions()
+        rows = _numbered(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS))
         return rows, _("Excel 工作簿（第一个工作表“%(sheet)s”）") % {"sheet": sheet.title}
+    except (ParseError, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as error:
+        raise PeopleFileError(not_xlsx + f" ({error})") from error
     finally:
         workbook.close()
 

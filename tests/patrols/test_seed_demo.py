@@ -177,6 +177,20 @@ def test_running_again_gives_identical_data_and_reset_keeps_other_people(distric
     assert django_user_model.objects.filter(pk=admin.pk).exists()
 
 
+def test_reset_refuses_when_demo_people_are_mixed_into_real_work(district_data, api):
+    """A real login recorded a cleanup with a demo person: resetting would delete real records."""
+    seed()
+    demo_person = demo.demo_people().filter(role=Role.VOLUNTEER).first()
+    staff = make_person(name="河长办真实人员", role="staff")
+    real = api(staff).post("/api/activities/", activity_body(kind="cleanup", point=[110.55, 32.70],
+                           participants=[demo_person.id]), format="json")
+    assert real.status_code == 201
+    before = (Activity.objects.count(), Person.objects.count(), get_user_model().objects.count())
+    with pytest.raises(CommandError, match="未删除任何内容"):
+        seed(reset=True)
+    assert (Activity.objects.count(), Person.objects.count(), get_user_model().objects.count()) == before
+
+
 def test_demo_logins_tell_one_story(district_data):
     seed(password="demo-pass-123")
     people = {}

@@ -139,3 +139,23 @@ def test_a_phone_typed_with_dashes_is_stored_as_digits(db):
     person.full_clean()
     person.save()
     assert Person.objects.get(pk=person.pk).phone == "13900000009"
+
+
+def test_only_a_superuser_grants_the_staff_role_or_links_a_login(db, client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    from people.models import Person
+
+    clerk = django_user_model.objects.create_user("clerk", password="pw-12345", is_staff=True)
+    clerk.user_permissions.set(Permission.objects.filter(codename__in=["view_person", "change_person"]))
+    person = Person.objects.create(name="赵路人", role="volunteer")
+    client.force_login(clerk)
+    page = client.get(f"/admin/people/person/{person.pk}/change/").content.decode()
+    assert 'value="staff"' not in page  # the role list has no 工作人员 for a clerk
+    assert 'name="user"' not in page  # and the login link is read-only
+    client.post(f"/admin/people/person/{person.pk}/change/", {
+        "name": "赵路人", "role": "staff", "level": "", "is_active": "on", "phone": "", "note": "",
+        "chief_assignments-TOTAL_FORMS": "0", "chief_assignments-INITIAL_FORMS": "0",
+    })
+    person.refresh_from_db()
+    assert person.role == "volunteer"

@@ -299,3 +299,59 @@ def test_files_over_the_row_or_size_limit_are_refused(db, tmp_path):
 def test_row_report_at_verbosity_2(roster, tmp_path):
     output = run(write_csv(tmp_path / "good.csv", GOOD_ROWS[:1]), verbosity=2)
     assert "第 2 行（张三）：新增" in output
+
+
+def _rewrite_sheet(path, change):
+    """Rewrites the first sheet's XML inside an .xlsx (what a broken exporter might produce)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = change(parts["xl/worksheets/sheet1.xml"])
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _workbook(path, people):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["姓名", "身份"])
+    for name in people:
+        sheet.append([name, "志愿者"])
+    workbook.save(path)
+    return path
+
+
+def test_a_workbook_whose_dimension_tag_lies_is_read_whole(db, tmp_path):
+    import re
+
+    names = [f"志愿者{i}" for i in range(10)]
+    path = _rewrite_sheet(_workbook(tmp_path / "short.xlsx", names),
+                          lambda xml: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:B5"/>', xml))
+    run(path)
+    assert sorted(Person.objects.values_list("name", flat=True)) == sorted(names)
+
+
+def test_a_stray_cell_in_the_last_column_does_not_widen_every_row(db, tmp_path):
+    """One cell in column XFD makes openpyxl pad every row to 16,384 cells: a small file would
+    fill gigabytes. Rows are read no wider than a roster can be."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["姓名", "身份"])
+    sheet.cell(row=1, column=16384, value="多余")
+    for i in range(300):
+        sheet.append([f"人{i}", "志愿者"])
+    workbook.save(tmp_path / "wide.xlsx")
+    rows, _source = importing._xlsx_rows(tmp_path / "wide.xlsx")
+    assert len(rows) == 301
+    assert max(len(values) for _number, values in rows) <= importing.MAX_COLUMNS
+    assert len(importing.read_people_file(tmp_path / "wide.xlsx").rows) == 300
+
+
+def test_a_workbook_with_a_broken_sheet_is_refused_with_a_message(db, tmp_path):
+    path = _rewrite_sheet(_workbook(tmp_path / "broken.xlsx", ["张三"]), lambda xml: xml[: len(xml) // 2])
+    with pytest.raises(CommandError, match="不是有效的 xlsx"):
+        run(path)
+    assert Person.objects.count() == 0

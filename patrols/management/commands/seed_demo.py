@@ -110,6 +110,8 @@ class Command(BaseCommand):
         if reset:
             try:
                 removed = demo.delete_demo_data()
+            except demo.DemoEntangled as error:
+                raise CommandError(str(error)) from None
             except ProtectedError as error:
                 raise CommandError(_("演示数据仍被其他记录引用，无法删除：%(error)s") % {"error": error}) from None
             self.stdout.write(
