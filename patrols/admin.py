@@ -164,11 +164,11 @@ class ActivityAdmin(LeafletGeoAdmin):
 
     @admin.display(description=gettext_lazy("里程（公里）"), ordering="distance_m")
     def distance_km(self, activity):
-        return f"{activity.distance_m / 1000:.2f}"
+        return f"{activity.distance_km:.2f}"
 
     @admin.display(description=gettext_lazy("时长（分钟）"), ordering="duration_s")
     def duration_min(self, activity):
-        return round(activity.duration_s / 60)
+        return activity.duration_min
 
     @admin.display(description=gettext_lazy("参与人数"), ordering="participant_count")
     def participant_count(self, activity):

@@ -30,14 +30,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.utils.translation import gettext
 from pyproj import Transformer
 
 from people.models import ChiefAssignment, Level, Person, Role, Team
 from waterways.models import District, Station, Town, Village, Waterway
 
-from . import services, tracks
+from . import services
+from .api import ActivityInputSerializer
 from .models import Activity, ReachVisit, ServiceRecord
 
 DEFAULT_SEED = 3200
@@ -971,32 +972,27 @@ def activity_uuid(planned: PlannedActivity):
 
 
 def _submission(planned: PlannedActivity, directory: Directory, ways, to_lonlat):
-    client_uuid = activity_uuid(planned)
-    participant_ids = [directory.people[key].id for key in planned.participants]
+    """The body a phone would send for this activity, read by the API's own serializer, so the
+    demo goes through the same checks and cleaning as real submissions."""
     payload = {
-        "client_uuid": str(client_uuid), "kind": planned.kind, "participants": participant_ids,
+        "client_uuid": str(activity_uuid(planned)), "kind": planned.kind,
+        "participants": [directory.people[key].id for key in planned.participants],
         "figures": {k: str(v) for k, v in planned.figures.items()}, "notes": planned.notes,
         "location_source": planned.location_source,
     }
-    submission = services.Submission(
-        client_uuid=client_uuid, kind=planned.kind, started_at=planned.started_at,
-        ended_at=planned.started_at + timedelta(seconds=planned.duration_s), participant_ids=participant_ids,
-        figures=services.Figures(**planned.figures), notes=planned.notes, location_source=planned.location_source,
-    )
+    ended_at = planned.started_at + timedelta(seconds=planned.duration_s)
     if planned.track is not None:
         fixes = track_fixes(planned.track, ways[planned.track.way], planned.started_at, to_lonlat)
-        submission.track = tracks.clean(tracks.parse_fixes([fixes]))
-        submission.raw_fixes, submission.raw_source = [fixes], "points"
-        # The phone stops recording a moment after its last fix.
-        last_fix = datetime.fromtimestamp(fixes[-1][2] / 1000, tz=TZ)
-        submission.ended_at = last_fix + timedelta(seconds=round(planned.track.interval_s))
         payload["points"] = [fixes]
+        # The phone stops recording a moment after its last fix.
+        ended_at = datetime.fromtimestamp(fixes[-1][2] / 1000, tz=TZ) + timedelta(seconds=round(planned.track.interval_s))
     else:
         lon, lat = to_lonlat.transform(*planned.point)
-        submission.point_lonlat = (round(lon, 6), round(lat, 6))
-        payload["point"] = list(submission.point_lonlat)
-    payload["started_at"], payload["ended_at"] = submission.started_at.isoformat(), submission.ended_at.isoformat()
-    return submission, services.payload_digest(payload)
+        payload["point"] = [round(lon, 6), round(lat, 6)]
+    payload["started_at"], payload["ended_at"] = planned.started_at.isoformat(), ended_at.isoformat()
+    serializer = ActivityInputSerializer(data=payload)
+    serializer.is_valid(raise_exception=True)
+    return serializer.to_submission(), services.payload_digest(payload)
 
 
 @dataclass

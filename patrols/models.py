@@ -118,6 +118,14 @@ class Activity(models.Model):
         return f"{self.get_kind_display()} #{self.pk}"
 
     @property
+    def distance_km(self):
+        return self.distance_m / 1000
+
+    @property
+    def duration_min(self):
+        return round(self.duration_s / 60)
+
+    @property
     def compliance_note(self):
         """Why the patrol does or does not count toward each chief's patrol rule, in the current language."""
         detail = self.compliance_detail or {}

@@ -6,12 +6,11 @@ from datetime import date, datetime, time
 from functools import lru_cache
 
 import shapely
-
 from django.conf import settings
+from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import Transform
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection
-from django.contrib.gis.db.models import GeometryField
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -19,28 +18,37 @@ from django.utils.translation import gettext as _
 from pyproj import CRS
 
 from people import selectors as people_selectors
-from people.models import Person
+from people.models import Role
+from waterways.models import Reach
 
 from .models import Activity, ReachVisit, ServiceRecord
 
 WGS84 = 4326
 
 
+def _oversight_filter(person):
+    """Q for the activities a person oversees: those of the teams they lead, and those on the
+    waterways they are river chief of. None when they oversee nothing."""
+    scope = None
+    team_ids = people_selectors.led_team_ids(person)
+    if team_ids:
+        scope = Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person__teams__in=team_ids)))
+    waterway_ids = people_selectors.chief_waterway_ids(person)
+    if waterway_ids:
+        scope = (scope | Q(waterway_id__in=waterway_ids)) if scope else Q(waterway_id__in=waterway_ids)
+    return scope
+
+
 def _scope_filter(user):
-    """Q for the activities a non-staff user may read: their own, those they took part in, those of
-    the teams they lead, and those on the waterways they are river chief of."""
+    """Q for the activities a non-staff user may read: their own, those they took part in, and
+    those they oversee."""
     person = people_selectors.person_of(user)
     scope = Q(submitted_by=user)
     if person is not None:
         scope |= Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person=person)))
-        team_ids = people_selectors.led_team_ids(person)
-        if team_ids:
-            scope |= Q(
-                Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person__teams__in=team_ids))
-            )
-        waterway_ids = people_selectors.chief_waterway_ids(person)
-        if waterway_ids:
-            scope |= Q(waterway_id__in=waterway_ids)
+        oversight = _oversight_filter(person)
+        if oversight is not None:
+            scope |= oversight
     return scope
 
 
@@ -55,12 +63,8 @@ def _review_scope(reviewer, activity):
     if people_selectors.is_office_staff(reviewer):
         return True
     person = people_selectors.person_of(reviewer)
-    if person is None:
-        return False
-    team_ids = people_selectors.led_team_ids(person)
-    if team_ids and activity.service_records.filter(person__teams__in=team_ids).exists():
-        return True
-    return activity.waterway_id is not None and activity.waterway_id in people_selectors.chief_waterway_ids(person)
+    oversight = _oversight_filter(person) if person is not None else None
+    return oversight is not None and Activity.objects.filter(oversight, pk=activity.pk).exists()
 
 
 def _reviews_own(reviewer, activity):
@@ -120,9 +124,9 @@ def activity_list(user, *, bbox=None, start=None, end=None, kind=None, waterway=
         # Given in lon/lat: the database transforms it to the storage SRID.
         queryset = queryset.filter(Q(track__intersects=box) | Q(point__intersects=box))
     if start is not None:
-        queryset = queryset.filter(started_at__gte=timezone.make_aware(datetime.combine(start, time.min)))
+        queryset = queryset.filter(started_at__gte=_local_range(start, start)[0])
     if end is not None:
-        queryset = queryset.filter(started_at__lt=timezone.make_aware(datetime.combine(end, time.max)))
+        queryset = queryset.filter(started_at__lte=_local_range(end, end)[1])
     if kind:
         queryset = queryset.filter(kind=kind)
     if waterway:
@@ -145,7 +149,7 @@ def activity_list(user, *, bbox=None, start=None, end=None, kind=None, waterway=
 def activity_detail(user, pk):
     return (
         with_wgs84(activities_visible_to(user))
-        .select_related("waterway", "submitted_by", "reviewed_by")
+        .select_related("waterway", "submitted_by__person", "reviewed_by__person")
         .prefetch_related("service_records__person", "photos")
         .filter(pk=pk)
         .first()
@@ -153,8 +157,6 @@ def activity_detail(user, pk):
 
 
 def visited_reaches(activity):
-    from waterways.models import Reach
-
     return (
         Reach.objects.filter(visits__activity=activity)
         .select_related("waterway")
@@ -201,7 +203,7 @@ def service_record_stats(*, start: date, end: date):
     records = counted_service_records().filter(activity__started_at__range=(low, high))
     by_status = dict(records.values_list("activity__status").annotate(n=Count("id")).order_by())
     kinds = dict(Activity.Kind.choices)
-    roles = dict(Person._meta.get_field("role").choices)
+    roles = dict(Role.choices)
     by_kind = {row["activity__kind"]: row["n"] for row in records.values("activity__kind").annotate(n=Count("id")).order_by()}
     by_role = {row["role"]: row["n"] for row in records.values("role").annotate(n=Count("id")).order_by()}
     return {

@@ -160,16 +160,20 @@ def _snap(activity):
     activity.off_network = has_location and row is None
 
 
-def _geometry(track: CleanTrack | None, point_lonlat):
-    multiline = point = None
-    if track is not None and track.segments:
-        multiline = MultiLineString([LineString(segment) for segment in track.segments], srid=settings.GIS_SRID)
-        if not multiline.valid:
-            raise ValidationError(_("轨迹几何无效：%(reason)s") % {"reason": multiline.valid_reason})
-    if point_lonlat is not None:
-        x, y = lonlat_to_storage().transform(*point_lonlat)
-        point = Point(x, y, srid=settings.GIS_SRID)
-    return multiline, point
+def _track_geometry(track: CleanTrack | None):
+    if track is None or not track.segments:
+        return None
+    multiline = MultiLineString([LineString(segment) for segment in track.segments], srid=settings.GIS_SRID)
+    if not multiline.valid:
+        raise ValidationError(_("轨迹几何无效：%(reason)s") % {"reason": multiline.valid_reason})
+    return multiline
+
+
+def _point_geometry(lonlat):
+    if lonlat is None:
+        return None
+    x, y = lonlat_to_storage().transform(*lonlat)
+    return Point(x, y, srid=settings.GIS_SRID)
 
 
 def _participants(*, submitted_by, participant_ids):
@@ -221,8 +225,7 @@ def _already_serving(participants, started_at, ended_at):
 
 
 def _service_hours(started_at, ended_at):
-    hours = Decimal((ended_at - started_at).total_seconds() / 3600).quantize(Decimal("0.1"))
-    return min(hours, Decimal("24.0"))
+    return Decimal((ended_at - started_at).total_seconds() / 3600).quantize(Decimal("0.1"))
 
 
 def evaluate_compliance(activity, participants):
@@ -263,12 +266,11 @@ def evaluate_compliance(activity, participants):
     return any(judged), {"outcome": outcome, "chiefs": chiefs}
 
 
-def _clean_exclusions(activity):
-    # client_uuid's uniqueness is settled by the advisory lock. The geometries were checked with
-    # GEOS in _geometry(); Django would send each whole track to the database again to evaluate
-    # the isvalid constraints (and cannot evaluate them on an empty geometry at all). The
-    # database still enforces them.
-    return ["client_uuid", "track", "point"]
+# Left out of full_clean(): client_uuid's uniqueness is settled by the advisory lock. The
+# geometries were checked with GEOS when built; Django would send each whole track to the
+# database again to evaluate the isvalid constraints (and cannot evaluate them on an empty
+# geometry at all). The database still enforces them.
+CLEAN_EXCLUDE = ["client_uuid", "track", "point"]
 
 
 @transaction.atomic
@@ -290,7 +292,7 @@ def record_activity(*, submitted_by, submission: Submission, payload_sha256: str
     if submission.started_at > timezone.now() + timedelta(minutes=10):
         raise ValidationError(_("开始时间在将来，请检查手机时间。"))
     participants = _participants(submitted_by=submitted_by, participant_ids=submission.participant_ids)
-    track, point = _geometry(submission.track, submission.point_lonlat)
+    track, point = _track_geometry(submission.track), _point_geometry(submission.point_lonlat)
 
     figures = submission.figures
     activity = Activity(
@@ -317,7 +319,7 @@ def record_activity(*, submitted_by, submission: Submission, payload_sha256: str
         findings=figures.findings,
         notes=submission.notes,
     )
-    activity.full_clean(exclude=_clean_exclusions(activity))
+    activity.full_clean(exclude=CLEAN_EXCLUDE)
     activity.save()
     if submission.raw_fixes is not None:
         RawTrack.objects.create(activity=activity, fixes=submission.raw_fixes, source=submission.raw_source)
@@ -327,17 +329,16 @@ def record_activity(*, submitted_by, submission: Submission, payload_sha256: str
     activity.skipped_participants = [
         {"person": person.id, "name": person.name, "activity": busy[person.id]} for person in participants if person.id in busy
     ]
+    # Only those counted here get a service record, and only they are measured against the
+    # patrol rules: a chief counted for an overlapping copy of this walk is not counted twice.
+    counted = [person for person in participants if person.id not in busy]
     ServiceRecord.objects.bulk_create(
         ServiceRecord(activity=activity, person=person, role=person.role, level=person.level, hours=hours)
-        for person in participants
-        if person.id not in busy
+        for person in counted
     )
     if track is not None:
         record_reach_visits(activity_ids=[activity.pk])
     _snap(activity)
-    # Only those counted here: a chief already counted for an overlapping copy of this walk is
-    # not counted toward the patrol rule a second time either.
-    counted = [person for person in participants if person.id not in busy]
     activity.counts_for_compliance, activity.compliance_detail = evaluate_compliance(activity, counted)
     activity.save(update_fields=[
         "waterway", "waterway_position_m", "off_network", "counts_for_compliance", "compliance_detail", "skipped_participants",
@@ -365,7 +366,7 @@ def review_activity(*, activity, reviewer, decision, note=""):
     activity.reviewed_by = reviewer
     activity.reviewed_at = timezone.now()
     activity.review_note = note.strip()
-    activity.full_clean(exclude=_clean_exclusions(activity))
+    activity.full_clean(exclude=CLEAN_EXCLUDE)
     activity.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
     # Later apps (points) credit or reverse on this; only once the review is committed.
     transaction.on_commit(lambda: signals.activity_reviewed.send(sender=Activity, activity=activity, decision=decision))
@@ -382,9 +383,7 @@ def add_photo(*, activity, uploaded_by, data: bytes):
     if existing is not None:
         return existing, False, False
 
-    exif_point = None
-    if processed.lonlat is not None:
-        _unused, exif_point = _geometry(None, processed.lonlat)
+    exif_point = _point_geometry(processed.lonlat)
     photo = Photo(activity=activity, sha256=processed.sha256, exif_point=exif_point, taken_at=processed.taken_at,
                   width=processed.width, height=processed.height, uploaded_by=uploaded_by)
     stem = processed.sha256[:16]

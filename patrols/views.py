@@ -17,6 +17,7 @@ from people import selectors as people_selectors
 from people.models import Person
 from waterways.api import ReachSerializer
 from waterways.selectors import waterway_list_rows
+from waterways.views import basemap_text
 
 from . import api, selectors, services
 from .models import Activity, Photo
@@ -36,10 +37,7 @@ def _map_text():
         "segment": _("第 %(n)s 段"),
         "no_location": _("本页的活动都没有位置信息。"),
         "load_failed": _("河道底图载入失败，请检查网络后刷新。"),
-        "tianditu_vector": _("天地图 矢量"),
-        "tianditu_imagery": _("天地图 影像"),
-        "no_basemap": _("无底图"),
-        "kinds": dict(Activity.Kind.choices),
+        **basemap_text(),
     }
 
 
@@ -73,8 +71,6 @@ def activity_list(request):
     activities = selectors.activity_list(request.user, **filters).prefetch_related("service_records__person", "photos")
     page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
     features = api.ActivityFeatureSerializer(page.object_list, many=True).data
-    for activity in page.object_list:  # already fetched by the serializer: no more queries
-        activity.distance_km = activity.distance_m / 1000
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -114,7 +110,6 @@ def activity_detail(request, pk):
             "can_review": can_review,
             "review_blocked_reason": selectors.why_cannot_review(request.user, activity) if reviewable and not can_review else "",
             "quality": _track_quality(activity),
-            "distance_km": activity.distance_m / 1000,
             # The feature's geometry is the track when there is one; a point given as well is drawn
             # beside it (one geometry, so transforming it here costs nothing).
             "extra_point": (

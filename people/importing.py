@@ -21,7 +21,9 @@ from django.utils.translation import gettext as _
 
 from waterways.models import Town, Village, Waterway
 
-from .models import CHIEF_LEVELS, DEPUTY_LEVELS, ChiefAssignment, Level, Person, Role, Team
+from .models import (
+    CHIEF_LEVELS, DEPUTY_LEVELS, PHONE_PATTERN, ChiefAssignment, Level, Person, Role, Team, normalise_phone,
+)
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -36,7 +38,7 @@ XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 
 NAME_MAX = Person._meta.get_field("name").max_length
 TEAM_NAME_MAX = Team._meta.get_field("name").max_length
-PHONE_RE = re.compile(r"^\+?[0-9]{5,19}$")  # the model's format once spaces and dashes are gone
+PHONE_RE = re.compile(PHONE_PATTERN)
 SCIENTIFIC_RE = re.compile(r"^\d+(\.\d+)?e\+?\d+$", re.IGNORECASE)
 LIST_SEPARATORS = re.compile(r"[;,、\n]+")  # after NFKC, "；" and "，" are ";" and ","; \n: Alt+Enter in a cell
 
@@ -355,10 +357,6 @@ def level_problem(role, level):
     if not allowed and level:
         return _("%(role)s不设级别，请把级别留空") % {"role": role_label}
     return None
-
-
-def normalise_phone(text):
-    return re.sub(r"[\s\-()]", "", _fold(text))
 
 
 def phone_problem(phone, as_written):

@@ -1,6 +1,7 @@
 """Who takes part: logins, people (not everyone has a login), teams and river-chief assignments."""
 
 import re
+import unicodedata
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -15,6 +16,12 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
+
+    @property
+    def display_name(self):
+        """The person's name where the login has one, else the login's own name."""
+        person = getattr(self, "person", None)
+        return (person.name if person else "") or self.get_full_name() or self.username
 
 
 class Role(models.TextChoices):
@@ -34,6 +41,15 @@ class Level(models.TextChoices):
     DISTRICT = "district", _("区级")
     TOWNSHIP = "township", _("乡镇级")
     VILLAGE = "village", _("村级")
+
+
+# A phone as stored: digits, optionally a leading +. normalise_phone() makes one of what people type.
+PHONE_PATTERN = r"^\+?[0-9]{5,19}$"
+
+
+def normalise_phone(text):
+    """ "139-0000 0001", "（139）00000001" and full-width digits all become "13900000001"."""
+    return re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", text or "").strip())
 
 
 DEPUTY_LEVELS = [Level.NATIONAL, Level.PROVINCIAL, Level.MUNICIPAL, Level.DISTRICT, Level.TOWNSHIP]
@@ -79,7 +95,7 @@ class Person(models.Model):
                 name="person_level_matches_role",
             ),
             # Stored without spaces or dashes (clean() strips them), so one number has one spelling.
-            models.CheckConstraint(condition=Q(phone="") | Q(phone__regex=r"^\+?[0-9]{5,19}$"), name="person_phone_format"),
+            models.CheckConstraint(condition=Q(phone="") | Q(phone__regex=PHONE_PATTERN), name="person_phone_format"),
             # The office's roster identifies people by phone; two people never share one.
             models.UniqueConstraint(fields=["phone"], condition=~Q(phone=""), name="person_unique_phone"),
         ]
@@ -89,8 +105,8 @@ class Person(models.Model):
         return self.name
 
     def clean(self):
-        # "139-0000 0001" and "13900000001" are one number: match and uniqueness depend on it.
-        self.phone = re.sub(r"[\s\-()（）]", "", self.phone or "")
+        # One number, one spelling: matching and uniqueness depend on it.
+        self.phone = normalise_phone(self.phone)
 
 
 class Team(models.Model):

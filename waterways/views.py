@@ -6,9 +6,19 @@ from django.utils.translation import gettext as _
 from . import selectors
 
 
+def basemap_text():
+    """Names of the basemap choices (static/js/basemap.js), for every map page's words."""
+    return {
+        "tianditu_vector": _("天地图 矢量"),
+        "tianditu_imagery": _("天地图 影像"),
+        "no_basemap": _("无底图"),
+    }
+
+
 def _map_text():
     """Words the map script shows, translated here so the script stays language-free."""
     return {
+        **basemap_text(),
         "legend": _("图例"),
         "rivers": _("河流"),
         "gullies": _("支沟"),
@@ -22,9 +32,6 @@ def _map_text():
         "town": _("乡镇"),
         "accuracy": _("精度"),
         "approximate_position": _("位置为近似示意"),
-        "tianditu_vector": _("天地图 矢量"),
-        "tianditu_imagery": _("天地图 影像"),
-        "no_basemap": _("无底图"),
         "loaded": _("已显示 %(n)s 条河道"),
         "reach_label": _("第 %(seq)s 段：%(start)s–%(end)s 米"),
         "load_failed": _("部分地图数据载入失败，请检查网络后刷新。"),

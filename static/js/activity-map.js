@@ -1,7 +1,7 @@
 // Activities on a map, over the district's network drawn faintly. On the list page: every
 // activity of the page, coloured by kind. On the detail page: one activity's track, each GPS
 // segment a separate line (a gap is never bridged), and the reaches it covered.
-import { basemapLayers } from './basemap.js';
+import { districtMap, getJSON, legendControl } from './basemap.js';
 
 const element = document.getElementById('activity-map');
 const text = JSON.parse(document.getElementById('activity-map-text').textContent);
@@ -9,19 +9,11 @@ const data = JSON.parse(document.getElementById('activity-features').textContent
 const features = data.type === 'FeatureCollection' ? data.features : [data];
 const detail = element.dataset.mode === 'detail';
 
-const KIND_COLOURS = {
-  patrol: '#d9480f',
-  cleanup: '#2b8a3e',
-  sewer_inspection: '#7048e8',
-  garbage_sorting: '#c2255c',
-  other: '#495057',
-};
-const colourOf = (kind) => KIND_COLOURS[kind] || KIND_COLOURS.other;
+// The kind colours are defined once, in app.css (--kind-…), for the badges and the map alike.
+const rootStyle = getComputedStyle(document.documentElement);
+const colourOf = (kind) => rootStyle.getPropertyValue(`--kind-${kind}`).trim() || rootStyle.getPropertyValue('--kind-other').trim();
 
-const map = L.map(element, { minZoom: 8, maxZoom: 19 }).setView([32.66, 110.66], 11);
-const bases = basemapLayers(element.dataset.tiandituKey, text);
-Object.values(bases)[0].addTo(map);
-L.control.scale({ imperial: false }).addTo(map);
+const { map, bases } = districtMap(element, text, { maxZoom: 19 });
 
 // Panes keep the drawing order whatever arrives first: the network (fetched later) stays under
 // the visited reaches, which stay under the tracks.
@@ -125,41 +117,25 @@ statusBox.hidden = !statusBox.textContent;
 element.after(statusBox);
 element.dataset.reachCount = String(reachCount);
 
-function legend() {
-  const control = L.control({ position: 'bottomleft' });
-  control.onAdd = () => {
-    const box = L.DomUtil.create('details', 'map-legend');
-    box.open = window.innerWidth >= 700;
-    box.append(el('summary', null, text.legend));
-    const kinds = [...new Set(features.filter((f) => f.geometry).map((f) => f.properties.kind))];
-    for (const kind of kinds) {
-      const row = el('div');
-      const swatch = el('span', 'swatch');
-      swatch.style.borderTop = `4px solid ${colourOf(kind)}`;
-      row.append(swatch, document.createTextNode(text.kinds[kind] || kind));
-      box.append(row);
-    }
-    if (reachCount) {
-      const row = el('div');
-      row.append(el('span', 'swatch visited'), document.createTextNode(text.visited));
-      box.append(row);
-    }
-    const row = el('div');
-    row.append(el('span', 'swatch network'), document.createTextNode(text.network));
-    box.append(row);
-    L.DomEvent.disableClickPropagation(box);
-    return box;
-  };
-  return control;
+function legendRow(swatch, label) {
+  const row = el('div');
+  row.append(swatch, document.createTextNode(label));
+  return row;
 }
-legend().addTo(map);
-L.control.layers(bases, null, { collapsed: true }).addTo(map);
 
-async function getJSON(url) {
-  const response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response.json();
-}
+legendControl((box) => {
+  box.append(el('summary', null, text.legend));
+  // Only the kinds drawn on this map, named as the features name them.
+  const kinds = new Map(features.filter((f) => f.geometry).map((f) => [f.properties.kind, f.properties.kind_display]));
+  for (const [kind, label] of kinds) {
+    const swatch = el('span', 'swatch');
+    swatch.style.borderTop = `4px solid ${colourOf(kind)}`;
+    box.append(legendRow(swatch, label));
+  }
+  if (reachCount) box.append(legendRow(el('span', 'swatch visited'), text.visited));
+  box.append(legendRow(el('span', 'swatch network'), text.network));
+}).addTo(map);
+L.control.layers(bases, null, { collapsed: true }).addTo(map);
 
 async function drawNetwork() {
   const [outline, waterways] = await Promise.allSettled([

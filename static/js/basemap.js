@@ -1,4 +1,5 @@
-// Basemaps. Tianditu tiles are CGCS2000 and line up with phone GPS; Amap/Tencent (GCJ-02)
+// What every map page shares: the basemaps, the starting view, JSON fetching and the foldable legend.
+// Basemaps: Tianditu tiles are CGCS2000 and line up with phone GPS; Amap/Tencent (GCJ-02)
 // would be offset by ~550 m here, so they are deliberately not offered.
 const TIANDITU = 'https://t{s}.tianditu.gov.cn/DataServer?T={layer}&X={x}&Y={y}&L={z}&tk={key}';
 
@@ -19,4 +20,34 @@ export function basemapLayers(tiandituKey, text) {
   // Without tiles (no network, no key) the river network and outline still draw on this.
   layers[text.no_basemap] = L.layerGroup();
   return layers;
+}
+
+// A map over the district with the first basemap shown and a metric scale. Returns the map and
+// every basemap, for the page's layer switcher.
+export function districtMap(element, text, { maxZoom = 18 } = {}) {
+  const map = L.map(element, { minZoom: 8, maxZoom }).setView([32.66, 110.66], 11);
+  const bases = basemapLayers(element.dataset.tiandituKey, text);
+  Object.values(bases)[0].addTo(map);
+  L.control.scale({ imperial: false }).addTo(map);
+  return { map, bases };
+}
+
+export async function getJSON(url) {
+  const response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response.json();
+}
+
+// A legend in a <details>, so that on a phone it folds away instead of covering the map.
+// fill(box) adds the rows.
+export function legendControl(fill) {
+  const control = L.control({ position: 'bottomleft' });
+  control.onAdd = () => {
+    const box = L.DomUtil.create('details', 'map-legend');
+    box.open = window.innerWidth >= 700;
+    fill(box);
+    L.DomEvent.disableClickPropagation(box);
+    return box;
+  };
+  return control;
 }

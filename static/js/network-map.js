@@ -1,14 +1,11 @@
 // The district's water network: outline, rivers (bold), gullies (thin), deputy stations.
-import { basemapLayers } from './basemap.js';
+import { districtMap, getJSON, legendControl } from './basemap.js';
 
 const element = document.getElementById('network-map');
 const statusBox = document.getElementById('map-status');
 const text = JSON.parse(document.getElementById('map-text').textContent);
 
-const map = L.map(element, { minZoom: 8, maxZoom: 18 }).setView([32.66, 110.66], 11);
-const bases = basemapLayers(element.dataset.tiandituKey, text);
-Object.values(bases)[0].addTo(map);
-L.control.scale({ imperial: false }).addTo(map);
+const { map, bases } = districtMap(element, text);
 
 const STYLE = {
   river: { color: '#0b5cad', weight: 5, opacity: 0.95, className: 'rw-waterway rw-river' },
@@ -33,28 +30,15 @@ function waterwayPopup(p) {
     <p class="popup-code">${escapeHtml(p.code)}</p></div>`;
 }
 
-async function getJSON(url) {
-  const response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response.json();
-}
-
 function legend() {
-  const control = L.control({ position: 'bottomleft' });
-  control.onAdd = () => {
-    // A <details> so that on a phone the legend folds away instead of covering the map.
-    const box = L.DomUtil.create('details', 'map-legend');
-    box.open = window.innerWidth >= 700;
+  return legendControl((box) => {
     box.innerHTML = `<summary>${escapeHtml(text.legend)}</summary>
       <div><span class="swatch river"></span>${escapeHtml(text.rivers)}</div>
       <div><span class="swatch gully"></span>${escapeHtml(text.gullies)}</div>
       <div><span class="swatch outline"></span>${escapeHtml(text.outline)}</div>
       <div><span class="swatch station"></span>${escapeHtml(text.stations)}</div>
       <div><span class="swatch reach"></span>${escapeHtml(text.reaches)}</div>`;
-    L.DomEvent.disableClickPropagation(box);
-    return box;
-  };
-  return control;
+  });
 }
 
 const layersByCode = new Map();

@@ -1,7 +1,7 @@
 """GPX upload: each <trkseg> is its own line; DTDs, entity bombs, huge and broken files are refused."""
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile

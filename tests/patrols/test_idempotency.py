@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from patrols.models import Activity, ServiceRecord
 
-from .factories import activity_body, make_person, walk_along
+from .factories import activity_body, walk_along
 
 
 def test_first_post_creates_and_repeat_returns_the_same_record(crew, api):
