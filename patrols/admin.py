@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.gis import forms as gis_forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -16,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from leaflet.admin import LeafletAdminWidget, LeafletGeoAdmin
 
 from . import selectors, services
-from .models import Activity, PatrolRule, Photo, ReachVisit, ServiceRecord
+from .models import Activity, PatrolRule, Photo, ProblemReport, ReachVisit, ServiceRecord
 
 
 class ReadOnlyMap(LeafletAdminWidget):
@@ -81,10 +82,13 @@ class ServiceRecordInline(admin.TabularInline):
 
 class PhotoInline(admin.TabularInline):
     model = Photo
-    fields = ["preview", "taken_at", "has_exif_point", "uploaded_by", "uploaded_at"]
+    fields = ["preview", "problem", "taken_at", "has_exif_point", "uploaded_by", "uploaded_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("problem", "uploaded_by")
 
     @admin.display(description=gettext_lazy("照片"))
     def preview(self, photo):
@@ -101,6 +105,43 @@ class PhotoInline(admin.TabularInline):
     @admin.display(description=gettext_lazy("带位置信息"), boolean=True)
     def has_exif_point(self, photo):
         return photo.exif_point is not None
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class UnsavedInlineFormSet(BaseInlineFormSet):
+    """Rows shown, never saved. A review posted without them (from a page opened before this
+    inline existed, or by a script) loses nothing, so it must not be refused for their absence."""
+
+    def is_valid(self):
+        return True
+
+
+class ProblemReportInline(admin.TabularInline):
+    """What the phone reported, as reported: a correction would disagree with its photos and the record."""
+
+    model = ProblemReport
+    formset = UnsavedInlineFormSet
+    fields = ["observed_at", "category", "note", "waterway", "position_m", "has_point", "photo_count", "client_uuid"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = gettext_lazy("现场问题")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("waterway").annotate(photo_count=Count("photos"))
+
+    @admin.display(description=gettext_lazy("有位置"), boolean=True)
+    def has_point(self, problem):
+        return problem.point is not None
+
+    @admin.display(description=gettext_lazy("照片数"))
+    def photo_count(self, problem):
+        return problem.photo_count
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -128,7 +169,7 @@ class ActivityAdmin(LeafletGeoAdmin):
     list_select_related = ["waterway", "submitted_by"]
     date_hierarchy = "started_at"
     actions = ["verify_selected"]
-    inlines = [ServiceRecordInline, PhotoInline]
+    inlines = [ServiceRecordInline, ProblemReportInline, PhotoInline]
     readonly_fields = [
         "kind", "status", "submitted_by", "started_at", "ended_at", "received_at", "client_uuid",
         "location_source", "waterway", "waterway_position_m", "off_network", "distance_km", "duration_min",

@@ -28,7 +28,7 @@ from people import selectors as people_selectors
 from waterways.api import Wgs84GeometryField
 
 from . import gpx, selectors, services, tracks
-from .models import Activity, Photo
+from .models import Activity, Photo, ProblemReport
 from .photos import PhotoError
 
 COORDINATE_PRECISION = 6
@@ -85,6 +85,12 @@ def _lonlat(value, where):
     return lon, lat
 
 
+def _point_lonlat(value, where):
+    """[lon, lat] or a GeoJSON Point, in EPSG:4326."""
+    coordinates = value.get("coordinates") if isinstance(value, dict) and value.get("type") == "Point" else value
+    return _lonlat(coordinates, where)
+
+
 def _geojson_lines(value):
     if not isinstance(value, dict) or value.get("type") not in ("LineString", "MultiLineString"):
         raise ValidationError(_("track 应为 GeoJSON LineString 或 MultiLineString（EPSG:4326）。"))
@@ -125,6 +131,61 @@ class FiguresSerializer(drf.Serializer):
     findings = drf.CharField(required=False, allow_blank=True, max_length=4000)
 
 
+MAX_PROBLEMS = 50
+
+
+def _messages(detail):
+    """(field, message) pairs of a nested DRF error, field None where the error is not a field's."""
+    if isinstance(detail, dict):
+        for name, value in detail.items():
+            for field_name, message in _messages(value):
+                yield (field_name or (None if name == "non_field_errors" else name)), message
+    elif isinstance(detail, list):
+        for value in detail:
+            yield from _messages(value)
+    else:
+        yield None, str(detail)
+
+
+class ProblemListSerializer(drf.ListSerializer):
+    """Each rejection names the problem by its number in the list, so the person on the phone
+    can find the one to fix among several markers."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            raise ValidationError(_("problems 应为问题的列表。"))
+        if self.max_length is not None and len(data) > self.max_length:
+            raise ValidationError(_("一次最多上报 %(max)s 个问题。") % {"max": self.max_length})
+        validated, errors = [], []
+        for number, item in enumerate(data, start=1):
+            try:
+                validated.append(self.run_child_validation(item))
+            except ValidationError as error:
+                for field_name, message in _messages(error.detail):
+                    if field_name:
+                        errors.append(_("第 %(n)s 个问题的 %(field)s：%(message)s")
+                                      % {"n": number, "field": field_name, "message": message})
+                    else:
+                        errors.append(_("第 %(n)s 个问题：%(message)s") % {"n": number, "message": message})
+        if errors:
+            raise ValidationError(errors)
+        return validated
+
+
+class ProblemReportInputSerializer(drf.Serializer):
+    client_uuid = drf.UUIDField(help_text=_("手机为这个问题生成的 UUID；重发时保持不变。"))
+    category = drf.ChoiceField(choices=ProblemReport.Category.choices)
+    note = drf.CharField(required=False, allow_blank=True, max_length=2000)
+    point = drf.JSONField(required=False, allow_null=True, help_text=_("GeoJSON Point 或 [经度, 纬度]（EPSG:4326）"))
+    observed_at = OffsetDateTimeField(help_text=_("发现时间，须在活动开始前 1 小时到结束后 1 小时之间"))
+
+    class Meta:
+        list_serializer_class = ProblemListSerializer
+
+    def validate_point(self, value):
+        return _point_lonlat(value, "point") if value else None
+
+
 class ActivityInputSerializer(drf.Serializer):
     client_uuid = drf.UUIDField(help_text=_("手机生成的 UUID；重发时保持不变。"))
     kind = drf.ChoiceField(choices=Activity.Kind.choices)
@@ -143,6 +204,11 @@ class ActivityInputSerializer(drf.Serializer):
                                  help_text=_("参与人员编号；提交人本人自动计入"))
     figures = FiguresSerializer(required=False)
     notes = drf.CharField(required=False, allow_blank=True, max_length=4000)
+    problems = ProblemReportInputSerializer(
+        many=True, required=False, max_length=MAX_PROBLEMS,
+        help_text=_("现场发现的问题，最多 %(max)s 个；问题上报（problem_report）至少一个。没有 point 时，活动位置取第一个带位置的问题")
+        % {"max": MAX_PROBLEMS},
+    )
 
     def validate(self, data):
         if data.get("track") and data.get("points"):
@@ -160,6 +226,13 @@ class ActivityInputSerializer(drf.Serializer):
             figures=services.Figures(**data.get("figures", {})),
             notes=data.get("notes", ""),
             location_source=data["location_source"],
+            problems=[
+                services.ProblemInput(
+                    client_uuid=problem["client_uuid"], category=problem["category"], note=problem.get("note", ""),
+                    point_lonlat=problem.get("point"), observed_at=problem["observed_at"],
+                )
+                for problem in data.get("problems", [])
+            ],
         )
         try:
             if data.get("points"):
@@ -183,8 +256,7 @@ class ActivityInputSerializer(drf.Serializer):
             raise ValidationError({"track": [str(error)]}) from None
         point = data.get("point")
         if point:
-            coordinates = point.get("coordinates") if isinstance(point, dict) and point.get("type") == "Point" else point
-            submission.point_lonlat = _lonlat(coordinates, "point")
+            submission.point_lonlat = _point_lonlat(point, "point")
         return submission
 
 
@@ -203,6 +275,7 @@ class ReviewSerializer(drf.Serializer):
 
 class PhotoUploadSerializer(drf.Serializer):
     photo = drf.FileField(help_text=_("JPEG、PNG 或 WebP，不超过 10 MB"))
+    problem = drf.UUIDField(required=False, help_text=_("照片所示问题的 client_uuid（须是本活动的问题）"))
 
 
 class ActivityFilterSerializer(drf.Serializer):
@@ -259,6 +332,27 @@ class PhotoSerializer(drf.ModelSerializer):
         return photo.exif_point is not None
 
 
+class ProblemReportSerializer(drf.ModelSerializer):
+    category_display = drf.CharField(source="get_category_display")
+    point = drf.SerializerMethodField(help_text=_("[经度, 纬度]（EPSG:4326）"))
+    waterway_name = drf.CharField(source="waterway.name", default=None, allow_null=True)
+    photo_ids = drf.SerializerMethodField()
+
+    class Meta:
+        model = ProblemReport
+        fields = ["client_uuid", "category", "category_display", "note", "point", "observed_at", "waterway_name", "photo_ids"]
+
+    def get_point(self, problem) -> list[float] | None:
+        if hasattr(problem, "point_wgs84"):
+            point = problem.point_wgs84  # transformed in SQL by selectors.problems_prefetch
+        else:  # a caller without that prefetch still gets the right answer, one row at a time
+            point = problem.point.transform(4326, clone=True) if problem.point is not None else None
+        return [round(point.x, COORDINATE_PRECISION), round(point.y, COORDINATE_PRECISION)] if point is not None else None
+
+    def get_photo_ids(self, problem) -> list[int]:
+        return [photo.pk for photo in problem.photos.all()]
+
+
 class ActivityFeatureSerializer(gis.GeoFeatureModelSerializer):
     # Named after a model field so the OpenAPI generator can describe it; the value is the track,
     # or else the point, transformed in SQL.
@@ -272,6 +366,7 @@ class ActivityFeatureSerializer(gis.GeoFeatureModelSerializer):
     participants = ParticipantSerializer(source="service_records", many=True)
     figures = drf.SerializerMethodField()
     photos = PhotoSerializer(many=True)
+    problems = ProblemReportSerializer(many=True)
     reach_visit_count = drf.IntegerField(default=None)
     compliance_note = drf.CharField(read_only=True)
     url = drf.SerializerMethodField()
@@ -282,8 +377,8 @@ class ActivityFeatureSerializer(gis.GeoFeatureModelSerializer):
         fields = [
             "id", "client_uuid", "kind", "kind_display", "status", "status_display", "started_at", "ended_at",
             "received_at", "waterway", "waterway_name", "waterway_position_m", "off_network", "location_source",
-            "distance_m", "duration_s", "figures", "notes", "participants", "skipped_participants", "photos", "reach_visit_count",
-            "counts_for_compliance", "compliance_detail", "compliance_note", "track_quality", "submitted_by", "reviewed_by",
+            "distance_m", "duration_s", "figures", "notes", "participants", "skipped_participants", "photos", "problems",
+            "reach_visit_count", "counts_for_compliance", "compliance_detail", "compliance_note", "track_quality", "submitted_by", "reviewed_by",
             "reviewed_at", "review_note", "url",
         ]
 
@@ -432,7 +527,8 @@ class ActivityReview(APIView):
 
 class ActivityPhotoUpload(APIView):
     """Add a photo (JPEG/PNG/WebP, at most PHOTO_MAX_BYTES). The stored copy is re-encoded without
-    EXIF; its GPS position becomes the activity's location when the activity has none."""
+    EXIF; its GPS position becomes the activity's location when the activity has none. With
+    `problem` (a problem's client_uuid), the photo shows that problem of this activity."""
 
     parser_classes = [MultiPartParser, FormParser]
 
@@ -448,11 +544,17 @@ class ActivityPhotoUpload(APIView):
         serializer.is_valid(raise_exception=True)
         content = serializer.validated_data["photo"].read(settings.PHOTO_MAX_BYTES + 1)
         try:
-            photo, created, location_used = services.add_photo(activity=activity, uploaded_by=request.user, data=content)
+            photo, created, location_used = services.add_photo(
+                activity=activity, uploaded_by=request.user, data=content,
+                problem_uuid=serializer.validated_data.get("problem"),
+            )
         except PhotoError as error:
             raise ValidationError({"photo": [str(error)]}) from None
+        except services.UnknownProblem as error:
+            raise ValidationError({"problem": error.messages}) from None
         body = PhotoSerializer(photo).data
         body["location_used"] = location_used
+        body["problem"] = str(photo.problem.client_uuid) if photo.problem_id else None
         if photo.exif_point is not None:
             lonlat = photo.exif_point.transform(4326, clone=True)
             body["exif_location"] = {"type": "Point", "coordinates": [round(lonlat.x, 6), round(lonlat.y, 6)]}

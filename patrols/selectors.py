@@ -11,17 +11,17 @@ from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import Transform
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pyproj import CRS
 
 from people import selectors as people_selectors
-from people.models import Role
+from people.models import Person, Role
 from waterways.models import Reach
 
-from .models import Activity, ReachVisit, ServiceRecord
+from .models import KINDS_WITHOUT_SERVICE, Activity, Photo, ProblemReport, ReachVisit, ServiceRecord
 
 WGS84 = 4326
 
@@ -32,7 +32,10 @@ def _oversight_filter(person):
     scope = None
     team_ids = people_selectors.led_team_ids(person)
     if team_ids:
-        scope = Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person__teams__in=team_ids)))
+        # A problem report has no service record, only a submitter: that is who is on the team.
+        scope = Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person__teams__in=team_ids))) | Q(
+            Exists(Person.objects.filter(user=OuterRef("submitted_by"), teams__in=team_ids))
+        )
     waterway_ids = people_selectors.chief_waterway_ids(person)
     if waterway_ids:
         scope = (scope | Q(waterway_id__in=waterway_ids)) if scope else Q(waterway_id__in=waterway_ids)
@@ -94,6 +97,17 @@ def with_wgs84(queryset):
     )
 
 
+def problems_prefetch():
+    """Each activity's problems, the point in lon/lat (transformed in SQL), with their waterway
+    and the ids of their photos: three queries for a whole page of activities."""
+    return Prefetch(
+        "problems",
+        queryset=ProblemReport.objects.select_related("waterway")
+        .annotate(point_wgs84=Transform("point", WGS84))
+        .prefetch_related(Prefetch("photos", queryset=Photo.objects.only("id", "problem_id"))),
+    )
+
+
 @lru_cache
 def _storage_area_lonlat():
     """Where the storage projection is defined (west, south, east, north in lon/lat)."""
@@ -142,6 +156,7 @@ def activity_list(user, *, bbox=None, start=None, end=None, kind=None, waterway=
     return (
         with_wgs84(queryset)
         .select_related("waterway", "submitted_by", "reviewed_by")
+        .prefetch_related(problems_prefetch())
         .order_by("-started_at", "-id")
     )
 
@@ -150,7 +165,7 @@ def activity_detail(user, pk):
     return (
         with_wgs84(activities_visible_to(user))
         .select_related("waterway", "submitted_by__person", "reviewed_by__person")
-        .prefetch_related("service_records__person", "photos")
+        .prefetch_related("service_records__person", "photos", problems_prefetch())
         .filter(pk=pk)
         .first()
     )
@@ -202,7 +217,8 @@ def service_record_stats(*, start: date, end: date):
     low, high = _local_range(start, end)
     records = counted_service_records().filter(activity__started_at__range=(low, high))
     by_status = dict(records.values_list("activity__status").annotate(n=Count("id")).order_by())
-    kinds = dict(Activity.Kind.choices)
+    # Kinds that never make a service record would only ever show 0 here.
+    kinds = {key: label for key, label in Activity.Kind.choices if key not in KINDS_WITHOUT_SERVICE}
     roles = dict(Role.choices)
     by_kind = {row["activity__kind"]: row["n"] for row in records.values("activity__kind").annotate(n=Count("id")).order_by()}
     by_role = {row["role"]: row["n"] for row in records.values("role").annotate(n=Count("id")).order_by()}
@@ -251,3 +267,47 @@ def person_summary(person, visible_activities):
     )
     totals["verified"] = records.filter(activity__status=Activity.Status.VERIFIED).count()
     return totals
+
+
+# --- the phone app: my day, my counts, my recent records ------------------------------------------
+
+def _mine(user, person):
+    """Activities I submitted or took part in (a problem report has no service record, only a submitter)."""
+    condition = Q(submitted_by=user)
+    if person is not None:
+        condition |= Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person=person)))
+    return Activity.objects.filter(condition)
+
+
+def day_summary(user, person, day: date):
+    """How many activities and kilometres I have on a (Beijing) day, rejected ones left out."""
+    totals = (
+        _mine(user, person)
+        .filter(started_at__range=_local_range(day, day))
+        .exclude(status=Activity.Status.REJECTED)
+        .aggregate(activities=Count("id"), distance_m=Sum("distance_m"))
+    )
+    return {"activities": totals["activities"], "distance_km": round((totals["distance_m"] or 0) / 1000, 2)}
+
+
+def service_record_summary(person, year: int):
+    records = counted_service_records().filter(person=person)
+    return {
+        "total": records.count(),
+        "year": records.filter(activity__started_at__range=_local_range(date(year, 1, 1), date(year, 12, 31))).count(),
+        "verified": records.filter(activity__status=Activity.Status.VERIFIED).count(),
+        "hours": float(records.aggregate(hours=Sum("hours"))["hours"] or 0),
+    }
+
+
+def my_recent_activities(user, person, *, limit: int):
+    return (
+        _mine(user, person)
+        .select_related("waterway")
+        .annotate(
+            photo_count=Count("photos", distinct=True),
+            problem_count=Count("problems", distinct=True),
+            submitted_by_me=ExpressionWrapper(Q(submitted_by=user), output_field=BooleanField()),
+        )
+        .order_by("-started_at", "-pk")[:limit]
+    )

@@ -23,7 +23,7 @@ from people.models import Person
 
 from . import photos as photo_processing
 from . import selectors, signals
-from .models import Activity, PatrolRule, Photo, RawTrack, ServiceRecord
+from .models import KINDS_WITHOUT_SERVICE, Activity, PatrolRule, Photo, ProblemReport, RawTrack, ServiceRecord
 from .tracks import CleanTrack, lonlat_to_storage
 
 
@@ -33,6 +33,10 @@ class DuplicateConflict(Exception):
 
 class AlreadyReviewed(ValidationError):
     """The activity was verified or rejected before."""
+
+
+class UnknownProblem(ValidationError):
+    """A photo names a problem that is not one of its activity's."""
 
 
 # A service record is an hour or a day at the river, not a shift log: longer is a wrong date.
@@ -46,6 +50,17 @@ class Figures:
     manholes_checked: int | None = None
     outfalls_checked: int | None = None
     findings: str = ""
+
+
+@dataclass
+class ProblemInput:
+    """A problem seen during the activity (or the whole of a standalone report)."""
+
+    client_uuid: object
+    category: str
+    observed_at: object
+    note: str = ""
+    point_lonlat: tuple | None = None
 
 
 @dataclass
@@ -64,6 +79,7 @@ class Submission:
     participant_ids: list = field(default_factory=list)
     figures: Figures = field(default_factory=Figures)
     notes: str = ""
+    problems: list[ProblemInput] = field(default_factory=list)
 
 
 def payload_digest(payload) -> str:
@@ -136,6 +152,23 @@ SELECT w.id, ST_LineLocatePoint(w.geom, a.locator) * ST_Length(w.geom)
 """
 
 
+# Each problem of an activity goes to the nearest waterway within SNAP_DISTANCE_M, with its
+# position along it; a problem with no point, or far from every waterway, to none.
+PROBLEM_SNAP_SQL = """
+UPDATE patrols_problemreport AS p
+   SET waterway_id = nearest.id, position_m = nearest.position_m
+  FROM patrols_problemreport AS q
+  LEFT JOIN LATERAL (
+      SELECT w.id, ST_LineLocatePoint(w.geom, q.point) * ST_Length(w.geom) AS position_m
+        FROM waterways_waterway w
+       WHERE ST_DWithin(w.geom, q.point, %(snap)s)
+       ORDER BY ST_Distance(w.geom, q.point), w.id
+       LIMIT 1
+  ) AS nearest ON TRUE
+ WHERE p.id = q.id AND q.activity_id = %(activity)s
+"""
+
+
 def record_reach_visits(*, activity_ids, waterway_ids=None):
     with connection.cursor() as cursor:
         cursor.execute(
@@ -158,6 +191,11 @@ def _snap(activity):
     has_location = activity.track is not None or activity.point is not None
     activity.waterway_id, activity.waterway_position_m = (row if row else (None, None))
     activity.off_network = has_location and row is None
+
+
+def _snap_problems(activity):
+    with connection.cursor() as cursor:
+        cursor.execute(PROBLEM_SNAP_SQL, {"activity": activity.pk, "snap": settings.SNAP_DISTANCE_M})
 
 
 def _track_geometry(track: CleanTrack | None):
@@ -197,6 +235,16 @@ def _participants(*, submitted_by, participant_ids):
         if outsiders:
             raise ValidationError(_("只能登记本队同伴：%(names)s 不在您的队伍里。") % {"names": _("、").join(outsiders)})
     return [people[pk] for pk in wanted]
+
+
+def _check_reporter(*, submitted_by, participant_ids):
+    """For a kind without service records: the same login rule as _participants, and no companions,
+    since they would be listed nowhere."""
+    own = people_selectors.person_of(submitted_by)
+    if own is None and not people_selectors.is_office_staff(submitted_by):
+        raise PermissionDenied(_("您的账号还没有关联人员档案，请联系河长办工作人员。"))
+    if {int(pk) for pk in participant_ids} - {own.id if own else None}:
+        raise ValidationError(_("问题上报不登记参与人员，请不要附带同伴。"))
 
 
 # Namespace of the per-person advisory locks (the first argument of the two-key form).
@@ -266,6 +314,74 @@ def evaluate_compliance(activity, participants):
     return any(judged), {"outcome": outcome, "chiefs": chiefs}
 
 
+# A phone's clock and the moment a problem is noted may stray a little outside the activity's
+# own times (the same hour of grace as GPS fixes); further out it belongs to another outing.
+PROBLEM_TIME_MARGIN = timedelta(hours=1)
+
+# Namespace of the per-problem advisory locks (the first argument of the two-key form).
+PROBLEM_LOCK_NAMESPACE = 4546_300
+
+
+def _local_minute(moment):
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _check_problems(submission):
+    """Raises ValidationError naming the problem (by its number in the body) that is wrong."""
+    problems = submission.problems
+    if submission.kind == Activity.Kind.PROBLEM_REPORT and not problems:
+        raise ValidationError(_("问题上报至少要有一个问题（problems）。"))
+    seen = {}
+    low, high = submission.started_at - PROBLEM_TIME_MARGIN, submission.ended_at + PROBLEM_TIME_MARGIN
+    for number, problem in enumerate(problems, start=1):
+        if problem.client_uuid in seen:
+            raise ValidationError(
+                _("第 %(n)s 个问题的编号（client_uuid）与第 %(first)s 个问题相同，每个问题要有自己的编号。")
+                % {"n": number, "first": seen[problem.client_uuid]}
+            )
+        seen[problem.client_uuid] = number
+        if not low <= problem.observed_at <= high:
+            raise ValidationError(
+                _("第 %(n)s 个问题的发现时间（%(when)s）不在活动的开始、结束时间内（%(start)s 至 %(end)s，前后可差 %(hours)s 小时）。")
+                % {"n": number, "when": _local_minute(problem.observed_at), "start": _local_minute(submission.started_at),
+                   "end": _local_minute(submission.ended_at), "hours": round(PROBLEM_TIME_MARGIN.total_seconds() / 3600)}
+            )
+
+
+def _claim_problem_uuids(problems):
+    """Locks the problems' uuids (in order, so two submissions cannot deadlock) and refuses one
+    that another activity already uses: a phone must not move a problem between records."""
+    uuids = sorted({problem.client_uuid for problem in problems}, key=lambda value: value.int)
+    with connection.cursor() as cursor:
+        for value in uuids:
+            # The two-key form takes two int4s: any stable 31-bit slice of the uuid will do.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PROBLEM_LOCK_NAMESPACE, value.int % (2**31)])
+    taken = list(
+        ProblemReport.objects.filter(client_uuid__in=uuids).order_by("client_uuid").values_list("client_uuid", flat=True)
+    )
+    if taken:
+        raise DuplicateConflict(
+            _("问题编号（client_uuid）%(uuids)s 已用于另一条活动记录里的问题，请为新问题生成新的编号。")
+            % {"uuids": "、".join(str(value) for value in taken)}
+        )
+
+
+def _create_problems(activity, problems):
+    rows = [
+        ProblemReport(
+            activity=activity, client_uuid=problem.client_uuid, category=problem.category, note=problem.note,
+            point=_point_geometry(problem.point_lonlat), observed_at=problem.observed_at,
+        )
+        for problem in problems
+    ]
+    for row in rows:
+        # The activity was saved a moment ago; uuid and point are left out as in CLEAN_EXCLUDE below.
+        row.full_clean(exclude=["activity", "client_uuid", "point"])
+    ProblemReport.objects.bulk_create(rows)
+    if any(row.point is not None for row in rows):
+        _snap_problems(activity)
+
+
 # Left out of full_clean(): client_uuid's uniqueness is settled by the advisory lock. The
 # geometries were checked with GEOS when built; Django would send each whole track to the
 # database again to evaluate the isvalid constraints (and cannot evaluate them on an empty
@@ -291,8 +407,18 @@ def record_activity(*, submitted_by, submission: Submission, payload_sha256: str
         raise ValidationError(_("一次活动不能超过 %(hours)s 小时，请检查日期或分开登记。") % {"hours": MAX_ACTIVITY_HOURS})
     if submission.started_at > timezone.now() + timedelta(minutes=10):
         raise ValidationError(_("开始时间在将来，请检查手机时间。"))
-    participants = _participants(submitted_by=submitted_by, participant_ids=submission.participant_ids)
-    track, point = _track_geometry(submission.track), _point_geometry(submission.point_lonlat)
+    _check_problems(submission)
+    _claim_problem_uuids(submission.problems)
+    if submission.kind in KINDS_WITHOUT_SERVICE:
+        _check_reporter(submitted_by=submitted_by, participant_ids=submission.participant_ids)
+        participants = []  # so no service record, and nobody measured against the patrol rules
+    else:
+        participants = _participants(submitted_by=submitted_by, participant_ids=submission.participant_ids)
+    point_lonlat = submission.point_lonlat
+    if point_lonlat is None and submission.kind == Activity.Kind.PROBLEM_REPORT:
+        # A standalone report is where its problem is.
+        point_lonlat = next((problem.point_lonlat for problem in submission.problems if problem.point_lonlat), None)
+    track, point = _track_geometry(submission.track), _point_geometry(point_lonlat)
 
     figures = submission.figures
     activity = Activity(
@@ -323,6 +449,8 @@ def record_activity(*, submitted_by, submission: Submission, payload_sha256: str
     activity.save()
     if submission.raw_fixes is not None:
         RawTrack.objects.create(activity=activity, fixes=submission.raw_fixes, source=submission.raw_source)
+
+    _create_problems(activity, submission.problems)
 
     hours = _service_hours(activity.started_at, activity.ended_at)
     busy = _already_serving(participants, activity.started_at, activity.ended_at)
@@ -374,18 +502,30 @@ def review_activity(*, activity, reviewer, decision, note=""):
 
 
 @transaction.atomic
-def add_photo(*, activity, uploaded_by, data: bytes):
+def add_photo(*, activity, uploaded_by, data: bytes, problem_uuid=None):
     """Stores a clean copy of a photo. Returns (photo, created, location_used). A photo already
-    on the activity is returned as it is. With no location yet, the photo's EXIF position becomes it."""
+    on the activity is returned as it is (linked to the problem if it was linked to none). With
+    no location yet, the photo's EXIF position becomes it. problem_uuid: the client_uuid of one
+    of this activity's problems that the photo shows."""
+    problem = None
+    if problem_uuid is not None:
+        problem = ProblemReport.objects.filter(activity_id=activity.pk, client_uuid=problem_uuid).first()
+        if problem is None:
+            raise UnknownProblem(_("该活动没有编号为 %(uuid)s 的问题。") % {"uuid": problem_uuid})
     processed = photo_processing.process(data)
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     existing = Photo.objects.filter(activity=activity, sha256=processed.sha256).first()
     if existing is not None:
+        # A retry of the upload that carried the link, or the photo sent again for its problem.
+        # A photo already showing another problem stays with it.
+        if problem is not None and existing.problem_id is None:
+            existing.problem = problem
+            existing.save(update_fields=["problem"])
         return existing, False, False
 
     exif_point = _point_geometry(processed.lonlat)
-    photo = Photo(activity=activity, sha256=processed.sha256, exif_point=exif_point, taken_at=processed.taken_at,
-                  width=processed.width, height=processed.height, uploaded_by=uploaded_by)
+    photo = Photo(activity=activity, problem=problem, sha256=processed.sha256, exif_point=exif_point,
+                  taken_at=processed.taken_at, width=processed.width, height=processed.height, uploaded_by=uploaded_by)
     stem = processed.sha256[:16]
     photo.image.save(f"{stem}.jpg", ContentFile(processed.image), save=False)
     photo.thumbnail.save(f"{stem}-thumb.jpg", ContentFile(processed.thumbnail), save=False)

@@ -1,7 +1,12 @@
 """Every API rejection carries one sentence a person can read (`detail`), in the request's
 language, beside DRF's per-field `errors` for programs."""
 
+from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
+
+# A program (the phone's outbox) must tell "sign in again, then resend" from "this record was refused":
+# both are 403 with session authentication.
+SIGN_IN_AGAIN = "sign_in_again"
 
 
 def _first_message(errors):
@@ -26,4 +31,13 @@ def exception_handler(exc, context):
         isinstance(response.data, dict) and set(response.data) <= {"detail", "code"}
     ):
         response.data = {"detail": _first_message(response.data), "errors": response.data}
+    if response is not None and isinstance(response.data, dict) and _needs_sign_in(exc):
+        response.data["code"] = SIGN_IN_AGAIN
     return response
+
+
+def _needs_sign_in(exc):
+    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        return True
+    # DRF's session authentication reports a missing or stale CSRF token this way.
+    return isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF Failed")

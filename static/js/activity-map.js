@@ -95,6 +95,20 @@ if (extraPoint) {
   }).bindTooltip(text.point).addTo(activityLayer);
 }
 
+// On the detail page, the problems reported on the way, numbered as in the list beside the map.
+let problemCount = 0;
+if (detail) {
+  (features[0]?.properties.problems || []).forEach((problem, index) => {
+    if (!problem.point) return;
+    const [lon, lat] = problem.point;
+    L.circleMarker([lat, lon], {
+      radius: 6, color: '#fff', weight: 2, fillColor: colourOf('problem_report'), fillOpacity: 1, className: 'rw-problem',
+    }).bindTooltip(`${index + 1} · ${problem.category_display}`).addTo(activityLayer);
+    problemCount += 1;
+  });
+}
+element.dataset.problemCount = String(problemCount);
+
 const reachesNode = document.getElementById('activity-reaches');
 const reaches = reachesNode ? JSON.parse(reachesNode.textContent) : null;
 let reachCount = 0;
@@ -133,6 +147,13 @@ legendControl((box) => {
     box.append(legendRow(swatch, label));
   }
   if (reachCount) box.append(legendRow(el('span', 'swatch visited'), text.visited));
+  if (problemCount) {
+    // A dot, as the problems are drawn (the shape of .swatch.station in app.css).
+    const swatch = el('span', 'swatch');
+    Object.assign(swatch.style, { width: '10px', height: '10px', borderRadius: '50%', margin: '0 1.25rem 0 .5rem',
+      background: colourOf('problem_report') });
+    box.append(legendRow(swatch, element.dataset.problemLabel));
+  }
   box.append(legendRow(el('span', 'swatch network'), text.network));
 }).addTo(map);
 L.control.layers(bases, null, { collapsed: true }).addTo(map);

@@ -1,0 +1,83 @@
+"""Small reads for the phone pages: who I am with my counts, and my recent records without geometry,
+so that a phone on one bar of signal fetches a few kilobytes, not tracks."""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers as drf
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from people import selectors as people_selectors
+
+from . import selectors
+from .models import Activity
+
+HISTORY_LIMIT_MAX = 200
+
+
+class FieldPersonSerializer(drf.Serializer):
+    id = drf.IntegerField()
+    name = drf.CharField()
+    role = drf.CharField()
+    role_display = drf.CharField(source="get_role_display")
+    level_display = drf.CharField(source="get_level_display")
+    teams = drf.SerializerMethodField()
+
+    def get_teams(self, person) -> list[str]:
+        return [team.name for team in person.teams.all()]
+
+
+class FieldMe(APIView):
+    """The signed-in user's status for the phone home screen: today, my service records, the district's
+    progress. Points are reported as not yet available until the points scheme exists."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        person = people_selectors.person_of(request.user)
+        today = timezone.localdate()
+        progress = selectors.target_progress()
+        return Response({
+            "user": {"id": request.user.pk, "username": request.user.get_username(), "display_name": request.user.display_name},
+            "person": FieldPersonSerializer(person).data if person else None,
+            "today": selectors.day_summary(request.user, person, today),
+            "service_records": selectors.service_record_summary(person, today.year) if person else None,
+            "district": {key: progress[key] for key in ("count", "target", "percent")} | {"definition": progress["definition"]},
+            "points": None,
+            "points_note": _("积分制上线后，这里显示你的积分。"),
+            "server_time": timezone.now().isoformat(),
+        })
+
+
+class FieldHistoryItemSerializer(drf.ModelSerializer):
+    kind_display = drf.CharField(source="get_kind_display")
+    status_display = drf.CharField(source="get_status_display")
+    waterway_name = drf.CharField(source="waterway.name", default=None)
+    photo_count = drf.IntegerField()
+    problem_count = drf.IntegerField()
+    submitted_by_me = drf.BooleanField()
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id", "client_uuid", "kind", "kind_display", "status", "status_display", "review_note",
+            "started_at", "ended_at", "received_at", "distance_m", "duration_s", "waterway_name", "off_network",
+            "debris_kg", "bags", "photo_count", "problem_count", "submitted_by_me",
+        ]
+
+
+class FieldHistory(APIView):
+    """What I submitted or took part in, newest first, without geometry."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("limit", int, description=_("条数，默认 50，最多 200"))],
+        responses=FieldHistoryItemSerializer(many=True),
+    )
+    def get(self, request):
+        try:
+            limit = min(max(int(request.query_params.get("limit", 50)), 1), HISTORY_LIMIT_MAX)
+        except ValueError:
+            limit = 50
+        person = people_selectors.person_of(request.user)
+        rows = selectors.my_recent_activities(request.user, person, limit=limit)
+        return Response({"results": FieldHistoryItemSerializer(rows, many=True).data})

@@ -1,0 +1,89 @@
+// Home: who I am, today's status, what waits to be sent, my service records (and, later, points).
+import { CONFIG, clock, knownUserId, fetchCached, loadMe, start, syncNow, t } from './common.js';
+import * as outbox from './outbox.js';
+import * as store from './store.js';
+
+start();
+
+const $ = (id) => document.getElementById(id);
+
+async function showQueue() {
+  const counts = await outbox.counts(await knownUserId());
+  const parts = [];
+  if (counts.waiting || counts.sending) parts.push(t('queue_waiting', { n: counts.waiting + counts.sending }));
+  if (counts.failed) parts.push(t('queue_failed', { n: counts.failed }));
+  $('queue-summary').textContent = parts.length ? parts.join('，') : t('queue_clear');
+  $('queue-card').dataset.state = counts.failed ? 'failed' : (counts.waiting || counts.sending) ? 'waiting' : 'clear';
+}
+
+async function showRunningPatrol() {
+  const patrol = await store.get('patrol', 'current');
+  const link = $('running-patrol');
+  if (!patrol) { link.hidden = true; return; }
+  const active = patrol.active_ms + (patrol.state === 'recording' ? Date.now() - patrol.resumed_at : 0);
+  link.textContent = `${t('patrol_running', { minutes: Math.floor(active / 60000) })} · ${t('continue_patrol')} ›`;
+  link.title = clock(active);
+  link.hidden = false;
+}
+
+async function showMe() {
+  const result = await loadMe();
+  const me = result.data;
+  if (!me) {
+    $('who').textContent = t('me_unknown');
+    $('today').textContent = '';
+    return;
+  }
+  const person = me.person;
+  $('who').textContent = person ? `${person.name}（${person.role_display}${person.level_display ? ' · ' + person.level_display : ''}）` : me.user.display_name;
+  $('today').textContent = me.today.activities ? t('today_summary', { n: me.today.activities, km: me.today.distance_km }) : t('today_none');
+  const records = me.service_records;
+  $('stat-year').textContent = records ? records.year : '—';
+  $('stat-total').textContent = records ? records.total : '—';
+  $('stat-hours').textContent = records ? `${records.hours}` : '—';
+  $('stat-points').textContent = me.points ?? '—';
+  $('points-note').textContent = me.points === null ? me.points_note : '';
+  $('district-count').textContent = me.district.count;
+  $('district-target').textContent = me.district.target;
+  $('district-bar').max = me.district.target;
+  $('district-bar').value = Math.min(me.district.count, me.district.target);
+  $('district-definition').textContent = me.district.definition;
+  $('me-source').textContent = result.stale ? t('me_offline') : '';
+  if (records) {
+    $('mini-stats').textContent = t('mini_stats', { year: records.year, points: me.points ?? '—' });
+    $('mini-stats').hidden = false;
+  }
+}
+
+$('sync-now').addEventListener('click', async () => {
+  $('sync-now').disabled = true;
+  await syncNow({ manual: true });
+  $('sync-now').disabled = false;
+});
+
+let installPrompt = null;
+window.addEventListener('beforeinstallprompt', (event) => {
+  event.preventDefault();
+  installPrompt = event;
+  $('install').hidden = false;
+});
+$('install').addEventListener('click', async () => {
+  if (!installPrompt) return;
+  installPrompt.prompt();
+  installPrompt = null;
+  $('install').hidden = true;
+});
+
+outbox.onChange(showQueue);
+showQueue();
+showRunningPatrol();
+setInterval(showRunningPatrol, 30000);
+showMe();
+// Keep a copy of my history and teammates on the phone, so those screens have something to show
+// when they are first opened with no signal.
+// After loadMe, which clears a previous user's copies.
+loadMe().then(() => {
+  if (!navigator.onLine) return;
+  fetchCached('history', CONFIG.urls.history);
+  fetchCached('teammates', CONFIG.urls.teammates);
+});

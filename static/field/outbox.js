@@ -1,0 +1,274 @@
+// The queue of records made on this phone. Each item carries the activity body (with its client_uuid)
+// and its photos; it is sent until the server has it, and resent with the same uuid after any doubt:
+// the server stores a uuid once, so a retry after a lost answer never makes a duplicate.
+//
+// Item: {uuid, owner, kind, title, body, photos: [{id, blob, name, problem, uploaded, error}],
+//        status: waiting | sending | sent | failed, error, attempts, server_id, created_at, sent_at}
+import * as store from './store.js';
+
+const CONFIG = JSON.parse(document.getElementById('field-config').textContent);
+const TEXT = JSON.parse(document.getElementById('field-text').textContent);
+const SENT_KEPT_MS = 7 * 24 * 3600 * 1000;  // sent items stay listed a week, then the server's list is enough
+const channel = 'BroadcastChannel' in self ? new BroadcastChannel('rw-outbox') : null;
+const listeners = new Set();
+
+function say(key, values = {}) {
+  return (TEXT[key] || key).replace(/%\((\w+)\)s/g, (_, name) => values[name] ?? '');
+}
+
+function changed() {
+  listeners.forEach((listener) => listener());
+  if (channel) channel.postMessage('changed');
+}
+if (channel) channel.onmessage = () => listeners.forEach((listener) => listener());
+
+export function onChange(listener) { listeners.add(listener); }
+
+function mine(item, owner) {
+  return item.owner === null || item.owner === undefined || owner === null || item.owner === owner;
+}
+
+export async function list(owner) {
+  const items = await store.getAll('outbox');
+  return items.filter((item) => mine(item, owner)).sort((a, b) => b.created_at - a.created_at);
+}
+
+export async function counts(owner) {
+  const result = { waiting: 0, sending: 0, failed: 0, sent: 0, needs_login: 0 };
+  for (const item of await list(owner)) {
+    result[item.status] = (result[item.status] || 0) + 1;
+    if (item.needs_login && item.status !== 'sent') result.needs_login += 1;
+  }
+  return result;
+}
+
+// Adds a record once: a second tap on "submit" finds its uuid already queued and changes nothing.
+// extra(stores) may write more in the same transaction (the patrol screen clears its state there),
+// so a record is never both queued and still in progress, nor neither; it runs even when the record
+// was already queued, so that clearing always happens.
+export async function enqueue(item, { extraStores = [], extra = null } = {}) {
+  const added = await store.transaction(['outbox', ...extraStores], 'readwrite', async (stores) => {
+    const existing = await store.request(stores.outbox.get(item.uuid));
+    if (!existing) {
+      stores.outbox.add({
+        status: 'waiting', error: '', attempts: 0, server_id: null, created_at: Date.now(), sent_at: null,
+        photos: [], ...item,
+      });
+    }
+    if (extra) await extra(stores);
+    return !existing;
+  });
+  if (added) changed();
+  return added;
+}
+
+export async function discard(uuid) {
+  const item = await store.get('outbox', uuid);
+  if (item && item.status !== 'sent' && item.status !== 'sending') {
+    await store.remove('outbox', uuid);
+    changed();
+  }
+}
+
+// The server says nobody is signed in: what waits says so, and the app bar offers the login.
+export async function markSignInNeeded(owner) {
+  for (const item of await list(owner)) {
+    if (item.status === 'waiting' && !item.needs_login) {
+      item.needs_login = true;
+      item.error = say('login_expired');
+      await store.put('outbox', item);
+    }
+  }
+  changed();
+}
+
+function csrfToken() {
+  const name = CONFIG.csrf_cookie || 'csrftoken';
+  const match = document.cookie.split('; ').find((row) => row.startsWith(`${name}=`));
+  return match ? decodeURIComponent(match.slice(name.length + 1)) : '';
+}
+
+async function readError(response) {
+  try {
+    const data = await response.json();
+    return { detail: data && data.detail ? String(data.detail) : JSON.stringify(data).slice(0, 300), code: data && data.code };
+  } catch (_) {
+    return { detail: `HTTP ${response.status}`, code: null };
+  }
+}
+
+// What to do with an answer that is not a success: wait and retry (network, server trouble, login
+// lapsed) or give up with the server's own reason (the record itself was refused).
+async function classify(response) {
+  if (response.status === 408 || response.status === 429 || response.status >= 500) {
+    return { outcome: 'wait', error: say('server_busy', { code: response.status }) };
+  }
+  const { detail, code } = await readError(response);
+  if (code === 'sign_in_again' || response.status === 401) {
+    return { outcome: 'wait', error: say('login_expired'), stop: true, login: true };
+  }
+  return { outcome: 'fail', error: detail };
+}
+
+async function save(item) {
+  await store.put('outbox', item);
+  changed();
+}
+
+// Gives up on a request that stalls (one bar of signal): a minute, plus a second per 20 KB sent.
+async function post(url, body, headers, bytes) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 60000 + bytes / 20);
+  try {
+    return await fetch(url, {
+      method: 'POST', credentials: 'same-origin', body, signal: controller.signal,
+      headers: {
+        Accept: 'application/json', 'X-CSRFToken': csrfToken(),
+        'Accept-Language': document.documentElement.lang || 'zh-hans', ...headers,
+      },
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// A success is a 200/201 JSON answer from the API itself carrying the record's id; anything else
+// (a login page after a redirect, a proxy's error page) is not.
+async function storedId(response) {
+  if ((response.status !== 200 && response.status !== 201) || response.redirected) return null;
+  try {
+    const data = await response.json();
+    const id = data.id !== undefined ? data.id : data.properties && data.properties.id;
+    return Number.isInteger(id) ? id : null;
+  } catch (_) {
+    return null;
+  }
+}
+
+async function postActivity(item) {
+  const json = JSON.stringify(item.body);
+  const response = await post(CONFIG.urls.activities, json, { 'Content-Type': 'application/json' }, json.length);
+  const id = await storedId(response);
+  if (id !== null) return { ok: true, id };
+  if (response.ok) return { ok: false, outcome: 'wait', error: say('server_busy', { code: response.status }) };
+  return { ok: false, ...(await classify(response)) };
+}
+
+async function postPhoto(item, photo) {
+  const form = new FormData();
+  form.append('photo', photo.blob, photo.name || 'photo.jpg');
+  if (photo.problem) form.append('problem', photo.problem);
+  const url = CONFIG.urls.photos.replace('/0/', `/${item.server_id}/`);
+  const response = await post(url, form, {}, photo.blob.size);
+  if ((await storedId(response)) !== null) return { ok: true };
+  if (response.ok) return { ok: false, outcome: 'wait', error: say('server_busy', { code: response.status }) };
+  return { ok: false, ...(await classify(response)) };
+}
+
+// Sends one item as far as it goes. Returns 'next' to go on with the queue, 'stop' when the rest
+// should wait too (no network, login lapsed).
+async function sendOne(queued) {
+  // Re-read: the copy in hand may be older than a delete or a send in the meantime.
+  const item = await store.get('outbox', queued.uuid);
+  if (!item || item.status === 'sent') return 'next';
+  if (item.status === 'failed') {
+    // Tried again by hand: so are the photos the server refused (their files were kept).
+    item.error = '';
+    item.photos.forEach((photo) => { if (photo.blob) photo.error = ''; });
+  }
+  item.status = 'sending';
+  item.attempts += 1;
+  await save(item);
+  try {
+    if (!item.server_id) {
+      const result = await postActivity(item);
+      if (!result.ok) {
+        item.status = result.outcome === 'wait' ? 'waiting' : 'failed';
+        item.error = result.error;
+        item.needs_login = Boolean(result.login);
+        await save(item);
+        return result.stop ? 'stop' : 'next';
+      }
+      item.server_id = result.id;
+      item.error = '';
+      item.needs_login = false;
+      await save(item);
+    }
+    for (const photo of item.photos) {
+      if (photo.uploaded || photo.error || !photo.blob) continue;
+      const result = await postPhoto(item, photo);
+      if (result.ok) {
+        photo.uploaded = true;
+        photo.blob = null;  // the server has it; free the phone's storage
+      } else if (result.outcome === 'wait') {
+        item.status = 'waiting';
+        item.error = result.error;
+        item.needs_login = Boolean(result.login);
+        await save(item);
+        return result.stop ? 'stop' : 'next';
+      } else {
+        photo.error = result.error;  // a refused photo does not hold back the record; its file is kept
+      }
+      await save(item);
+    }
+    const refused = item.photos.filter((photo) => photo.error);
+    item.status = refused.length ? 'failed' : 'sent';
+    item.sent_at = Date.now();
+    item.needs_login = false;
+    item.error = refused.map((photo) => say('photo_failed', { reason: photo.error })).join('；');
+    if (!refused.length) item.body = null;  // the server has it all; keep only the summary on the phone
+    await save(item);
+    return 'next';
+  } catch (error) {
+    item.status = 'waiting';
+    if (error.name === 'AbortError') {
+      // Stalled on a weak signal: let the smaller records behind it try.
+      item.error = say('retry_later', { n: item.attempts });
+      await save(item);
+      return 'next';
+    }
+    if (error instanceof TypeError) {
+      // No answer at all: offline, a dropped connection, or the answer was lost after the server
+      // stored the record. Sending the same uuid again settles all three.
+      item.error = say('retry_later', { n: item.attempts });
+      await save(item);
+      return 'stop';
+    }
+    // Something on the phone itself (an unreadable photo file): this record needs a person, the
+    // others can go.
+    item.status = 'failed';
+    item.error = String(error.message || error);
+    await save(item);
+    return 'next';
+  }
+}
+
+let running = null;
+
+async function runSync(owner, { includeFailed }) {
+  const items = (await list(owner)).filter((item) => item.status === 'waiting' || item.status === 'sending'
+    || (includeFailed && item.status === 'failed')).reverse();  // oldest first
+  for (const item of items) {
+    if ((await sendOne(item)) === 'stop') break;
+  }
+  const now = Date.now();
+  for (const item of await list(owner)) {
+    if (item.status === 'sent' && now - item.sent_at > SENT_KEPT_MS) await store.remove('outbox', item.uuid);
+  }
+}
+
+// One sender at a time, across tabs too: two senders could both post a record before either saw
+// the other's answer (harmless on the server, but it doubles the traffic on one bar of signal).
+export function sync(owner, { includeFailed = false } = {}) {
+  // A "sync now" during an automatic run goes next, since only it retries refused records.
+  if (running) return includeFailed ? running.then(() => sync(owner, { includeFailed })) : running;
+  const work = () => runSync(owner, { includeFailed });
+  const locked = navigator.locks
+    ? navigator.locks.request('rw-outbox-sync', { ifAvailable: true }, (lock) => (lock ? work() : null))
+    : work();
+  running = Promise.resolve(locked).catch((error) => console.warn('sync', error)).finally(() => {
+    running = null;
+    changed();
+  });
+  return running;
+}
