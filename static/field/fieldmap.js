@@ -32,7 +32,6 @@ function textNode(value) {
 
 export function fieldMap(element) {
   const { map } = districtMap(element, TEXT);
-  map.attributionControl.setPrefix(false);
   const network = L.featureGroup().addTo(map);
   const ready = Promise.allSettled([
     json(CONFIG.urls.district).then((outline) => L.geoJSON(outline, { style: STYLE.outline }).addTo(network)),

@@ -26,6 +26,8 @@ export function basemapLayers(tiandituKey, text) {
 // every basemap, for the page's layer switcher.
 export function districtMap(element, text, { maxZoom = 18 } = {}) {
   const map = L.map(element, { minZoom: 8, maxZoom }).setView([32.66, 110.66], 11);
+  // Leaflet's default prefix carries a flag; the attribution that matters is the basemap's own.
+  map.attributionControl.setPrefix(false);
   const bases = basemapLayers(element.dataset.tiandituKey, text);
   Object.values(bases)[0].addTo(map);
   L.control.scale({ imperial: false }).addTo(map);

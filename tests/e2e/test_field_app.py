@@ -342,6 +342,14 @@ def test_a_problem_reported_offline_with_a_photo_arrives_after_reconnecting(phon
     assert problem.photos.count() == 1  # the photo is the problem's, not only the report's
     assert items[0]["photos"] == [{"uploaded": True, "error": ""}]
     assert page.errors == []
+    # From "my records" to the report's page: the problem, its photo and its place on the map.
+    page.goto(live_server.url + reverse("field-history"))
+    page.locator(f'#history-list li[data-uuid="{report.client_uuid}"] a').click()
+    page.wait_for_url(live_server.url + reverse("activity-detail", args=[report.pk]))
+    assert "排污口有黑水流出" in page.inner_text("body")
+    page.wait_for_selector("#activity-map[data-ready]")
+    assert page.locator("path.rw-problem").count() == 1
+    screenshot(page, "activity-detail-problem-report")
 
 
 # Stands in for what the test browser cannot do by itself: hide the page (a phone's screen going off,
