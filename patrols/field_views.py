@@ -31,6 +31,7 @@ SCREENS = ("field-home", "field-patrol", "field-cleanup", "field-problem", "fiel
 # Everything a screen needs to start with no connection. Leaflet's own files come from django-leaflet.
 SHELL_STATIC = (
     "field/field.css",
+    "field/page.js",
     "field/common.js",
     "field/store.js",
     "field/outbox.js",
@@ -68,7 +69,6 @@ def field_text():
         "queue_waiting": _("%(n)s 条待发送"),
         "queue_failed": _("%(n)s 条发送失败"),
         "queue_clear": _("全部已发送"),
-        "sync_now": _("立即同步"),
         "syncing": _("正在发送…"),
         "status_waiting": _("等待发送"),
         "status_sending": _("正在发送"),
@@ -139,11 +139,8 @@ def field_text():
         "photo_remove": _("移除照片"),
         "no_teammates": _("你还没有加入队伍，或队伍里只有你。"),
         "teammates_offline": _("离线：显示上次联网时的队友名单。"),
-        "no_history": _("还没有记录。去巡河、清漂或上报一个问题吧。"),
         "history_offline": _("离线：显示上次联网时的记录。"),
         "history_load_failed": _("暂时取不到服务器上的记录。"),
-        "queued_title": _("手机上待发送"),
-        "server_title": _("已提交"),
         "review_note": _("审核意见：%(note)s"),
         "problems_count": _("%(n)s 个问题"),
         "photos_count": _("%(n)s 张照片"),
@@ -156,10 +153,7 @@ def field_text():
         "mini_stats": _("今年服务记录 %(year)s 条 · 积分 %(points)s"),
         "me_unknown": _("登录后显示你的服务记录。"),
         "install": _("安装到桌面"),
-        "storage_persisted": _("手机已允许长期保存离线记录。"),
         "storage_failed": _("手机存储失败：%(reason)s。记录没有保存，请截图联系管理员。"),
-        "kind_patrol": str(Activity.Kind.PATROL.label),
-        "kind_problem_report": str(Activity.Kind.PROBLEM_REPORT.label),
         "kinds": {value: str(label) for value, label in Activity.Kind.choices},
         "categories": {value: str(label) for value, label in ProblemReport.Category.choices},
     }

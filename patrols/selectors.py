@@ -42,13 +42,21 @@ def _oversight_filter(person):
     return scope
 
 
+def _own_filter(user, person):
+    """Q for the activities a user submitted or took part in (a problem report has no service
+    record, only a submitter)."""
+    scope = Q(submitted_by=user)
+    if person is not None:
+        scope |= Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person=person)))
+    return scope
+
+
 def _scope_filter(user):
     """Q for the activities a non-staff user may read: their own, those they took part in, and
     those they oversee."""
     person = people_selectors.person_of(user)
-    scope = Q(submitted_by=user)
+    scope = _own_filter(user, person)
     if person is not None:
-        scope |= Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person=person)))
         oversight = _oversight_filter(person)
         if oversight is not None:
             scope |= oversight
@@ -271,18 +279,10 @@ def person_summary(person, visible_activities):
 
 # --- the phone app: my day, my counts, my recent records ------------------------------------------
 
-def _mine(user, person):
-    """Activities I submitted or took part in (a problem report has no service record, only a submitter)."""
-    condition = Q(submitted_by=user)
-    if person is not None:
-        condition |= Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person=person)))
-    return Activity.objects.filter(condition)
-
-
 def day_summary(user, person, day: date):
     """How many activities and kilometres I have on a (Beijing) day, rejected ones left out."""
     totals = (
-        _mine(user, person)
+        Activity.objects.filter(_own_filter(user, person))
         .filter(started_at__range=_local_range(day, day))
         .exclude(status=Activity.Status.REJECTED)
         .aggregate(activities=Count("id"), distance_m=Sum("distance_m"))
@@ -291,18 +291,20 @@ def day_summary(user, person, day: date):
 
 
 def service_record_summary(person, year: int):
-    records = counted_service_records().filter(person=person)
-    return {
-        "total": records.count(),
-        "year": records.filter(activity__started_at__range=_local_range(date(year, 1, 1), date(year, 12, 31))).count(),
-        "verified": records.filter(activity__status=Activity.Status.VERIFIED).count(),
-        "hours": float(records.aggregate(hours=Sum("hours"))["hours"] or 0),
-    }
+    """A person's service records: all time, this (Beijing) year, verified, and hours."""
+    this_year = Q(activity__started_at__range=_local_range(date(year, 1, 1), date(year, 12, 31)))
+    totals = counted_service_records().filter(person=person).aggregate(
+        total=Count("id"),
+        year=Count("id", filter=this_year),
+        verified=Count("id", filter=Q(activity__status=Activity.Status.VERIFIED)),
+        hours=Sum("hours"),
+    )
+    return {**totals, "hours": float(totals["hours"] or 0)}
 
 
 def my_recent_activities(user, person, *, limit: int):
     return (
-        _mine(user, person)
+        Activity.objects.filter(_own_filter(user, person))
         .select_related("waterway")
         .annotate(
             photo_count=Count("photos", distinct=True),

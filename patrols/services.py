@@ -214,12 +214,18 @@ def _point_geometry(lonlat):
     return Point(x, y, srid=settings.GIS_SRID)
 
 
-def _participants(*, submitted_by, participant_ids):
-    """The submitter's own Person is always a participant; others must be teammates (staff may add anyone)."""
+def _submitter(submitted_by):
+    """(the login's Person or None, whether it is office staff); only staff may submit without a Person."""
     own = people_selectors.person_of(submitted_by)
     staff = people_selectors.is_office_staff(submitted_by)
     if own is None and not staff:
         raise PermissionDenied(_("您的账号还没有关联人员档案，请联系河长办工作人员。"))
+    return own, staff
+
+
+def _participants(*, submitted_by, participant_ids):
+    """The submitter's own Person is always a participant; others must be teammates (staff may add anyone)."""
+    own, staff = _submitter(submitted_by)
     wanted = list(dict.fromkeys(int(pk) for pk in participant_ids))
     if own is not None and own.id not in wanted:
         wanted.insert(0, own.id)
@@ -240,9 +246,7 @@ def _participants(*, submitted_by, participant_ids):
 def _check_reporter(*, submitted_by, participant_ids):
     """For a kind without service records: the same login rule as _participants, and no companions,
     since they would be listed nowhere."""
-    own = people_selectors.person_of(submitted_by)
-    if own is None and not people_selectors.is_office_staff(submitted_by):
-        raise PermissionDenied(_("您的账号还没有关联人员档案，请联系河长办工作人员。"))
+    own, _staff = _submitter(submitted_by)
     if {int(pk) for pk in participant_ids} - {own.id if own else None}:
         raise ValidationError(_("问题上报不登记参与人员，请不要附带同伴。"))
 

@@ -3,12 +3,9 @@
 import * as store from './store.js';
 import * as outbox from './outbox.js';
 
-export const TEXT = JSON.parse(document.getElementById('field-text').textContent);
-export const CONFIG = JSON.parse(document.getElementById('field-config').textContent);
+import { CONFIG, TEXT, t } from './page.js';
 
-export function t(key, values = {}) {
-  return (TEXT[key] || key).replace(/%\((\w+)\)s/g, (_, name) => (name in values ? values[name] : ''));
-}
+export { CONFIG, TEXT, t };
 
 // crypto.randomUUID needs a secure context; getRandomValues works everywhere.
 export function uuid4() {
@@ -109,23 +106,24 @@ const FETCH_TIMEOUT_MS = 8000;  // one bar of signal: give up and show the copy 
 export async function fetchCached(key, url) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), FETCH_TIMEOUT_MS);
+  let status = 0;
   try {
     const response = await fetch(url, {
       credentials: 'same-origin', headers: { Accept: 'application/json' }, signal: controller.signal,
     });
+    status = response.status;
     if (response.ok && !response.redirected) {
       const data = await response.json();
       await store.remember(key, data);
-      return { data, stale: false, status: response.status };
+      return { data, stale: false, status };
     }
-    const copy = await store.cached(key);
-    return { data: copy && copy.data, stale: true, status: response.status, saved_at: copy && copy.saved_at };
-  } catch (error) {
-    const copy = await store.cached(key);
-    return { data: copy && copy.data, stale: true, status: 0, saved_at: copy && copy.saved_at };
+  } catch (_) {
+    // no answer (offline, too slow): the copy below
   } finally {
     clearTimeout(timer);
   }
+  const copy = await store.cached(key);
+  return { data: copy && copy.data, stale: true, status };
 }
 
 // Who is signed in, asked afresh. Another person signing in on this phone clears their predecessor's

@@ -1,9 +1,7 @@
 // The phone map: a basemap if one loads, and always the river network and the district outline,
 // which the service worker keeps for offline use.
 import { districtMap } from '../js/basemap.js';
-
-const CONFIG = JSON.parse(document.getElementById('field-config').textContent);
-const TEXT = JSON.parse(document.getElementById('field-text').textContent);
+import { CONFIG, TEXT } from './page.js';
 
 const STYLE = {
   river: { color: '#0b5cad', weight: 5, opacity: 0.9, className: 'rw-waterway rw-river' },

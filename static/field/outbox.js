@@ -5,16 +5,11 @@
 // Item: {uuid, owner, kind, title, body, photos: [{id, blob, name, problem, uploaded, error}],
 //        status: waiting | sending | sent | failed, error, attempts, server_id, created_at, sent_at}
 import * as store from './store.js';
+import { CONFIG, t } from './page.js';
 
-const CONFIG = JSON.parse(document.getElementById('field-config').textContent);
-const TEXT = JSON.parse(document.getElementById('field-text').textContent);
 const SENT_KEPT_MS = 7 * 24 * 3600 * 1000;  // sent items stay listed a week, then the server's list is enough
 const channel = 'BroadcastChannel' in self ? new BroadcastChannel('rw-outbox') : null;
 const listeners = new Set();
-
-function say(key, values = {}) {
-  return (TEXT[key] || key).replace(/%\((\w+)\)s/g, (_, name) => values[name] ?? '');
-}
 
 function changed() {
   listeners.forEach((listener) => listener());
@@ -75,7 +70,7 @@ export async function markSignInNeeded(owner) {
   for (const item of await list(owner)) {
     if (item.status === 'waiting' && !item.needs_login) {
       item.needs_login = true;
-      item.error = say('login_expired');
+      item.error = t('login_expired');
       await store.put('outbox', item);
     }
   }
@@ -101,11 +96,11 @@ async function readError(response) {
 // lapsed) or give up with the server's own reason (the record itself was refused).
 async function classify(response) {
   if (response.status === 408 || response.status === 429 || response.status >= 500) {
-    return { outcome: 'wait', error: say('server_busy', { code: response.status }) };
+    return { outcome: 'wait', error: t('server_busy', { code: response.status }) };
   }
   const { detail, code } = await readError(response);
   if (code === 'sign_in_again' || response.status === 401) {
-    return { outcome: 'wait', error: say('login_expired'), stop: true, login: true };
+    return { outcome: 'wait', error: t('login_expired'), stop: true, login: true };
   }
   return { outcome: 'fail', error: detail };
 }
@@ -150,7 +145,7 @@ async function postActivity(item) {
   const response = await post(CONFIG.urls.activities, json, { 'Content-Type': 'application/json' }, json.length);
   const id = await storedId(response);
   if (id !== null) return { ok: true, id };
-  if (response.ok) return { ok: false, outcome: 'wait', error: say('server_busy', { code: response.status }) };
+  if (response.ok) return { ok: false, outcome: 'wait', error: t('server_busy', { code: response.status }) };
   return { ok: false, ...(await classify(response)) };
 }
 
@@ -161,7 +156,7 @@ async function postPhoto(item, photo) {
   const url = CONFIG.urls.photos.replace('/0/', `/${item.server_id}/`);
   const response = await post(url, form, {}, photo.blob.size);
   if ((await storedId(response)) !== null) return { ok: true };
-  if (response.ok) return { ok: false, outcome: 'wait', error: say('server_busy', { code: response.status }) };
+  if (response.ok) return { ok: false, outcome: 'wait', error: t('server_busy', { code: response.status }) };
   return { ok: false, ...(await classify(response)) };
 }
 
@@ -215,7 +210,7 @@ async function sendOne(queued) {
     item.status = refused.length ? 'failed' : 'sent';
     item.sent_at = Date.now();
     item.needs_login = false;
-    item.error = refused.map((photo) => say('photo_failed', { reason: photo.error })).join('；');
+    item.error = refused.map((photo) => t('photo_failed', { reason: photo.error })).join('；');
     if (!refused.length) item.body = null;  // the server has it all; keep only the summary on the phone
     await save(item);
     return 'next';
@@ -223,14 +218,14 @@ async function sendOne(queued) {
     item.status = 'waiting';
     if (error.name === 'AbortError') {
       // Stalled on a weak signal: let the smaller records behind it try.
-      item.error = say('retry_later', { n: item.attempts });
+      item.error = t('retry_later', { n: item.attempts });
       await save(item);
       return 'next';
     }
     if (error instanceof TypeError) {
       // No answer at all: offline, a dropped connection, or the answer was lost after the server
       // stored the record. Sending the same uuid again settles all three.
-      item.error = say('retry_later', { n: item.attempts });
+      item.error = t('retry_later', { n: item.attempts });
       await save(item);
       return 'stop';
     }

@@ -101,7 +101,7 @@ const recorder = new Recorder({
 function render() {
   const state = recorder.state;
   $('patrol-state').dataset.state = state;
-  $('patrol-state').textContent = t(`patrol_${state === 'idle' ? 'idle' : state}`);
+  $('patrol-state').textContent = t(`patrol_${state}`);
   $('patrol-distance').textContent = (recorder.distanceM() / 1000).toFixed(2);
   $('patrol-distance').dataset.fixes = recorder.fixes.length;  // for tests and the curious
   $('patrol-duration').textContent = clock(recorder.activeMs());
@@ -156,11 +156,8 @@ $('patrol-start').addEventListener('click', () => guarded(async () => {
 
 $('patrol-pause').addEventListener('click', () => guarded(async () => {
   if (recorder.state === 'recording') {
-    await recorder.pause();
-    recorder.stopWatching();
+    await recorder.pause();  // the GPS stays on, to show where I am, but nothing is recorded
     keepAwake(false);
-    // Keep showing where I am while paused, without recording it.
-    recorder.watch();
   } else {
     await recorder.resume();
     keepAwake(true);
@@ -188,7 +185,7 @@ async function queuePatrol(rec) {
   const markerUuids = new Set((body.problems || []).map((problem) => problem.client_uuid));
   const photos = await store.photosOf(patrol.uuid);
   await outbox.enqueue({
-    uuid: patrol.uuid, owner: patrol.owner, kind: 'patrol', title: TEXT.kind_patrol,
+    uuid: patrol.uuid, owner: patrol.owner, kind: 'patrol', title: TEXT.kinds.patrol,
     summary: { distance_km: Number((rec.distanceM() / 1000).toFixed(2)), minutes: Math.round(rec.activeMs() / 60000) },
     body,
     // A photo whose marker never got saved (the tab died in between) stays with the patrol.
@@ -208,7 +205,6 @@ async function queuePatrol(rec) {
 async function finish() {
   const uuid = recorder.patrol.uuid;
   if (recorder.state === 'recording') await recorder.pause();
-  recorder.stopWatching();
   keepAwake(false);
   await queuePatrol(recorder);
   recorder.reset();
@@ -216,7 +212,6 @@ async function finish() {
   markerLayer.clearLayers();
   currentLine = null;
   render();
-  recorder.watch();  // keep the position on the map for the next patrol
   // Not awaited: the next patrol can start while this one uploads.
   syncNow().then(async () => {
     const item = await store.get('outbox', uuid);

@@ -1,23 +1,19 @@
 // Photos are shrunk on the phone before they are queued: the server keeps at most 2048 px anyway,
 // and a 6 MB camera file would take minutes on one bar of signal.
-const CONFIG = JSON.parse(document.getElementById('field-config').textContent);
-const TEXT = JSON.parse(document.getElementById('field-text').textContent);
-const ACCEPTED = ['image/jpeg', 'image/png', 'image/webp'];
+import { CONFIG, t } from './page.js';
 
-function say(key, values = {}) {
-  return (TEXT[key] || key).replace(/%\((\w+)\)s/g, (_, name) => values[name] ?? '');
-}
+const ACCEPTED = ['image/jpeg', 'image/png', 'image/webp'];
 
 export class PhotoError extends Error {}
 
 export async function preparePhoto(file) {
-  if (!ACCEPTED.includes(file.type)) throw new PhotoError(say('photo_not_image'));
+  if (!ACCEPTED.includes(file.type)) throw new PhotoError(t('photo_not_image'));
   const limit = CONFIG.photo_max_bytes;
   let bitmap;
   try {
     bitmap = await createImageBitmap(file);
   } catch (_) {
-    throw new PhotoError(say('photo_not_image'));
+    throw new PhotoError(t('photo_not_image'));
   }
   const side = CONFIG.photo_max_side_px;
   const scale = Math.min(1, side / Math.max(bitmap.width, bitmap.height));
@@ -32,7 +28,7 @@ export async function preparePhoto(file) {
   bitmap.close();
   const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.85));
   if (!blob || blob.size > limit) {
-    throw new PhotoError(say('photo_too_big', { size: (file.size / 1e6).toFixed(1), max: (limit / 1e6).toFixed(0) }));
+    throw new PhotoError(t('photo_too_big', { size: (file.size / 1e6).toFixed(1), max: (limit / 1e6).toFixed(0) }));
   }
   return { blob, name: (file.name || 'photo').replace(/\.\w+$/, '') + '.jpg' };
 }

@@ -3,8 +3,8 @@
 // segment, so the track is split at the gap and never bridged by a straight line. Fixes worse than the
 // accuracy limit are dropped (and counted), as the server would drop them.
 import * as store from './store.js';
+import { CONFIG } from './page.js';
 
-const CONFIG = JSON.parse(document.getElementById('field-config').textContent);
 // No usable fix (an error, or only poor fixes) for this long is a stretch of lost signal: split there.
 // Shorter hiccups are normal, and a phone standing still may send nothing without having lost anything.
 const LOST_SIGNAL_MS = Math.min(30000, CONFIG.track_gap_seconds * 1000);
@@ -151,11 +151,6 @@ export class Recorder {
     );
   }
 
-  unwatch() {
-    if (this.watchId !== null) navigator.geolocation.clearWatch(this.watchId);
-    this.watchId = null;
-  }
-
   receive(position) {
     // The phone's clock, not the fix's own stamp: one clock for fixes, pauses and gaps (some phones
     // hand out cached or skewed fix times).
@@ -223,9 +218,5 @@ export class Recorder {
       .filter((problem) => { const t = Date.parse(problem.observed_at); return t >= started - 3600000 && t <= ended + 3600000; });
     if (markers.length) body.problems = markers;
     return body;
-  }
-
-  stopWatching() {
-    this.unwatch();
   }
 }
