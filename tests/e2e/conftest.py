@@ -29,6 +29,14 @@ def browser():
         browser.close()
 
 
+def keep_to_live_server(context, live_server):
+    """Refuses every request that is not to the live server (basemap tiles, any CDN)."""
+    context.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith(live_server.url) else route.abort(),
+    )
+
+
 @pytest.fixture
 def page_factory(browser, live_server):
     """Pages whose requests never leave the live server: basemap tiles are refused, as on a
@@ -37,10 +45,7 @@ def page_factory(browser, live_server):
 
     def make(viewport=None, locale="zh-CN"):
         context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800}, locale=locale)
-        context.route(
-            "**/*",
-            lambda route: route.continue_() if route.request.url.startswith(live_server.url) else route.abort(),
-        )
+        keep_to_live_server(context, live_server)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)

@@ -13,6 +13,8 @@ from pyproj import Transformer
 from shapely.geometry import LineString
 
 from patrols import services
+from tests.e2e.conftest import CHROMIUM, keep_to_live_server
+from tests.e2e.test_activity_pages import log_in as sign_in
 from patrols.models import Activity, Photo, ProblemReport, ReachVisit
 from tests.patrols.factories import make_person, make_team, walk_along
 
@@ -38,16 +40,13 @@ def phone(browser, live_server):
     (basemap tiles are refused, as with no signal)."""
     contexts = []
 
-    def make(*, start_at=None, lonlat=(110.70, 32.60), accuracy=8):
+    def make(*, lonlat=(110.70, 32.60), accuracy=8):
         context = browser.new_context(
             viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai", permissions=["geolocation"],
             geolocation={"longitude": lonlat[0], "latitude": lonlat[1], "accuracy": accuracy},
             service_workers="allow", has_touch=True, is_mobile=True, device_scale_factor=2,
         )
-        context.route(
-            "**/*",
-            lambda route: route.continue_() if route.request.url.startswith(live_server.url) else route.abort(),
-        )
+        keep_to_live_server(context, live_server)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(20_000)
@@ -61,13 +60,7 @@ def phone(browser, live_server):
 
 
 def log_in(page, live_server, person, start):
-    target = live_server.url + start
-    page.goto(target)
-    assert "/accounts/login/" in page.url
-    page.fill("#id_username", person.user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(target)
+    sign_in(page, live_server, person, start)
     # The service worker has installed, cached the shell and taken control of the page.
     page.wait_for_function("navigator.serviceWorker.controller !== null")
 
@@ -525,14 +518,12 @@ def test_a_record_the_server_refuses_shows_the_servers_reason_and_stays_on_the_p
 def test_the_app_is_installable(browser, live_server, crew, tmp_path):
     """Chromium's own installability check finds nothing missing (manifest, icons, service worker).
     A profile on disk, because Chromium never offers to install from an incognito window."""
-    from tests.e2e.conftest import CHROMIUM
-
     context = browser.browser_type.launch_persistent_context(
         str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, viewport=PHONE, locale="zh-CN",
         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
     )
     try:
-        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(live_server.url) else route.abort())
+        keep_to_live_server(context, live_server)
         page = context.pages[0] if context.pages else context.new_page()
         log_in(page, live_server, crew["volunteer"], reverse("field-home"))
         cdp = context.new_cdp_session(page)
