@@ -169,6 +169,7 @@ def field_config():
         # Photos are shrunk on the phone to what the server keeps anyway: less to send on one bar.
         "photo_max_side_px": 2048,
         "csrf_cookie": settings.CSRF_COOKIE_NAME,
+        "time_zone": settings.TIME_ZONE,  # times on screen are the district's, as on the desk pages
         "urls": {
             "me": reverse("api-field-me"),
             "history": reverse("api-field-history"),

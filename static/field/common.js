@@ -34,7 +34,12 @@ export function clock(ms) {
 }
 
 export function shortTime(ms) {
-  return new Date(ms).toLocaleString('zh-CN', { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return new Date(ms).toLocaleString('zh-CN', { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: CONFIG.time_zone });
+}
+
+// Hours and minutes in the district's time (Beijing), whatever zone the phone is set to.
+export function hourMinute(ms) {
+  return new Date(ms).toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit', timeZone: CONFIG.time_zone });
 }
 
 export function el(tag, attributes = {}, ...children) {

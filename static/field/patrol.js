@@ -1,7 +1,7 @@
 // Record a patrol: start / pause / stop, the live track with the accuracy circle, distance and time,
 // companions, photos, notes and problem markers on the way, the screen kept awake while recording.
 import {
-  CONFIG, TEXT, banner, clock, companionPicker, el, isoLocal, knownUserId, loadMe, sheet, start, syncNow, t, toast, uuid4,
+  CONFIG, TEXT, banner, clock, companionPicker, el, hourMinute, isoLocal, knownUserId, loadMe, sheet, start, syncNow, t, toast, uuid4,
 } from './common.js';
 import { fieldMap } from './fieldmap.js';
 import * as outbox from './outbox.js';
@@ -249,7 +249,7 @@ $('patrol-note').addEventListener('click', () => guarded(async () => {
   });
   const text = choice.form.querySelector('textarea').value.trim();
   if (choice.value !== 'ok' || !text) return;
-  const stamp = new Date().toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit' });
+  const stamp = hourMinute(Date.now());
   await recorder.update({ notes: [...recorder.patrol.notes, { t: Date.now(), text: `${stamp} ${text}` }] });
   toast(t('note_added'));
 }));
@@ -324,7 +324,7 @@ function claimRecorder() {
     for (const fix of recorder.fixes) { drawFix(fix, !previous || previous.seg !== fix.seg); previous = fix; }
     patrol.markers.forEach(drawMarker);
     if (recorder.fixes.length) map.fitBounds(trackLayer.getBounds(), { maxZoom: 17 });
-    banner(t('resumed', { time: new Date(patrol.started_at).toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit' }) }));
+    banner(t('resumed', { time: hourMinute(patrol.started_at) }));
     if (patrol.state === 'recording') keepAwake(true);
   }
   recorder.watch();  // carry on recording, or just show where I am

@@ -40,9 +40,9 @@ def phone(browser, live_server):
     (basemap tiles are refused, as with no signal)."""
     contexts = []
 
-    def make(*, lonlat=(110.70, 32.60), accuracy=8):
+    def make(*, lonlat=(110.70, 32.60), accuracy=8, timezone_id="Asia/Shanghai"):
         context = browser.new_context(
-            viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai", permissions=["geolocation"],
+            viewport=PHONE, locale="zh-CN", timezone_id=timezone_id, permissions=["geolocation"],
             geolocation={"longitude": lonlat[0], "latitude": lonlat[1], "accuracy": accuracy},
             service_workers="allow", has_touch=True, is_mobile=True, device_scale_factor=2,
         )
@@ -104,7 +104,8 @@ def test_every_screen_opens_on_a_phone_without_errors(phone, live_server, crew, 
     record(volunteer, fixes=gap_walk(start_ms=int(start.timestamp() * 1000)), participants=[crew["teammate"]])
     older = record(volunteer, kind="cleanup", figures={"debris_kg": "6", "bags": 2}, started_at=timezone.now() - timedelta(days=3))
     services.review_activity(activity=older, reviewer=crew["leader"].user, decision="reject", note="照片看不清，请补拍")
-    context, page = phone(lonlat=walk_along("ZW-G07", start_m=100, length_m=0)[0][:2])
+    # A phone set to another time zone still shows the district's (Beijing) times.
+    context, page = phone(lonlat=walk_along("ZW-G07", start_m=100, length_m=0)[0][:2], timezone_id="Europe/London")
     log_in(page, live_server, volunteer, reverse("field-home"))
     page.wait_for_function("document.getElementById('who').textContent.includes('张志愿')")
     assert page.inner_text("#today") == "今天已记录 1 次，共 0.8 公里。"
@@ -116,7 +117,10 @@ def test_every_screen_opens_on_a_phone_without_errors(phone, live_server, crew, 
     page.goto(live_server.url + reverse("field-history"))
     page.wait_for_selector("#history-list li.status-rejected")
     assert page.locator("#history-list li").count() == 2
-    assert "照片看不清，请补拍" in page.inner_text("#history-list li.status-rejected")
+    rejected = page.inner_text("#history-list li.status-rejected")
+    assert "照片看不清，请补拍" in rejected
+    beijing = timezone.localtime(older.started_at)
+    assert f"{beijing.month}/{beijing.day} {beijing:%H:%M}" in rejected
     screenshot(page, "field-history")
 
     for name in ("field-patrol", "field-cleanup", "field-problem"):
