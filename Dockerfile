@@ -1,4 +1,10 @@
 # RiverWatch web image. The database is a separate postgis/postgis container (docker-compose.yml).
+# Browser libraries (package.json) are installed in a Node stage and copied in; the app serves them.
+FROM node:20-bookworm-slim AS assets
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
@@ -11,6 +17,7 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY . .
+COPY --from=assets /assets/node_modules ./node_modules
 # Build-time only key: production settings refuse to start without SECRET_KEY.
 RUN SECRET_KEY=build-only \
     sh -c "python manage.py compilemessages --ignore=.venv -v 0 && python manage.py collectstatic --noinput -v 0"

@@ -254,12 +254,25 @@ class ActivityAdmin(LeafletGeoAdmin):
 class PatrolRuleForm(forms.ModelForm):
     MONTHS = [(month, str(month)) for month in range(1, 13)]
 
-    season_start_month = forms.TypedChoiceField(label=gettext_lazy("考核起始月"), choices=MONTHS, coerce=int)
-    season_end_month = forms.TypedChoiceField(label=gettext_lazy("考核结束月"), choices=MONTHS, coerce=int)
+    season_start_month = forms.TypedChoiceField(
+        label=gettext_lazy("考核起始月"), choices=MONTHS, coerce=int,
+        help_text=gettext_lazy("起始月大于结束月表示跨年，例如 11 月至次年 2 月；1 月至 12 月为全年。"),
+    )
+    season_end_month = forms.TypedChoiceField(
+        label=gettext_lazy("考核结束月"), choices=MONTHS, coerce=int,
+        help_text=gettext_lazy("周期只要有一天落在考核月份内，就要考核。"),
+    )
 
     class Meta:
         model = PatrolRule
         fields = "__all__"
+        # How the compliance page (/compliance/) reads each figure; saved changes apply at once, to past periods too.
+        help_texts = {
+            "period": gettext_lazy("每周为 ISO 周（周一至周日），每月、每季度为自然月、自然季度，均按北京时间。"),
+            "required_count": gettext_lazy("每个考核周期至少要计入的巡河次数。"),
+            "min_duration_min": gettext_lazy("一次巡河短于此时长不计入考核（仍算完成次数）。修改后在巡河考核页立即生效。"),
+            "min_distance_m": gettext_lazy("一次巡河里程少于此数不计入考核；填 0 表示不要求里程。"),
+        }
 
 
 @admin.register(PatrolRule)

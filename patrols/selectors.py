@@ -70,6 +70,36 @@ def activities_visible_to(user):
     return queryset
 
 
+# activities_visible_to as an SQL condition on `a` (an activity row), for set-based queries such
+# as vector tiles that cannot start from a queryset. Parameters from visibility_params(); a test
+# checks that both select the same activities.
+VISIBLE_ACTIVITY_CONDITION = """(
+       %(sees_everything)s
+    OR a.submitted_by_id = %(viewer_user)s
+    OR a.waterway_id = ANY(%(chief_waterways)s::bigint[])
+    OR EXISTS (SELECT 1 FROM patrols_servicerecord vs
+                WHERE vs.activity_id = a.id
+                  AND (vs.person_id = %(viewer_person)s
+                       OR vs.person_id IN (SELECT vm.person_id FROM people_team_members vm
+                                            WHERE vm.team_id = ANY(%(led_teams)s::bigint[]))))
+    OR EXISTS (SELECT 1 FROM people_person vp JOIN people_team_members vm ON vm.person_id = vp.id
+                WHERE vp.user_id = a.submitted_by_id AND vm.team_id = ANY(%(led_teams)s::bigint[]))
+)"""
+
+
+def visibility_params(user) -> dict:
+    if people_selectors.is_office_staff(user):
+        return {"sees_everything": True, "viewer_user": None, "viewer_person": None, "chief_waterways": [], "led_teams": []}
+    person = people_selectors.person_of(user)
+    return {
+        "sees_everything": False,
+        "viewer_user": user.pk,
+        "viewer_person": person.pk if person else None,
+        "chief_waterways": people_selectors.chief_waterway_ids(person),
+        "led_teams": people_selectors.led_team_ids(person),
+    }
+
+
 def _review_scope(reviewer, activity):
     if people_selectors.is_office_staff(reviewer):
         return True

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from patrols.selectors import target_progress
+from reports.permissions import may_use_reports
 
 
 def site(request):
@@ -11,4 +12,6 @@ def site(request):
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
         # Counted only when a template shows it (the admin's pages never do).
         values["service_target"] = SimpleLazyObject(target_progress)
+        # Whether the river-chief pages are in the menu: chiefs and staff only.
+        values["may_use_reports"] = SimpleLazyObject(lambda: may_use_reports(request.user))
     return values

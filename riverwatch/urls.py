@@ -10,9 +10,11 @@ admin.site.site_title = _("河湖巡护管理")
 urlpatterns = [
     path("", include("waterways.urls")),
     path("", include("patrols.urls")),
+    path("", include("reports.urls")),
     path("api/", include("waterways.api_urls")),
     path("api/", include("people.api_urls")),
     path("api/", include("patrols.api_urls")),
+    path("api/", include("reports.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -139,3 +139,19 @@ ensure_database() {
 compile_translations() {
   "$PY" manage.py compilemessages --ignore=.venv --ignore=.pgdata --ignore=node_modules -v 0
 }
+
+# Browser libraries from the npm registry (package.json), served by the app itself: no CDN.
+# Node.js and npm come from Debian when the machine has none; skipped when the lock file is unchanged.
+ensure_front_end() {
+  if ! command -v npm >/dev/null 2>&1; then
+    ensure_packages nodejs npm
+  fi
+  local stamp="$ROOT/node_modules/.installed"
+  local digest
+  digest="$(sha256sum package-lock.json | cut -d' ' -f1)"
+  if ! grep -qxF "$digest" "$stamp" 2>/dev/null; then
+    say "Installing browser libraries from package-lock.json (npm ci)"
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+    echo "$digest" > "$stamp"
+  fi
+}

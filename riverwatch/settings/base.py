@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "people",
     "waterways",
     "patrols",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +79,9 @@ DATABASES = {
 }
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+# PostgreSQL's JIT compiles plans whose estimated cost is high (spatial functions look expensive)
+# and spent 0.3-1.2 s compiling report queries that then ran in a tenth of that. Off for the app.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "people.User"
@@ -101,7 +105,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Browser libraries from package.json (npm ci in script/setup), each served under static/vendor/.
+NODE_MODULES = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/leaflet.markercluster", NODE_MODULES / "leaflet.markercluster" / "dist"),
+    ("vendor/leaflet.vectorgrid", NODE_MODULES / "leaflet.vectorgrid" / "dist"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "riverwatch.storage.StaticFilesStorage"},
@@ -150,6 +160,22 @@ PHOTO_THUMBNAIL_EDGE_PX = env.int("PHOTO_THUMBNAIL_EDGE_PX", default=320)
 SERVICE_TARGET = env.int("SERVICE_TARGET", default=3200)
 SERVICE_TARGET_START = date.fromisoformat(env("SERVICE_TARGET_START", default="2025-01-01"))
 SERVICE_TARGET_END = date.fromisoformat(env("SERVICE_TARGET_END", default="2026-12-31"))
+
+# Hotspots (Getis-Ord Gi*). Hexagon edge length in metres: 250 m cells (≈0.16 km²) hold several
+# reaches, so a cell's count is not one reach's noise.
+HOTSPOT_HEX_SIZE_M = env.int("HOTSPOT_HEX_SIZE_M", default=250)
+# Randomisation draws per tested unit, pooled over the units (the p-value's budget; esda's default).
+HOTSPOT_PERMUTATIONS = env.int("HOTSPOT_PERMUTATIONS", default=999)
+# A fixed seed: the same request gives the same classes, so a map does not change on reload.
+HOTSPOT_SEED = env.int("HOTSPOT_SEED", default=4546)
+# Hex study area: cells within this distance of the network; work further away is not river work.
+HOTSPOT_STUDY_BUFFER_M = env.float("HOTSPOT_STUDY_BUFFER_M", default=500.0)
+# Network neighbours: reaches whose midpoints are this close along the water, across junctions.
+HOTSPOT_NETWORK_NEIGHBOUR_M = env.float("HOTSPOT_NETWORK_NEIGHBOUR_M", default=500.0)
+
+# The river-chief map draws activities and tracks as GeoJSON up to this many features, and as
+# vector tiles (ST_AsMVT) beyond: a browser chokes on tens of thousands of vector features.
+MAP_VECTOR_TILE_THRESHOLD = env.int("MAP_VECTOR_TILE_THRESHOLD", default=5000)
 
 # Basemap: Tianditu (CGCS2000, lines up with GPS) when a key is set, else OpenStreetMap.
 TIANDITU_KEY = env("TIANDITU_KEY", default="")

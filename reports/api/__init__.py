@@ -1,0 +1,1 @@
+"""The reports API, one module per topic; routes in reports/api_urls.py."""

@@ -1,0 +1,36 @@
+"""Vector tiles for the heavy layers: /api/tiles/<tracks|activities>/<z>/<x>/<y>.mvt."""
+
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.views import APIView
+
+from patrols.selectors import visibility_params
+
+from ..filters import parse_filters
+from ..permissions import ChiefOrStaff
+from ..selectors import tiles
+from .layers import FILTER_PARAMETERS
+
+MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
+
+
+class TileView(APIView):
+    """One Mapbox Vector Tile (EPSG:3857 tile grid) of the layer, under the same filters as the
+    GeoJSON layers. Tracks are empty below zoom 9; activities are merged per kind into cells."""
+
+    permission_classes = [ChiefOrStaff]
+
+    @extend_schema(parameters=FILTER_PARAMETERS, responses={(200, MVT_CONTENT_TYPE): OpenApiTypes.BINARY})
+    def get(self, request, layer, z, x, y):
+        if layer not in tiles.LAYERS:
+            raise NotFound(_("没有名为 %(layer)s 的图层，可选：%(layers)s。") % {"layer": layer, "layers": "、".join(tiles.LAYERS)})
+        if not tiles.tile_in_range(z, x, y):
+            raise NotFound(_("瓦片编号超出范围：%(z)s/%(x)s/%(y)s。") % {"z": z, "x": x, "y": y})
+        data = tiles.tile(layer, z, x, y, parse_filters(request), visibility_params(request.user))
+        response = HttpResponse(data, content_type=MVT_CONTENT_TYPE)
+        # Personal (what this user may read) and changes as records arrive: a minute in the browser only.
+        response["Cache-Control"] = "private, max-age=60"
+        return response

@@ -1,0 +1,207 @@
+"""The river-chief map's activity layers: activities by kind, patrol tracks and problems, each
+the activities the viewer may read (patrols.selectors.activities_visible_to) under the shared filters."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.contrib.gis.db.models import PointField
+from django.contrib.gis.db.models.functions import AsGeoJSON, GeomOutputGeoFunc, PointOnSurface, Transform
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from patrols import selectors as patrol_selectors
+from patrols.models import Activity, ProblemReport, ServiceRecord
+
+from ..filters import ReportFilters
+
+WGS84 = 4326
+COORDINATE_PRECISION = 6
+# Tracks are drawn at district zoom: a 2 m simplification is invisible there and halves the bytes.
+TRACK_SIMPLIFY_M = 2.0
+
+
+class Simplify(GeomOutputGeoFunc):
+    """ST_Simplify (Douglas-Peucker) in the storage SRID's metres."""
+
+    function = "ST_Simplify"
+
+
+def _participation(filters: ReportFilters):
+    """Q for "someone of the chosen role / team took part" (none when not filtered)."""
+    condition = Q()
+    if filters.role:
+        condition &= Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), role=filters.role)))
+    if filters.team_id:
+        condition &= Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person__teams=filters.team_id)))
+    return condition
+
+
+def filtered_activities(user, filters: ReportFilters):
+    """Activities the user may read, in the period, not rejected, of the chosen kinds, waterways,
+    role and team: the same rule as reports.filters.ACTIVITY_FILTER_CONDITIONS, for the ORM."""
+    queryset = patrol_selectors.activities_visible_to(user).filter(
+        started_at__gte=filters.start_at, started_at__lt=filters.end_at
+    ).exclude(status=Activity.Status.REJECTED).filter(_participation(filters))
+    if filters.kinds is not None:
+        queryset = queryset.filter(kind__in=filters.kinds)
+    if filters.waterway_ids is not None:
+        queryset = queryset.filter(waterway_id__in=filters.waterway_ids)
+    return queryset
+
+
+def _day(moment):
+    return timezone.localtime(moment).date().isoformat()
+
+
+def _point(geometry):
+    return {"type": "Point", "coordinates": [round(geometry.x, COORDINATE_PRECISION), round(geometry.y, COORDINATE_PRECISION)]}
+
+
+def activity_points(user, filters: ReportFilters) -> dict:
+    """One point per activity (its point, or a point on its track), for the clustered layer."""
+    location = Coalesce("point", PointOnSurface("track"), output_field=PointField(srid=settings.GIS_SRID))
+    rows = (
+        filtered_activities(user, filters)
+        .filter(Q(point__isnull=False) | Q(track__isnull=False))
+        .annotate(location=Transform(location, WGS84), people=Count("service_records"))
+        .select_related("waterway")
+        .only("id", "kind", "status", "started_at", "debris_kg", "waterway__name")
+        .order_by("started_at", "id")
+    )
+    kinds = dict(Activity.Kind.choices)
+    features = [
+        {
+            "type": "Feature",
+            "geometry": _point(row.location),
+            "properties": {
+                "id": row.id,
+                "kind": row.kind,
+                "kind_display": kinds.get(row.kind, row.kind),
+                "status": row.status,
+                "day": _day(row.started_at),
+                "waterway": row.waterway.name if row.waterway else None,
+                "people": row.people,
+                "debris_kg": float(row.debris_kg) if row.debris_kg is not None else None,
+                "url": reverse("activity-detail", args=[row.id]),
+            },
+        }
+        for row in rows
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def track_lines(user, filters: ReportFilters) -> dict:
+    """Patrol tracks of the period as lines (split at GPS gaps as stored), simplified in SQL."""
+    rows = (
+        filtered_activities(user, filters)
+        .filter(track__isnull=False)
+        .annotate(line=AsGeoJSON(Transform(Simplify("track", TRACK_SIMPLIFY_M), WGS84),
+                                 precision=COORDINATE_PRECISION))
+        .select_related("waterway")
+        .only("id", "kind", "started_at", "distance_m", "waterway__name")
+        .order_by("started_at", "id")
+    )
+    kinds = dict(Activity.Kind.choices)
+    features = [
+        {
+            "type": "Feature",
+            "geometry": json.loads(row.line),
+            "properties": {
+                "id": row.id,
+                "kind": row.kind,
+                "kind_display": kinds.get(row.kind, row.kind),
+                "day": _day(row.started_at),
+                "km": round(row.distance_m / 1000, 2),
+                "waterway": row.waterway.name if row.waterway else None,
+                "url": reverse("activity-detail", args=[row.id]),
+            },
+        }
+        for row in rows
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+# A problem's state, until the closed-loop problem list (problems app) gives problems their own:
+# the review of the activity that reported it.
+PROBLEM_STATES = {
+    Activity.Status.SUBMITTED: "reported",
+    Activity.Status.VERIFIED: "verified",
+    Activity.Status.REJECTED: "invalid",
+}
+
+
+def problem_state_labels():
+    return {"reported": _("已上报，待核实"), "verified": _("已核实"), "invalid": _("无效（活动被驳回）")}
+
+
+def problem_points(user, filters: ReportFilters) -> dict:
+    """Problems seen in the period on the activities the user may read, by state. The kind filter
+    is not applied: a problem marked during a patrol is a problem whatever the activity's kind."""
+    visible = patrol_selectors.activities_visible_to(user).filter(_participation(filters))
+    problems = ProblemReport.objects.filter(
+        activity__in=visible.values("pk"), point__isnull=False,
+        observed_at__gte=filters.start_at, observed_at__lt=filters.end_at,
+    )
+    if filters.waterway_ids is not None:
+        problems = problems.filter(waterway_id__in=filters.waterway_ids)
+    rows = (
+        problems.annotate(location=Transform("point", WGS84))
+        .select_related("activity", "waterway")
+        .only("id", "category", "note", "observed_at", "activity__id", "activity__status", "waterway__name")
+        .order_by("observed_at", "id")
+    )
+    categories = dict(ProblemReport.Category.choices)
+    labels = problem_state_labels()
+    features = []
+    for row in rows:
+        state = PROBLEM_STATES[row.activity.status]
+        features.append({
+            "type": "Feature",
+            "geometry": _point(row.location),
+            "properties": {
+                "id": row.id,
+                "category": row.category,
+                "category_display": categories.get(row.category, row.category),
+                "state": state,
+                "state_display": labels[state],
+                "day": _day(row.observed_at),
+                "note": row.note[:200],
+                "waterway": row.waterway.name if row.waterway else None,
+                "url": reverse("activity-detail", args=[row.activity_id]),
+            },
+        })
+    return {"type": "FeatureCollection", "features": features, "states": [{"state": k, "label": v} for k, v in labels.items()]}
+
+
+def layer_summary(user, filters: ReportFilters) -> dict:
+    """How many features each heavy layer would carry, so the map picks GeoJSON (small) or vector
+    tiles (large); and the period's service records toward the district's target."""
+    activities = filtered_activities(user, filters)
+    counts = activities.aggregate(
+        activities=Count("id", filter=Q(point__isnull=False) | Q(track__isnull=False)),
+        tracks=Count("id", filter=Q(track__isnull=False)),
+    )
+    threshold = settings.MAP_VECTOR_TILE_THRESHOLD
+    stats = patrol_selectors.service_record_stats(start=filters.start, end=filters.end)
+    return {
+        "period": {"start": filters.start.isoformat(), "end": filters.end.isoformat()},
+        "counts": counts,
+        "vector_tiles": {
+            "threshold": threshold,
+            "activities": counts["activities"] > threshold,
+            "tracks": counts["tracks"] > threshold,
+        },
+        "service_records": {
+            "total": stats["total"],
+            "verified": stats["verified"],
+            "pending": stats["pending"],
+            "people": stats["people"],
+            "target": settings.SERVICE_TARGET,
+            "definition": patrol_selectors.service_record_definition(),
+        },
+    }

@@ -1,0 +1,186 @@
+"""Pages: the river-chief map and the compliance list."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+
+from patrols.models import Activity
+from patrols.selectors import activities_visible_to, service_record_definition
+from people.models import Role, Team
+from people.selectors import is_office_staff
+from waterways.models import Waterway
+from waterways.views import basemap_text
+
+from .api.compliance import flag, parse_deputy_params
+from .filters import default_period, parse_filters
+from .permissions import may_use_reports, own_waterway_ids
+from .selectors import compliance
+
+
+def _require_chief_or_staff(request):
+    if not may_use_reports(request.user):
+        raise PermissionDenied
+
+
+def _map_text():
+    """Words the map script shows, translated here so the script stays language-free."""
+    return {
+        **basemap_text(),
+        "legend": _("图例"),
+        "freshness": _("距上次巡查"),
+        "freshness_days": _("距上次巡查（天）"),
+        "gaps_layer": _("未巡河段"),
+        "tracks": _("巡河轨迹"),
+        "activities": _("活动（按类型聚合）"),
+        "problems": _("问题（按状态）"),
+        "hotspots": _("热点（Gi*，显著性检验）"),
+        "heat": _("热力（仅示意，未做检验）"),
+        "stations": _("代表家站"),
+        "outline": _("区界"),
+        "network": _("河流与支沟"),
+        "km": _("公里"),
+        "m": _("米"),
+        "days_ago": _("%(days)s 天前"),
+        "never": _("从未巡查"),
+        "last_visit": _("最近巡查"),
+        "gap_item": _("%(name)s %(start)s–%(end)s 公里"),
+        "gaps_summary": _("%(n)s 段，共 %(km)s 公里。点击一段，地图缩放到那里。"),
+        "no_gaps": _("所选河道在这段时间内都有人巡查过，没有未巡河段。"),
+        "gaps_more": _("另有 %(n)s 段较短的未巡河段，放大地图可见。"),
+        "loading": _("正在载入……"),
+        "loaded": _("已更新"),
+        "load_failed": _("部分图层载入失败，请检查网络后重试。"),
+        "details": _("查看详情"),
+        "people": _("参与人数"),
+        "debris": _("垃圾（公斤）"),
+        "count": _("%(n)s 次活动"),
+        "vector_tiles_note": _("记录较多，轨迹和活动以矢量瓦片显示。"),
+        "tracks_zoom_note": _("放大到 9 级以上显示轨迹。"),
+        "hotspot_classes": {
+            "hot_99": _("热点（99% 置信）"),
+            "hot_95": _("热点（95% 置信）"),
+            "hot_90": _("热点（90% 置信）"),
+            "not_significant": _("不显著"),
+            "cold_90": _("冷点（90% 置信）"),
+            "cold_95": _("冷点（95% 置信）"),
+            "cold_99": _("冷点（99% 置信）"),
+            "no_effort": _("无巡河记录，无法校正"),
+        },
+        "hotspot_summary": _("%(units)s 个单元：热点 %(hot)s 个，冷点 %(cold)s 个（已做 FDR 校正）。"),
+        "hotspot_value": _("数值"),
+        "hotspot_effort": _("巡河里程"),
+        "coverage_pct": _("覆盖率"),
+        "service_records": _("%(count)s 条"),
+        "kinds": dict(Activity.Kind.choices),
+    }
+
+
+def _map_config(request):
+    """What the script needs besides words: where the data is, and the defaults for this user."""
+    start, end = default_period()
+    mine = own_waterway_ids(request.user)
+    return {
+        "urls": {
+            "summary": reverse("api-map-summary"),
+            "coverage": reverse("api-coverage"),
+            "freshness": reverse("api-coverage-reaches"),
+            "gaps": reverse("api-coverage-gaps"),
+            "hotspots": reverse("api-hotspots"),
+            "activities": reverse("api-map-activities"),
+            "tracks": reverse("api-map-tracks"),
+            "problems": reverse("api-map-problems"),
+            "tile": reverse("api-tile", kwargs={"layer": "LAYER", "z": 0, "x": 0, "y": 0}).replace("0/0/0", "{z}/{x}/{y}"),
+            "waterways": reverse("api-waterways"),
+            "district": reverse("api-district"),
+            "stations": reverse("api-stations"),
+        },
+        "defaults": {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "waterway": "mine" if mine else "",
+            "days": 30,
+        },
+        # The waterway layer identifies waterways by code.
+        "mine_codes": list(Waterway.objects.filter(id__in=mine or []).values_list("code", flat=True)),
+        "target": settings.SERVICE_TARGET,
+    }
+
+
+@login_required
+def river_chief_map(request):
+    """Coverage, gaps, hotspots and the period's work on one map, for chiefs and the office."""
+    _require_chief_or_staff(request)
+    mine = set(own_waterway_ids(request.user) or [])
+    waterways = list(Waterway.objects.only("id", "name", "kind", "code").order_by("-kind", "code"))
+    return render(request, "reports/map.html", {
+        "waterways": waterways,
+        "mine_count": len(mine),
+        "kinds": Activity.Kind.choices,
+        "roles": Role.choices,
+        "teams": Team.objects.only("id", "name").order_by("name"),
+        "gap_days_choices": [7, 30, 90, 180, 365],
+        "definition": service_record_definition(),
+        "target": settings.SERVICE_TARGET,
+        "map_text": _map_text(),
+        "map_config": _map_config(request),
+    })
+
+
+@login_required
+def compliance_page(request):
+    """河长巡河考核: chiefs behind schedule (with each period and each patrol's reason) and deputies'
+    participation. The same selectors as /api/compliance/…, so page and API agree."""
+    _require_chief_or_staff(request)
+    today = timezone.localdate()
+    errors = []
+
+    def _messages(error):
+        detail = error.detail
+        return [str(message) for message in (detail.values() if isinstance(detail, dict) else [detail])]
+
+    try:
+        filters = parse_filters(request)
+        start, end, waterway_ids = filters.start, filters.end, filters.waterway_ids
+    except ValidationError as error:
+        errors += _messages(error)
+        (start, end), waterway_ids = default_period(today), None
+    try:
+        behind_only = flag(request.GET, "behind", default=True)  # the chiefs to act on, unless asked otherwise
+    except ValidationError as error:
+        errors += _messages(error)
+        behind_only = True
+    deputy_params = request.GET.copy()
+    deputy_params.setdefault("year", str(end.year))  # the year the chosen period ends in
+    deputy_params.setdefault("as_of", today.isoformat())
+    try:
+        year, days, as_of = parse_deputy_params(deputy_params, today)
+    except ValidationError as error:
+        errors += _messages(error)
+        year, days, as_of = end.year, compliance.DEFAULT_SILENT_DAYS, today
+
+    result = compliance.chief_compliance(viewer=request.user, start=start, end=end, today=today,
+                                         behind_only=behind_only, waterway_ids=waterway_ids)
+    presets = compliance.window_presets(today)
+    for preset in presets:
+        preset["active"] = (preset["start"], preset["end"]) == (start, end)
+    summary = result["summary"]
+    # A chief oversees lower chiefs on tributaries but may not read those patrols (reading follows
+    # the waterways one is chief of): such patrols are listed without a link that would 404.
+    patrol_ids = [patrol["id"] for chief in result["chiefs"] for patrol in chief["patrols"]]
+    readable = set(activities_visible_to(request.user).filter(id__in=patrol_ids).values_list("id", flat=True))
+    return render(request, "reports/compliance.html", {
+        "result": result,
+        "summary": summary,
+        "counted_pct": round(100 * summary["counted"] / summary["required"]) if summary["required"] else None,
+        "start": start, "end": end, "as_of": result["period"]["as_of"], "today": today,
+        "behind_only": behind_only, "presets": presets, "errors": errors,
+        "is_staff_viewer": is_office_staff(request.user),
+        "may_edit_rules": request.user.is_staff and request.user.has_perm("patrols.change_patrolrule"),
+        "readable_activity_ids": readable,
+        "deputies": compliance.deputy_participation(viewer=request.user, year=year, days=days, as_of=as_of),
+    })

@@ -1,0 +1,118 @@
+"""A river chief opens the map: coloured reaches with a legend, the list of unpatrolled stretches,
+and a click on one zooms the map to it. In real Chromium, basemap tiles refused."""
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from people.models import ChiefAssignment
+from tests.patrols.factories import make_person, walk_along
+from waterways.models import Waterway
+
+from .test_activity_pages import log_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def _patrol(person, code, *, start_m, length_m, days_ago):
+    """A patrol walked `days_ago` days before now, along `length_m` of the waterway."""
+    started = timezone.now() - timedelta(days=days_ago)
+    fixes = walk_along(code, start_m=start_m, length_m=length_m, start_ms=int(started.timestamp() * 1000))
+    ended = started + timedelta(seconds=(len(fixes) + 1) * 8)
+    client = APIClient()
+    client.force_authenticate(person.user)
+    body = {
+        "client_uuid": str(uuid.uuid4()), "kind": "patrol", "points": fixes,
+        "started_at": timezone.localtime(started).isoformat(), "ended_at": timezone.localtime(ended).isoformat(),
+    }
+    response = client.post("/api/activities/", body, format="json")
+    assert response.status_code == 201, response.json()
+
+
+@pytest.fixture
+def chief_with_patrols(district_data):
+    """The village chief of 狮子沟 (ZW-G07) and 斤坪沟 (ZW-G01): 狮子沟 patrolled in the middle a
+    few days ago, so its start and end are gaps; 斤坪沟 patrolled two months ago."""
+    chief = make_person(name="黄河长", role="chief", level="village")
+    for code in ("ZW-G07", "ZW-G01"):
+        ChiefAssignment.objects.create(person=chief, waterway=Waterway.objects.get(code=code), level="village",
+                                       since=date(2024, 1, 1))
+    gully = Waterway.objects.get(code="ZW-G07")
+    _patrol(chief, "ZW-G07", start_m=gully.length_m * 0.3, length_m=gully.length_m * 0.3, days_ago=3)
+    _patrol(chief, "ZW-G01", start_m=0, length_m=800, days_ago=60)
+    return chief
+
+
+def test_a_chief_sees_the_legend_and_the_gaps_and_a_click_zooms_to_one(page_factory, live_server, chief_with_patrols,
+                                                                        screenshot):
+    page = page_factory()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, live_server, chief_with_patrols, start=reverse("river-chief-map"))
+    page.wait_for_selector("#rc-map[data-ready='true']")
+
+    # Their own waterways first: the waterway filter starts on "mine".
+    assert page.locator("#rc-waterway").input_value() == "mine"
+    # The legend names the day classes; the reaches are drawn in them.
+    legend = page.locator(".rc-legend")
+    for label in ("7 天内", "8–30 天", "31–90 天", "90 天以上", "从未巡查"):
+        assert label in legend.inner_text()
+    assert page.locator("path.rc-fresh-0-7").count() >= 1  # 狮子沟's middle, 3 days ago
+    assert page.locator("path.rc-fresh-31-90").count() >= 1  # 斤坪沟's first 800 m, 60 days ago
+
+    # The gap list: longest first, each with its waterway and length.
+    items = page.locator(".rc-gap-list button.rc-gap")
+    assert items.count() >= 3
+    lengths = [float(text.split()[0]) for text in items.locator(".rc-gap-length").all_inner_texts()]
+    assert lengths == sorted(lengths, reverse=True)
+    names = set(items.locator(".rc-gap-name").all_inner_texts())
+    own = set(Waterway.objects.filter(code__in=["ZW-G07", "ZW-G01"]).values_list("name", flat=True))
+    assert names <= own and "狮子沟" in names
+    assert page.locator("#rc-coverage-pct").inner_text().endswith("%")
+    screenshot(page, "river-chief-map")
+
+    # Clicking a gap zooms the map to it and highlights it.
+    before = int(page.locator("#rc-map").get_attribute("data-zoom") or page.evaluate("window.riverChiefMap.map.getZoom()"))
+    gap_index = len(lengths) - 1  # the shortest: the map must zoom in to frame it
+    items.nth(gap_index).click()
+    page.wait_for_function(f"Number(document.getElementById('rc-map').dataset.zoom) > {before}")
+    assert page.locator("path.rc-gap-highlight").count() == 1
+    assert "active" in items.nth(gap_index).get_attribute("class")
+    inside = page.evaluate("""() => {
+        const map = window.riverChiefMap.map;
+        const highlight = document.querySelector('path.rc-gap-highlight').getBoundingClientRect();
+        const box = document.getElementById('rc-map').getBoundingClientRect();
+        return highlight.left >= box.left && highlight.right <= box.right && highlight.top >= box.top && highlight.bottom <= box.bottom;
+    }""")
+    assert inside, "the clicked stretch lies within the map after the zoom"
+    screenshot(page, "river-chief-map-gap-zoomed")
+    assert errors == []
+
+
+def test_hotspots_draw_when_their_layer_is_switched_on(page_factory, live_server, chief_with_patrols, screenshot):
+    page = page_factory()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, live_server, chief_with_patrols, start=reverse("river-chief-map") + "?measure=activities&method=network")
+    page.wait_for_selector("#rc-map[data-ready='true']")
+    page.locator(".leaflet-control-layers").hover()
+    page.get_by_label("热点（Gi*，显著性检验）").check()
+    page.wait_for_selector("#rc-map[data-hotspot-units]")
+    assert int(page.locator("#rc-map").get_attribute("data-hotspot-units")) > 10
+    assert "FDR" in page.locator("#rc-hotspot-summary").inner_text()
+    assert "热点（99% 置信）" in page.locator(".rc-legend").inner_text()
+    screenshot(page, "river-chief-map-hotspots")
+    assert errors == []
+
+
+def test_volunteers_are_not_shown_the_map(page_factory, live_server, district_data):
+    volunteer = make_person(name="志愿者小王")
+    page = page_factory()
+    log_in(page, live_server, volunteer)
+    assert page.locator("a", has_text="河长地图").count() == 0
+    response = page.goto(live_server.url + reverse("river-chief-map"))
+    assert response.status == 403
