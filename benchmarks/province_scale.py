@@ -1,6 +1,6 @@
 """Generates a province-sized load and times the river-chief map's queries against their psql floor.
 
-    .venv/bin/python benchmarks/province_scale.py --generate            # once: ~1 h on 2 cores
+    .venv/bin/python benchmarks/province_scale.py --generate            # once: ~10 min on 2 cores, 2.9 GB
     .venv/bin/python benchmarks/province_scale.py [--measure] [--runs 5] [--tiles 200]
     .venv/bin/python benchmarks/province_scale.py --small --generate --measure   # 1/100, a minute
 
@@ -16,10 +16,17 @@ batch; the waterways are marked approximate and coded PV-00001…. The generator
 database that holds anything else (real district data), and never touches riverwatch or rw_lead.
 --fresh empties a synthetic database and generates again.
 
---measure (the default when the data is there) times each query of the map twice: the app's
-own function, warm, median of --runs calls; and the same SQL text, with the parameters the app
-sent substituted (psycopg's ClientCursor.mogrify), run by `psql -X` with `\\timing on` — the
-floor no Python code can beat. Both use the server's settings as they are.
+--measure (the default when the data is there) times each query of the map two ways, call by call
+in turn: the app's own function (warm, median of --runs calls; its statements are captured with
+connection.execute_wrapper), and those same statements, the parameters substituted as Django's
+client-side binding does (psycopg's ClientCursor.mogrify), in one long-lived `psql -X` session with
+`\\timing on`: the floor no Python code can beat. Queries: coverage_summary, gap_stretches(days=30)
+and reach_freshness for 2026, province-wide, narrowed by role, and for a county-sized subset (the
+100 waterways nearest the centre); hotspots of problems (hex and network, raw and per patrol-km)
+for the county, and once province-wide with --province-hotspots (minutes); vector tiles of both
+layers at --tiles places where activities are, z8-z14 (tracks from their minimum zoom), p50/p95,
+as staff and as a village chief. psql gets the app's connection options (PGOPTIONS, e.g.
+"-c jit=off"); nothing else is SET but a statement_timeout on the province-wide hotspots.
 """
 
 import argparse
@@ -32,6 +39,7 @@ import sys
 import time
 from contextlib import contextmanager
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -70,6 +78,8 @@ def parse_args():
     parser.add_argument("--province-hotspots", action="store_true",
                         help="also try province-wide hotspots once (hex grid of ~1.1 M cells)")
     parser.add_argument("--timeout", type=int, default=900, help="seconds allowed for each province-wide hotspot try")
+    parser.add_argument("--only", action="append", choices=["coverage", "hotspots", "tiles"],
+                        help="measure only these parts (repeatable)")
     parser.add_argument("--seed", type=int, default=20260101)
     return parser.parse_args()
 
@@ -579,14 +589,13 @@ def generate():
     area["x0"] += AREA["width"] * (1 - SIDE) / 2
     area["y0"] += AREA["height"] * (1 - SIDE) / 2
 
-    with step(f"河道 {SCALE['waterways']} 条（干流 {n0}、支流 {n1}、支沟 {n2}）"):
-        with transaction.atomic():
-            run(PLAN_WATERWAYS_SQL, {"n0": n0, "n1": n1, "total": n0 + n1 + n2, "side": SIDE, **area})
-            for level in tqdm((0, 1, 2), desc="逐级绘制", unit="级"):
-                if level:
-                    run(ANCHOR_TRIBUTARIES_SQL, {"level": level})
-                run(DRAW_WATERWAYS_SQL, {"level": level, "step": VERTEX_STEP_M})
-            run(INSERT_WATERWAYS_SQL, {"source": SOURCE_NOTE})
+    with step(f"河道 {SCALE['waterways']} 条（干流 {n0}、支流 {n1}、支沟 {n2}）"), transaction.atomic():
+        run(PLAN_WATERWAYS_SQL, {"n0": n0, "n1": n1, "total": n0 + n1 + n2, "side": SIDE, **area})
+        for level in tqdm((0, 1, 2), desc="逐级绘制", unit="级"):
+            if level:
+                run(ANCHOR_TRIBUTARIES_SQL, {"level": level})
+            run(DRAW_WATERWAYS_SQL, {"level": level, "step": VERTEX_STEP_M})
+        run(INSERT_WATERWAYS_SQL, {"source": SOURCE_NOTE})
     with step("切分 100 m 河段、相邻关系与汇流口（waterways.services.rebuild_reaches）"):
         reaches = rebuild_reaches()
         run("ANALYZE waterways_waterway; ANALYZE waterways_reach; ANALYZE waterways_reachlink")
@@ -723,8 +732,8 @@ SELECT ST_X(spot), ST_Y(spot)
          LIMIT %(n)s) AS sample
 """
 
-SKIPPED_STATEMENTS = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)", re.I)
-TIME_LINE = re.compile(r"^Time: ([0-9.]+) ms", re.M)
+SKIPPED_STATEMENTS = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)", re.IGNORECASE)
+TIME_LINE = re.compile(r"^Time: ([0-9.]+) ms", re.MULTILINE)
 
 
 class Capture:
@@ -787,7 +796,9 @@ class Psql:
 
     def __init__(self):
         params = connection.settings_dict
-        environment = dict(os.environ, PGPASSWORD=params["PASSWORD"] or "", PGAPPNAME="province_scale floor")
+        environment = dict(os.environ, PGPASSWORD=params["PASSWORD"] or "", PGAPPNAME="province_scale floor",
+                           # the app's connection options (settings: "-c jit=off"), so both sessions plan alike
+                           PGOPTIONS=params.get("OPTIONS", {}).get("options", ""))
         command = [shutil.which("psql") or "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
                    "-h", params["HOST"] or "localhost", "-p", str(params["PORT"] or 5432),
                    "-U", params["USER"], "-d", params["NAME"]]
@@ -846,11 +857,16 @@ def time_both(function, runs):
 ROWS = []
 
 
+def pad(text, width):
+    """Left-aligns text in `width` terminal columns (a Chinese character takes two)."""
+    return text + " " * max(0, width - len(text) - sum(1 for c in text if ord(c) >= 0x2E80))
+
+
 def report(label, app_s, floor_ms, note=""):
     app_ms = app_s * 1000
     ROWS.append((label, app_ms, floor_ms, note))
     overhead = f"{app_ms - floor_ms:+.0f} ms ({app_ms / floor_ms:.2f}×)" if floor_ms else "—"
-    print(f"  {label:<44}{app_ms:>11.1f}{floor_ms:>13.1f}   {overhead:<22}{note}", flush=True)
+    print(f"  {pad(label, 44)}{app_ms:>11.1f}{floor_ms:>13.1f}   {overhead:<22}{note}", flush=True)
 
 
 def header(title):
@@ -894,20 +910,21 @@ def measure_coverage(year, county, runs):
     coverage_summary, missing = ready("reports.selectors.coverage", "coverage_summary")
     gap_stretches, missing_gaps = ready("reports.selectors.coverage", "gap_stretches")
     freshness, _missing = ready("reports.selectors.coverage", "reach_freshness")
-    for scope, ids in (("全省", None), ("县级子集", county)):
-        filters = ReportFilters(start=year[0], end=year[1], waterway_ids=ids)
+    # The shared filter narrowed by role takes another path through the coverage SQL.
+    for scope, ids, role in (("全省", None, None), ("全省 role=chief", None, "chief"), ("县级子集", county, None)):
+        filters = ReportFilters(start=year[0], end=year[1], waterway_ids=ids, role=role)
         if coverage_summary:
-            result = measure_case(f"coverage_summary {scope}", lambda: coverage_summary(filters), runs)
+            result = measure_case(f"coverage_summary {scope}", partial(coverage_summary, filters), runs)
             print(f"    → {result['district']['waterways']:,} 条河道，覆盖率 {result['district']['coverage_pct']} %")
         else:
             print(f"  缺：{missing}")
         if gap_stretches:
-            result = measure_case(f"gap_stretches(days=30) {scope}", lambda: gap_stretches(filters, days=30), runs)
+            result = measure_case(f"gap_stretches(days=30) {scope}", partial(gap_stretches, filters, days=30), runs)
             print(f"    → {len(result):,} 段空白")
         else:
             print(f"  缺：{missing_gaps}")
         if freshness:
-            result = measure_case(f"reach_freshness {scope}", lambda: freshness(filters), runs)
+            result = measure_case(f"reach_freshness {scope}", partial(freshness, filters), runs)
             print(f"    → {len(result['features']):,} 段（按距上次巡查天数合并）")
 
 
@@ -925,7 +942,7 @@ def measure_hotspots(year, county, runs):
         for method in ("hex", "network"):
             for normalize in ("none", "effort"):
                 label = f"hotspots {method}/{normalize} {scope}"
-                call = lambda: hotspots(filters, measure="problems", method=method, normalize=normalize)  # noqa: E731
+                call = partial(hotspots, filters, measure="problems", method=method, normalize=normalize)
                 if ids is None:
                     # Province-wide: once, no warm-up, with a limit on each statement.
                     run("SET statement_timeout = %s", [OPTIONS.timeout * 1000])
@@ -972,44 +989,63 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+# A village chief with the most waterways: the tile's visibility condition at its heaviest for a chief.
+CHIEF_USER_SQL = """
+SELECT p.user_id FROM people_chiefassignment c JOIN people_person p ON p.id = c.person_id
+ WHERE c.level = 'village' GROUP BY p.user_id ORDER BY count(*) DESC, p.user_id LIMIT 1
+"""
+
+
 def measure_tiles(year, count):
     from reports.filters import ReportFilters
 
-    print(f"\n矢量瓦片（全年 2026，全省，工作人员视角；每层 {count} 块，取活动所在处，z8–z14 混合）")
+    print(f"\n矢量瓦片（全年 2026，全省；每层 {count} 块，取活动所在处，z8–z14 混合；村级河长视角取其中一半）")
     tile, missing = ready("reports.selectors.tiles", "tile")
     if not tile:
         print(f"  缺：{missing}")
         return
+    from django.contrib.auth import get_user_model
+
+    from patrols.selectors import visibility_params
     from reports.selectors import tiles as tiles_module
 
     filters = ReportFilters(start=year[0], end=year[1])
-    print(f"  {'layer':<12}{'tiles':>7}{'app p50':>10}{'app p95':>10}{'floor p50':>11}{'floor p95':>11}{'max app':>10}"
+    chief = get_user_model().objects.get(pk=scalar(CHIEF_USER_SQL))
+    chief_view = visibility_params(chief)
+    print(f"  {'layer':<24}{'tiles':>7}{'app p50':>10}{'app p95':>10}{'floor p50':>11}{'floor p95':>11}{'max app':>10}"
           f"{'avg KB':>9}{'empty':>7}")
     for layer in ("tracks", "activities"):
         lowest = getattr(tiles_module, "TRACK_MIN_ZOOM", 8) if layer == "tracks" else 8
         spots = fetch(TILE_SPOTS_SQL, {"layer": layer, "n": count})
         zooms = list(range(max(8, lowest), 15))
         wanted = [tile_of(lon, lat, zooms[i % len(zooms)]) for i, (lon, lat) in enumerate(spots)]
-        for z, x, y in wanted:  # warm pass over every tile, both ways
-            _seconds, capture, _data = call_app(lambda: tile(layer, z, x, y, filters))
-            PSQL.run(call_texts(capture.statements))
-        app_ms, floor, sizes = [], [], []
-        for z, x, y in tqdm(wanted, desc=f"{layer} 瓦片", unit="块", leave=False):
-            seconds, capture, data = call_app(lambda: tile(layer, z, x, y, filters))
-            app_ms.append(seconds * 1000)
-            sizes.append(len(data))
-            floor.append(sum(PSQL.run(call_texts(capture.statements))))
-        ROWS.append((f"tile {layer} p50", percentile(app_ms, 0.5), percentile(floor, 0.5), ""))
-        ROWS.append((f"tile {layer} p95", percentile(app_ms, 0.95), percentile(floor, 0.95), ""))
-        print(f"  {layer:<12}{len(wanted):>7}{percentile(app_ms, 0.5):>10.1f}{percentile(app_ms, 0.95):>10.1f}"
-              f"{percentile(floor, 0.5):>11.1f}{percentile(floor, 0.95):>11.1f}{max(app_ms):>10.1f}"
-              f"{statistics.mean(sizes) / 1024:>9.1f}{sum(1 for size in sizes if not size):>7}")
-        by_zoom = {}
-        for (z, _x, _y), ms, floor_ms in zip(wanted, app_ms, floor):
-            by_zoom.setdefault(z, []).append((ms, floor_ms))
-        print("    按缩放级别 p50 app/floor ms：" + "，".join(
-            f"z{z} {statistics.median(m for m, _f in pairs):.0f}/{statistics.median(f for _m, f in pairs):.0f}"
-            for z, pairs in sorted(by_zoom.items())))
+        time_tiles(tile, layer, wanted, filters, tiles_module.EVERYTHING, f"{layer}（工作人员）")
+        time_tiles(tile, layer, wanted[::2], filters, chief_view, f"{layer}（村级河长）")
+
+
+def time_tiles(tile, layer, wanted, filters, visibility, label):
+    """Each tile by the app, then the same statement in psql; a warm pass over all tiles first."""
+    for z, x, y in wanted:
+        _seconds, capture, _data = call_app(partial(tile, layer, z, x, y, filters, visibility=visibility))
+        PSQL.run(call_texts(capture.statements))
+    app_ms, floor, sizes = [], [], []
+    for z, x, y in tqdm(wanted, desc=f"{layer} 瓦片", unit="块", leave=False):
+        seconds, capture, data = call_app(partial(tile, layer, z, x, y, filters, visibility=visibility))
+        app_ms.append(seconds * 1000)
+        sizes.append(len(data))
+        floor.append(sum(PSQL.run(call_texts(capture.statements))))
+    ROWS.append((f"tile {label} p50", percentile(app_ms, 0.5), percentile(floor, 0.5), ""))
+    ROWS.append((f"tile {label} p95", percentile(app_ms, 0.95), percentile(floor, 0.95), ""))
+    print(f"  {pad(label, 24)}{len(wanted):>7}"
+          f"{percentile(app_ms, 0.5):>10.1f}{percentile(app_ms, 0.95):>10.1f}"
+          f"{percentile(floor, 0.5):>11.1f}{percentile(floor, 0.95):>11.1f}{max(app_ms):>10.1f}"
+          f"{statistics.mean(sizes) / 1024:>9.1f}{sum(1 for size in sizes if not size):>7}")
+    by_zoom = {}
+    for (z, _x, _y), ms, floor_ms in zip(wanted, app_ms, floor):
+        by_zoom.setdefault(z, []).append((ms, floor_ms))
+    print("    按缩放级别 p50 app/floor ms：" + "，".join(
+        f"z{z} {statistics.median(m for m, _f in pairs):.0f}/{statistics.median(f for _m, f in pairs):.0f}"
+        for z, pairs in sorted(by_zoom.items())), flush=True)
 
 
 def measure():
@@ -1022,12 +1058,21 @@ def measure():
     PSQL = Psql()
     load = os.getloadavg()
     print(f"机器负载（1/5/15 分钟平均）：{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}，{os.cpu_count()} 核；"
-          "应用与 psql 交替执行同样的语句")
+          "应用与 psql 交替执行同样的语句；连接选项（两边相同）："
+          f"{connection.settings_dict.get('OPTIONS', {}).get('options') or '无'}")
     county = county_ids()
-    measure_coverage(year, county, OPTIONS.runs)
-    measure_hotspots(year, county, OPTIONS.runs)
-    measure_tiles(year, OPTIONS.tiles)
+    parts = OPTIONS.only or ["coverage", "hotspots", "tiles"]
+    if "coverage" in parts:
+        measure_coverage(year, county, OPTIONS.runs)
+    if "hotspots" in parts:
+        measure_hotspots(year, county, OPTIONS.runs)
+    if "tiles" in parts:
+        measure_tiles(year, OPTIONS.tiles)
     PSQL.close()
+    print("\n汇总（ms）")
+    print(f"  {'query':<44}{'app':>11}{'psql floor':>13}")
+    for label, app_ms, floor_ms, _note in ROWS:
+        print(f"  {pad(label, 44)}{app_ms:>11.1f}{floor_ms:>13.1f}")
     load = os.getloadavg()
     print(f"\n机器负载（1/5/15 分钟平均）：{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
 

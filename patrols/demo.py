@@ -39,7 +39,7 @@ from waterways.models import District, Station, Town, Village, Waterway
 
 from . import services
 from .api import ActivityInputSerializer
-from .models import Activity, ReachVisit, ServiceRecord
+from .models import Activity, ProblemReport, ReachVisit, ServiceRecord
 
 DEFAULT_SEED = 3200
 DEFAULT_END = date(2026, 10, 31)
@@ -115,6 +115,27 @@ WEEKDAYS_WEEKEND = (0.45, 0.45, 0.45, 0.45, 0.45, 2.375, 2.375)
 # How far from the channel each kind of work is logged: cleanups on the bank, sewer checks in the
 # streets beside it, publicity in the village.
 POINT_OFFSET_M = {"cleanup": (3, 30), "sewer_inspection": (20, 120), "garbage_sorting": (40, 160), "other": (20, 150)}
+# Problems seen at the river. A few places keep producing the same trouble (an outfall that runs
+# black after rain, a lay-by where builders tip rubble), the rest are scattered: so the demo's
+# hotspot map has something real to find. Chances are per activity passing by.
+TROUBLE_SPOTS = 4
+TROUBLE_SPOT_CATEGORIES = ["sewage", "dumping", "garbage", "water_quality"]
+TROUBLE_SPOT_CHANCE = {"patrol": 0.6, "cleanup": 0.5, "sewer_inspection": 0.6}
+TROUBLE_SPOT_REACH_M = 1000  # how near (along the water) a cleanup or inspection must be to see it
+TROUBLE_STRETCH_M = 800  # a spot is a stretch: an outfall fouls the water below it, tipping spreads along a road
+STRAY_PROBLEM_CHANCE = {"patrol": 0.08, "cleanup": 0.06, "sewer_inspection": 0.08}
+STRAY_CATEGORIES = {"garbage": 0.4, "dumping": 0.2, "sewage": 0.15, "facility": 0.1, "other": 0.15}
+PROBLEM_NOTES = {
+    "garbage": ["河面漂浮塑料袋和泡沫", "桥下堆积漂浮物", "回水湾里漂着秸秆和塑料瓶"],
+    "sewage": ["排污口有黑水流出，有异味", "雨后管道溢流，河水发浑", "岸边暗管在排水"],
+    "dumping": ["岸边有人倾倒建筑垃圾", "河滩堆着生活垃圾", "路边倒了几车渣土，靠近河道"],
+    "encroachment": ["河岸新搭了棚子"],
+    "sand_mining": ["河床有挖沙痕迹"],
+    "water_quality": ["水面发黑，有死鱼", "河水发臭，颜色发绿"],
+    "facility": ["护栏损坏", "警示牌倒了", "河长公示牌字迹看不清"],
+    "other": ["有人在河边钓鱼游泳", "河道里有倒伏的树"],
+}
+
 # What deputy groups and volunteer teams do, by share.
 DEPUTY_KINDS = {"cleanup": 0.35, "patrol": 0.15, "sewer_inspection": 0.3, "garbage_sorting": 0.15, "other": 0.05}
 VOLUNTEER_KINDS = {"cleanup": 0.5, "patrol": 0.2, "garbage_sorting": 0.12, "sewer_inspection": 0.13, "other": 0.05}
@@ -271,6 +292,15 @@ class PlannedActivity:
     receive_delay_s: int = 60
     review_delay_s: int = 86400
     team: PlannedTeam | None = None
+    problems: list = field(default_factory=list)  # PlannedProblem, seen during the activity
+
+
+@dataclass
+class PlannedProblem:
+    category: str
+    note: str
+    point: tuple  # (x, y) in metres
+    after_s: float  # seconds after the activity's start
 
 
 @dataclass
@@ -814,9 +844,70 @@ class _Planner:
         first = rng.choices([k for k, _w in options], [w for _k, w in options])[0]
         activity.reviewers = [first] + [k for k in staff if k != first]
 
+    # Problems ------------------------------------------------------------------------------
+    def plan_problems(self):
+        """Problems seen during patrols, cleanups and inspections: at a few trouble spots, and
+        scattered. A random stream of their own, so the rest of the plan is what it was before."""
+        rng = random.Random(f"riverwatch-demo/{self.seed}/problems")
+        worked = Counter(a.way for a in self.activities if a.kind in TROUBLE_SPOT_CHANCE)
+        busiest = [code for code, _n in worked.most_common(TROUBLE_SPOTS * 3)]
+        spots = []
+        for index, code in enumerate(rng.sample(busiest, k=min(TROUBLE_SPOTS, len(busiest)))):
+            way = self.net.ways[code]
+            spots.append((code, rng.uniform(0.25, 0.75) * way.length, TROUBLE_SPOT_CATEGORIES[index % len(TROUBLE_SPOT_CATEGORIES)]))
+        for activity in self.activities:
+            if activity.kind not in TROUBLE_SPOT_CHANCE:
+                continue
+            way = self.net.ways[activity.way]
+            if activity.track is not None:
+                # A patrol passes what lies between where it starts and stops along its waterway,
+                # and reaches it after walking there.
+                track = activity.track
+                low, high = sorted((track.start_s, track.start_s + track.direction * track.distance_m))
+                low, high = max(low, 0.0), min(high, way.length)
+                start_s, speed = track.start_s, track.speed
+
+                def passed(s, low=low, high=high):
+                    return low <= s <= high
+
+                def after(s, start_s=start_s, speed=speed):
+                    return abs(s - start_s) / speed
+
+                def anywhere(low=low, high=high):
+                    return rng.uniform(low, high)
+            else:
+                # Work at a point sees what is near it along the water, some time during the work.
+                here, _distance = way.project(*activity.point)
+                duration = activity.duration_s
+
+                def passed(s, here=here):
+                    return abs(s - here) <= TROUBLE_SPOT_REACH_M
+
+                def after(s, duration=duration):
+                    return rng.uniform(0, duration)
+
+                def anywhere(here=here):
+                    return here
+            for code, spot, category in spots:
+                if code == activity.way and passed(spot) and rng.random() < TROUBLE_SPOT_CHANCE[activity.kind]:
+                    activity.problems.append(self.problem_at(
+                        rng, way, spot + rng.uniform(-TROUBLE_STRETCH_M / 2, TROUBLE_STRETCH_M / 2), category, after(spot)))
+            if rng.random() < STRAY_PROBLEM_CHANCE[activity.kind]:
+                category = "sewage" if activity.kind == "sewer_inspection" else rng.choices(
+                    list(STRAY_CATEGORIES), list(STRAY_CATEGORIES.values()))[0]
+                s = anywhere()
+                activity.problems.append(self.problem_at(rng, way, s, category, after(s)))
+
+    def problem_at(self, rng, way, s, category, after_s):
+        x, y, ux, uy = way.at(s)
+        side = rng.choice([-1, 1]) * rng.uniform(3, 25)  # on the bank, a few metres off the centre line
+        return PlannedProblem(category=category, note=rng.choice(PROBLEM_NOTES[category]),
+                              point=(x - uy * side, y + ux * side), after_s=after_s)
+
     def plan(self):
         self.build_people_and_teams()
         self.build_activities()
+        self.plan_problems()
         return Plan(
             seed=self.seed, start=self.start, end=self.end, scale=self.scale, people=self.people, teams=self.teams,
             assignments=self.assignments, activities=self.activities, logins=self.logins,
@@ -990,6 +1081,16 @@ def _submission(planned: PlannedActivity, directory: Directory, ways, to_lonlat)
         lon, lat = to_lonlat.transform(*planned.point)
         payload["point"] = [round(lon, 6), round(lat, 6)]
     payload["started_at"], payload["ended_at"] = planned.started_at.isoformat(), ended_at.isoformat()
+    if planned.problems:
+        payload["problems"] = []
+        for index, problem in enumerate(planned.problems):
+            lon, lat = to_lonlat.transform(*problem.point)
+            seen = min(planned.started_at + timedelta(seconds=problem.after_s), ended_at)
+            payload["problems"].append({
+                "client_uuid": str(uuid.uuid5(UUID_NAMESPACE, f"{activity_uuid(planned)}/problem/{index}")),
+                "category": problem.category, "note": problem.note,
+                "point": [round(lon, 6), round(lat, 6)], "observed_at": seen.isoformat(),
+            })
     serializer = ActivityInputSerializer(data=payload)
     serializer.is_valid(raise_exception=True)
     return serializer.to_submission(), services.payload_digest(payload)
@@ -1106,6 +1207,7 @@ def summary():
         "service_records": ServiceRecord.objects.filter(activity__in=activities).count(),
         "distance_m": totals["distance"] or 0.0,
         "reach_visits": ReachVisit.objects.filter(activity__in=activities).count(),
+        "problems": ProblemReport.objects.filter(activity__in=activities).count(),
         "compliance": dict(
             activities.filter(counts_for_compliance__isnull=False).order_by()
             .values_list("counts_for_compliance").annotate(n=Count("id"))

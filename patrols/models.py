@@ -255,7 +255,11 @@ class ProblemReport(models.Model):
         ordering = ["observed_at", "id"]
         verbose_name = _("现场问题")
         verbose_name_plural = _("现场问题")
-        indexes = [GistIndex(fields=["point"], name="problem_report_point_gist")]
+        indexes = [
+            GistIndex(fields=["point"], name="problem_report_point_gist"),
+            # The river-chief map and hotspots select problems by when they were seen.
+            models.Index(fields=["observed_at"], name="problem_report_observed"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(point__isnull=True) | Q(point__isvalid=True), name="problem_report_point_valid"),
         ]

@@ -250,20 +250,31 @@ def _local_range(start: date, end: date):
     )
 
 
+def _records_between(start: date, end: date):
+    return counted_service_records().filter(activity__started_at__range=_local_range(start, end))
+
+
+def service_record_totals(*, start: date, end: date):
+    """{total, verified, pending}: counted service records of activities started between two dates
+    (inclusive, Beijing time), in one query."""
+    return _records_between(start, end).aggregate(
+        total=Count("id"),
+        verified=Count("id", filter=Q(activity__status=Activity.Status.VERIFIED)),
+        pending=Count("id", filter=Q(activity__status=Activity.Status.SUBMITTED)),
+    )
+
+
 def service_record_stats(*, start: date, end: date):
-    """Counts toward the target between two dates (inclusive, Beijing time)."""
-    low, high = _local_range(start, end)
-    records = counted_service_records().filter(activity__started_at__range=(low, high))
-    by_status = dict(records.values_list("activity__status").annotate(n=Count("id")).order_by())
+    """Counts toward the target between two dates (inclusive, Beijing time), by kind and role too."""
+    records = _records_between(start, end)
+    totals = service_record_totals(start=start, end=end)
     # Kinds that never make a service record would only ever show 0 here.
     kinds = {key: label for key, label in Activity.Kind.choices if key not in KINDS_WITHOUT_SERVICE}
     roles = dict(Role.choices)
     by_kind = {row["activity__kind"]: row["n"] for row in records.values("activity__kind").annotate(n=Count("id")).order_by()}
     by_role = {row["role"]: row["n"] for row in records.values("role").annotate(n=Count("id")).order_by()}
     return {
-        "total": sum(by_status.values()),
-        "verified": by_status.get(Activity.Status.VERIFIED, 0),
-        "pending": by_status.get(Activity.Status.SUBMITTED, 0),
+        **totals,
         "by_kind": [{"kind": key, "label": label, "count": by_kind.get(key, 0)} for key, label in kinds.items()],
         "by_role": [{"role": key, "label": label, "count": by_role.get(key, 0)} for key, label in roles.items()],
         "people": records.values("person_id").distinct().count(),

@@ -26,5 +26,6 @@ urlpatterns = [
     path("map/activities/", layers.ActivityPointsView.as_view(), name="api-map-activities"),
     path("map/tracks/", layers.TracksView.as_view(), name="api-map-tracks"),
     path("map/problems/", layers.ProblemsView.as_view(), name="api-map-problems"),
-    path("tiles/<str:layer>/<int:z>/<int:x>/<tilecoord:y>.mvt", tiles.TileView.as_view(), name="api-tile"),
+    # Signed, so that a negative z, x or y reaches the view and gets its Chinese JSON 404.
+    path("tiles/<str:layer>/<tilecoord:z>/<tilecoord:x>/<tilecoord:y>.mvt", tiles.TileView.as_view(), name="api-tile"),
 ]

@@ -5,6 +5,7 @@ errors in the user's language, and handed to SQL as parameters (never spliced in
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -19,6 +20,13 @@ from .permissions import own_waterway_ids
 
 # Longer windows are reports, not map views; they would also make a slow query easy to ask for.
 MAX_PERIOD_DAYS = 366 * 5
+# Dates a report may name. Beyond them there are no records, and the arithmetic on them (the next
+# day, a window of days before) would leave Python's and PostgreSQL's calendars (year 1 … 9999).
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+# Ids and small counts: ASCII digits only (str.isdigit also takes "²", which int() refuses) and short
+# enough for a PostgreSQL integer.
+SMALL_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass(frozen=True)
@@ -53,10 +61,10 @@ class ReportFilters:
 # The activities a report counts: in the period, not rejected, of the chosen kinds, with someone
 # of the chosen role or team taking part. Rejected work did not happen as recorded. The waterway
 # filter is left to each query: coverage filters reaches, the activity layers filter activities.
-# The conditions alone (on `a`, an activity row) serve queries that select other columns.
-ACTIVITY_FILTER_CONDITIONS = """
-       a.started_at >= %(start_at)s AND a.started_at < %(end_at)s
-   AND a.status <> 'rejected'
+# The conditions alone (on `a`, an activity row) serve queries that select other columns; those
+# without the period serve problems, which belong to the period they were observed in.
+ACTIVITY_SCOPE_CONDITIONS = """
+       a.status <> 'rejected'
    AND (%(kinds)s::text[] IS NULL OR a.kind = ANY(%(kinds)s::text[]))
    AND (%(role)s::text IS NULL OR EXISTS (
            SELECT 1 FROM patrols_servicerecord s WHERE s.activity_id = a.id AND s.role = %(role)s))
@@ -66,22 +74,41 @@ ACTIVITY_FILTER_CONDITIONS = """
             WHERE s.activity_id = a.id AND m.team_id = %(team)s))
 """
 
+ACTIVITY_FILTER_CONDITIONS = """
+       a.started_at >= %(start_at)s AND a.started_at < %(end_at)s
+   AND """ + ACTIVITY_SCOPE_CONDITIONS
+
 FILTERED_ACTIVITIES_SQL = """
 SELECT a.id, a.kind, a.started_at, a.waterway_id
   FROM patrols_activity a
  WHERE """ + ACTIVITY_FILTER_CONDITIONS
 
 
-def _date(params, name, default):
+def parse_date(params, name, default, label):
+    """A YYYY-MM-DD date between FIRST_DAY and LAST_DAY from a query string, or `default` when
+    absent; a ValidationError naming `label` (开始日期, 截至日期, …) otherwise."""
     text = (params.get(name) or "").strip()
     if not text:
         return default
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        label = _("开始日期") if name == "start" else _("结束日期")
         raise ValidationError({name: _("%(label)s格式应为 YYYY-MM-DD，例如 2026-05-01；收到“%(value)s”。")
                                % {"label": label, "value": text[:40]}})
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError({name: _("%(label)s应在 %(first)s 到 %(last)s 之间；收到“%(value)s”。")
+                               % {"label": label, "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat(),
+                                  "value": text[:40]}})
+    return day
+
+
+def small_number(text) -> int | None:
+    """The whole number written in `text` (ASCII digits, at most nine), else None."""
+    return int(text) if SMALL_NUMBER.fullmatch(text) else None
+
+
+def _date(params, name, default):
+    return parse_date(params, name, default, _("开始日期") if name == "start" else _("结束日期"))
 
 
 def _id_list(params, name):
@@ -117,7 +144,7 @@ def parse_filters(request, *, allow_waterways=True) -> ReportFilters:
         mine = own_waterway_ids(request.user)
         waterway_ids = tuple(mine) if mine is not None else None
     elif raw_waterways:
-        if not all(value.isdigit() for value in raw_waterways):
+        if not all(SMALL_NUMBER.fullmatch(value) for value in raw_waterways):
             raise ValidationError({"waterway": _("河道参数应为河道编号（数字，可用逗号分隔）或 mine。")})
         waterway_ids = tuple(sorted({int(value) for value in raw_waterways}))
 
@@ -137,8 +164,9 @@ def parse_filters(request, *, allow_waterways=True) -> ReportFilters:
 
     team_id = (params.get("team") or "").strip() or None
     if team_id is not None:
-        if not team_id.isdigit() or not Team.objects.filter(pk=int(team_id)).exists():
+        number = small_number(team_id)
+        if number is None or not Team.objects.filter(pk=number).exists():
             raise ValidationError({"team": _("没有编号为 %(team)s 的队伍。") % {"team": team_id[:40]}})
-        team_id = int(team_id)
+        team_id = number
 
     return ReportFilters(start=start, end=end, waterway_ids=waterway_ids, kinds=kinds, role=role, team_id=team_id)

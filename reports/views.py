@@ -10,16 +10,18 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from patrols.models import Activity
-from patrols.selectors import activities_visible_to, service_record_definition
+from patrols.selectors import service_record_definition
 from people.models import Role, Team
 from people.selectors import is_office_staff
 from waterways.models import Waterway
 from waterways.views import basemap_text
 
 from .api.compliance import flag, parse_deputy_params
-from .filters import default_period, parse_filters
+from .filters import FIRST_DAY, LAST_DAY, default_period, parse_filters
 from .permissions import may_use_reports, own_waterway_ids
 from .selectors import compliance
+from .selectors.coverage import DEFAULT_GAP_DAYS
+from .selectors.layers import problem_state_labels
 
 
 def _require_chief_or_staff(request):
@@ -34,33 +36,31 @@ def _map_text():
         "legend": _("图例"),
         "freshness": _("距上次巡查"),
         "freshness_days": _("距上次巡查（天）"),
-        "gaps_layer": _("未巡河段"),
         "tracks": _("巡河轨迹"),
         "activities": _("活动（按类型聚合）"),
         "problems": _("问题（按状态）"),
         "hotspots": _("热点（Gi*，显著性检验）"),
         "heat": _("热力（仅示意，未做检验）"),
+        "heat_ramp": _("浅 → 深：少 → 多"),
         "stations": _("代表家站"),
         "outline": _("区界"),
         "network": _("河流与支沟"),
         "km": _("公里"),
-        "m": _("米"),
         "days_ago": _("%(days)s 天前"),
+        "gap_days": _("至少 %(days)s 天没人巡查"),
         "never": _("从未巡查"),
         "last_visit": _("最近巡查"),
-        "gap_item": _("%(name)s %(start)s–%(end)s 公里"),
         "gaps_summary": _("%(n)s 段，共 %(km)s 公里。点击一段，地图缩放到那里。"),
         "no_gaps": _("所选河道在这段时间内都有人巡查过，没有未巡河段。"),
         "gaps_more": _("另有 %(n)s 段较短的未巡河段，放大地图可见。"),
         "loading": _("正在载入……"),
         "loaded": _("已更新"),
+        "empty_period": _("所选时间段内没有活动记录。"),
         "load_failed": _("部分图层载入失败，请检查网络后重试。"),
         "details": _("查看详情"),
         "people": _("参与人数"),
         "debris": _("垃圾（公斤）"),
-        "count": _("%(n)s 次活动"),
         "vector_tiles_note": _("记录较多，轨迹和活动以矢量瓦片显示。"),
-        "tracks_zoom_note": _("放大到 9 级以上显示轨迹。"),
         "hotspot_classes": {
             "hot_99": _("热点（99% 置信）"),
             "hot_95": _("热点（95% 置信）"),
@@ -74,9 +74,9 @@ def _map_text():
         "hotspot_summary": _("%(units)s 个单元：热点 %(hot)s 个，冷点 %(cold)s 个（已做 FDR 校正）。"),
         "hotspot_value": _("数值"),
         "hotspot_effort": _("巡河里程"),
-        "coverage_pct": _("覆盖率"),
         "service_records": _("%(count)s 条"),
         "kinds": dict(Activity.Kind.choices),
+        "problem_states": problem_state_labels(),
     }
 
 
@@ -103,7 +103,7 @@ def _map_config(request):
             "start": start.isoformat(),
             "end": end.isoformat(),
             "waterway": "mine" if mine else "",
-            "days": 30,
+            "days": DEFAULT_GAP_DAYS,
         },
         # The waterway layer identifies waterways by code.
         "mine_codes": list(Waterway.objects.filter(id__in=mine or []).values_list("code", flat=True)),
@@ -123,7 +123,11 @@ def river_chief_map(request):
         "kinds": Activity.Kind.choices,
         "roles": Role.choices,
         "teams": Team.objects.only("id", "name").order_by("name"),
-        "gap_days_choices": [7, 30, 90, 180, 365],
+        "gap_days_choices": sorted({7, 30, 90, 180, 365, DEFAULT_GAP_DAYS}),
+        "gap_days_default": DEFAULT_GAP_DAYS,
+        "reach_m": settings.REACH_LENGTH_M,
+        "hex_size_m": settings.HOTSPOT_HEX_SIZE_M,
+        "neighbour_m": settings.HOTSPOT_NETWORK_NEIGHBOUR_M,
         "definition": service_record_definition(),
         "target": settings.SERVICE_TARGET,
         "map_text": _map_text(),
@@ -154,14 +158,16 @@ def compliance_page(request):
     except ValidationError as error:
         errors += _messages(error)
         behind_only = True
+    # The year the chosen period ends in, kept to the years a report may name whatever the dates.
+    year = min(max(end.year, FIRST_DAY.year), LAST_DAY.year)
     deputy_params = request.GET.copy()
-    deputy_params.setdefault("year", str(end.year))  # the year the chosen period ends in
+    deputy_params.setdefault("year", str(year))
     deputy_params.setdefault("as_of", today.isoformat())
     try:
         year, days, as_of = parse_deputy_params(deputy_params, today)
     except ValidationError as error:
         errors += _messages(error)
-        year, days, as_of = end.year, compliance.DEFAULT_SILENT_DAYS, today
+        days, as_of = compliance.DEFAULT_SILENT_DAYS, today
 
     result = compliance.chief_compliance(viewer=request.user, start=start, end=end, today=today,
                                          behind_only=behind_only, waterway_ids=waterway_ids)
@@ -169,10 +175,6 @@ def compliance_page(request):
     for preset in presets:
         preset["active"] = (preset["start"], preset["end"]) == (start, end)
     summary = result["summary"]
-    # A chief oversees lower chiefs on tributaries but may not read those patrols (reading follows
-    # the waterways one is chief of): such patrols are listed without a link that would 404.
-    patrol_ids = [patrol["id"] for chief in result["chiefs"] for patrol in chief["patrols"]]
-    readable = set(activities_visible_to(request.user).filter(id__in=patrol_ids).values_list("id", flat=True))
     return render(request, "reports/compliance.html", {
         "result": result,
         "summary": summary,
@@ -181,6 +183,5 @@ def compliance_page(request):
         "behind_only": behind_only, "presets": presets, "errors": errors,
         "is_staff_viewer": is_office_staff(request.user),
         "may_edit_rules": request.user.is_staff and request.user.has_perm("patrols.change_patrolrule"),
-        "readable_activity_ids": readable,
         "deputies": compliance.deputy_participation(viewer=request.user, year=year, days=days, as_of=as_of),
     })

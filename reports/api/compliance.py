@@ -10,7 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..filters import parse_filters
+from ..filters import FIRST_DAY, LAST_DAY, parse_date, parse_filters, small_number
 from ..permissions import ChiefOrStaff
 from ..selectors import compliance as selectors
 
@@ -31,24 +31,14 @@ def flag(params, name, default=False) -> bool:
 def parse_deputy_params(params, today: date | None = None) -> tuple[int, int, date]:
     """(year, days, as_of) from a query string, with Chinese messages for what was wrong."""
     today = today or timezone.localdate()
-    text = (params.get("as_of") or "").strip()
-    try:
-        as_of = date.fromisoformat(text) if text else today
-    except ValueError:
-        raise ValidationError({"as_of": _("日期格式应为 YYYY-MM-DD，例如 2026-05-01；收到“%(value)s”。") % {"value": text[:40]}})
+    as_of = parse_date(params, "as_of", today, _("截至日期"))
     text = (params.get("year") or "").strip()
-    if not text:
-        year = as_of.year
-    elif text.isdigit() and 2000 <= int(text) <= 2100:
-        year = int(text)
-    else:
+    year = small_number(text) if text else as_of.year
+    if year is None or not FIRST_DAY.year <= year <= LAST_DAY.year:
         raise ValidationError({"year": _("年份应为 2000 到 2100 之间的四位数字；收到“%(value)s”。") % {"value": text[:40]}})
     text = (params.get("days") or "").strip()
-    if not text:
-        days = selectors.DEFAULT_SILENT_DAYS
-    elif text.isdigit() and 1 <= int(text) <= MAX_SILENT_DAYS:
-        days = int(text)
-    else:
+    days = small_number(text) if text else selectors.DEFAULT_SILENT_DAYS
+    if days is None or not 1 <= days <= MAX_SILENT_DAYS:
         raise ValidationError({"days": _("天数应为 1 到 %(max)s 之间的整数；收到“%(value)s”。")
                                % {"max": MAX_SILENT_DAYS, "value": text[:40]}})
     return year, days, as_of

@@ -3,8 +3,6 @@ reaches coloured by days since their last visit. Geometry in EPSG:4326."""
 
 from __future__ import annotations
 
-import re
-
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -17,11 +15,9 @@ from rest_framework.views import APIView
 from patrols.models import Activity
 from people.models import Role
 
-from ..filters import parse_filters
+from ..filters import parse_filters, small_number
 from ..permissions import ChiefOrStaff, own_waterway_ids
 from ..selectors import coverage as selectors
-
-DEFAULT_GAP_DAYS = 30
 
 START = OpenApiParameter(
     "start", OpenApiTypes.DATE, description=gettext_lazy("开始日期（含），YYYY-MM-DD；默认为结束日期所在年份的 1 月 1 日"))
@@ -34,7 +30,9 @@ KIND = OpenApiParameter(
 ROLE = OpenApiParameter("role", str, enum=Role.values, description=gettext_lazy("只算有该身份人员参与的活动"))
 TEAM = OpenApiParameter("team", int, description=gettext_lazy("只算有该队伍成员参与的活动"))
 DAYS = OpenApiParameter(
-    "days", int, description=gettext_lazy("多少天内无人巡查算空白（截至结束日期，含当天），1–3650，默认 30"))
+    "days", int,
+    description=gettext_lazy("超过多少天无人巡查算空白：距上次巡查的天数（结束日期减上次巡查日期，北京时间）大于此数，"
+                             "或从未巡查。1–3650，默认 30"))
 
 
 class PeriodSerializer(drf.Serializer):
@@ -142,11 +140,12 @@ class FreshnessCollectionSerializer(drf.Serializer):
 def _days(request) -> int:
     text = (request.query_params.get("days") or "").strip()
     if not text:
-        return DEFAULT_GAP_DAYS
-    if not re.fullmatch(r"[0-9]{1,5}", text) or not 1 <= int(text) <= selectors.MAX_GAP_DAYS:
+        return selectors.DEFAULT_GAP_DAYS
+    days = small_number(text)
+    if days is None or not 1 <= days <= selectors.MAX_GAP_DAYS:
         raise ValidationError({"days": [_("天数应为 1 到 %(max)s 之间的整数；收到“%(value)s”。")
                                         % {"max": selectors.MAX_GAP_DAYS, "value": text[:20]}]})
-    return int(text)
+    return days
 
 
 class CoverageView(APIView):
@@ -162,7 +161,8 @@ class CoverageView(APIView):
 
 
 class GapsView(APIView):
-    """Stretches of consecutive reaches nobody patrolled in the last `days` days, longest first."""
+    """Stretches of consecutive reaches nobody patrolled for more than `days` days before the end
+    (the map's freshness classes count days the same way), longest first."""
 
     permission_classes = [ChiefOrStaff]
 

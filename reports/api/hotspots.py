@@ -8,7 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..filters import parse_filters
+from ..filters import parse_filters, small_number
 from ..permissions import ChiefOrStaff
 from ..selectors.hotspots import MEASURES, METHODS, NORMALIZATIONS, hotspots
 
@@ -28,7 +28,8 @@ def _size(params):
     if not text:
         return settings.HOTSPOT_HEX_SIZE_M
     low, high = SIZE_RANGE_M
-    if not text.isdigit() or not low <= int(text) <= high:
+    size = small_number(text)
+    if size is None or not low <= size <= high:
         raise ValidationError({"size": _("参数 size（六边形边长）应为 %(low)d 到 %(high)d 之间的整数米数；收到“%(value)s”。")
                                % {"low": low, "high": high, "value": text[:40]}})
     return int(text)

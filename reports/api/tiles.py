@@ -29,7 +29,7 @@ class TileView(APIView):
             raise NotFound(_("没有名为 %(layer)s 的图层，可选：%(layers)s。") % {"layer": layer, "layers": "、".join(tiles.LAYERS)})
         if not tiles.tile_in_range(z, x, y):
             raise NotFound(_("瓦片编号超出范围：%(z)s/%(x)s/%(y)s。") % {"z": z, "x": x, "y": y})
-        data = tiles.tile(layer, z, x, y, parse_filters(request), visibility_params(request.user))
+        data = tiles.tile(layer, z, x, y, parse_filters(request), visibility=visibility_params(request.user))
         response = HttpResponse(data, content_type=MVT_CONTENT_TYPE)
         # Personal (what this user may read) and changes as records arrive: a minute in the browser only.
         response["Cache-Control"] = "private, max-age=60"

@@ -11,7 +11,8 @@ Definitions (the page and the API state them the same way):
   counted = done that are not rejected and meet the CURRENT rule's minimum duration and distance;
   missing = max(0, required − counted) per finished period, summed.
 
-Everything is fetched in a fixed number of queries (rules, scope, posts, patrols), whatever the
+Everything is fetched in a fixed number of queries (rules, scope, posts, patrols, which of them the
+viewer may read), whatever the
 number of chiefs; the per-period arithmetic is done here in Python on those rows.
 """
 
@@ -27,6 +28,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from patrols import selectors as patrol_selectors
 from patrols.models import Activity, PatrolRule, ServiceRecord
 from people import selectors as people_selectors
 from people.models import ChiefAssignment, Level, Person, Role
@@ -183,7 +185,9 @@ def window_presets(today: date) -> list[dict]:
 
 def word_reason(code: str, params: dict) -> str:
     if code == "rejected":
-        note = params.get("note") or _("未写明原因")
+        if "note" not in params:  # the viewer may not read the patrol, so not the reviewer's note either
+            return _("审核已驳回")
+        note = params["note"] or _("未写明原因")
         return _("审核已驳回（%(note)s）") % {"note": note}
     if code == "short_minutes":
         return _("时长不足 %(need)s 分钟（本次 %(done)s 分钟）") % params
@@ -277,6 +281,14 @@ def _fetch_patrols(person_ids, first_day: date, last_day: date) -> dict[int, lis
     return patrols
 
 
+def _readable_ids(viewer, activity_ids) -> set[int]:
+    """The ids among activity_ids of the activities the viewer may read, in one query."""
+    if not activity_ids:
+        return set()
+    visible = patrol_selectors.activities_visible_to(viewer).filter(id__in=set(activity_ids))
+    return set(visible.values_list("id", flat=True))
+
+
 def _post_periods(post, rule, start: date, as_of: date) -> list[dict]:
     entries = []
     for period, finished in periods_for_window(rule.period, start, as_of):
@@ -300,7 +312,7 @@ def _evaluate_patrol(patrol, posts, rules, period_index) -> tuple[bool, list[tup
     """Whether a patrol counts for one of the chief's measured periods, and if not, why."""
     reasons = []
     if patrol["rejected"]:
-        reasons.append(("rejected", {"note": patrol["review_note"]}))
+        reasons.append(("rejected", {"note": patrol["review_note"]} if patrol["readable"] else {}))
     if patrol["waterway_id"] is None:
         reasons.append(("no_waterway", {}))
         return False, reasons
@@ -377,6 +389,13 @@ def chief_compliance(*, viewer, start: date, end: date, today: date | None = Non
         entries_by_chief[person_id] = entries
         fetch_from = min([fetch_from] + [entry["period"].first_day for entry in entries])
     patrols_by_chief = _fetch_patrols(list(posts_by_chief), fetch_from, as_of) if posts_by_chief else {}
+    # A chief oversees lower chiefs on tributaries but may read only the patrols on their own
+    # waterways (patrols.selectors.activities_visible_to): the others are listed without a link
+    # and without the reviewer's note. One query for every patrol listed.
+    readable = _readable_ids(viewer, [patrol["id"] for rows in patrols_by_chief.values() for patrol in rows])
+    for rows in patrols_by_chief.values():
+        for patrol in rows:
+            patrol["readable"] = patrol["id"] in readable
 
     chiefs = []
     for person_id, chief_posts in posts_by_chief.items():
@@ -393,7 +412,7 @@ def chief_compliance(*, viewer, start: date, end: date, today: date | None = Non
                 "id": patrol["id"], "started_at": patrol["started_at"], "day": patrol["day"],
                 "waterway": patrol["waterway"], "waterway_id": patrol["waterway_id"],
                 "minutes": patrol["duration_s"] // 60, "km": round(patrol["distance_m"] / 1000, 2),
-                "rejected": patrol["rejected"], "counts": counts,
+                "rejected": patrol["rejected"], "counts": counts, "readable": patrol["readable"],
                 "reason_codes": [] if counts else [code for code, _params in reasons],
                 "reasons": [] if counts else [word_reason(code, params) for code, params in reasons],
             })

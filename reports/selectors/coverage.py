@@ -1,14 +1,19 @@
 """Coverage, gaps and freshness of the reaches: which parts of the rivers were patrolled when.
 
+Scope: like hotspots, these are aggregates over every activity that is not rejected, for any chief
+or staff member: they reveal whether and when a reach was visited, not who walked it or any note.
+Individual records (the map's layers and tiles, the patrols in the compliance details) follow the
+reading rule (patrols.selectors.activities_visible_to) instead.
+
 All three start from one fact per reach: its latest visit before the end of the period by an
 activity that passes the report filters (kind, role, team, not rejected). A reach was visited in the
-period when that visit falls on or after the period's start; it is in a gap when the visit is older
-than the window; its freshness is the visit's age. The waterway filter restricts the reaches, never
+period when that visit falls on or after the period's start; it is in a gap of N days when the
+visit is more than N days old (or there is none); its freshness is the visit's age in days. The waterway filter restricts the reaches, never
 the activities: a patrol snapped to the 堵河 still covers the gully it walked up."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import datetime, time, timedelta, timezone as dt_timezone
 
 from django.conf import settings
 from django.db import connection
@@ -79,7 +84,8 @@ PIECE_GEOJSON_SQL = """
                                                            LEAST(1.0, piece.end_m / ST_Length(w.geom))),
                                  4326), 6)::json AS geometry"""
 
-# Reaches with no visit in [window_start, end_at), merged into stretches of consecutive reaches
+# Reaches with no visit in [window_start, end_at) (none for more than `days` days, see gaps_query),
+# merged into stretches of consecutive reaches
 # (gaps and islands: seq minus the row number is constant along a run of consecutive seqs).
 _GAPS_TAIL = """,
 gap AS (
@@ -148,6 +154,8 @@ FRESHNESS_CLASSES = (
 )
 
 MAX_GAP_DAYS = 3650
+# The gap window the map and the API start with: no visit for more than 30 days.
+DEFAULT_GAP_DAYS = 30
 
 
 def _narrowed(filters: ReportFilters) -> bool:
@@ -171,7 +179,13 @@ def gaps_query(filters: ReportFilters, *, days: int) -> tuple[str, dict]:
     if not 1 <= days <= MAX_GAP_DAYS:
         raise ValueError(f"days must be between 1 and {MAX_GAP_DAYS}")
     sql = GAPS_NARROWED_SQL if _narrowed(filters) else GAPS_SQL
-    return sql, _params(filters, window_start=filters.end_at - timedelta(days=days))
+    # In a gap: no visit for more than `days` days, counted as the freshness legend counts them (the
+    # end's Beijing date minus the visit's). A visit on the day `days` days before the end is
+    # `days` days old and closes the gap, so the window opens at the start of that day: a reach last
+    # walked 30 days ago is "8–30 天" on the map and not in the 30-day gap list.
+    first_day = filters.end - timedelta(days=days)
+    window_start = timezone.make_aware(datetime.combine(first_day, time.min))
+    return sql, _params(filters, window_start=window_start)
 
 
 def freshness_query(filters: ReportFilters) -> tuple[str, dict]:
@@ -241,8 +255,8 @@ def _feature(geometry, properties):
 
 
 def gap_stretches(filters: ReportFilters, *, days: int) -> list[dict]:
-    """GeoJSON features (EPSG:4326) of the stretches with no visit in the `days` days up to and
-    including filters.end, longest first."""
+    """GeoJSON features (EPSG:4326) of the stretches nobody visited for more than `days` days before
+    filters.end (days_since_visit > days, Beijing dates), or never, longest first."""
     return [
         _feature(row["geometry"], {
             "waterway": row["waterway_id"],

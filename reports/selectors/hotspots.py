@@ -1,5 +1,10 @@
 """Hotspots: where problems, debris or activities cluster more than chance allows.
 
+Scope: like coverage, gaps and freshness, hotspots are aggregates over every activity that is not
+rejected, for any chief or staff member: they reveal counts per cell or reach, not people or notes.
+Individual records (the map's layers and tiles, the patrols in the compliance details) follow the
+reading rule (patrols.selectors.activities_visible_to) instead.
+
 Units are hexagons (ST_HexagonGrid cells near the network) or reaches (neighbours along the water,
 across junctions). Each unit's value is tested with Getis-Ord Gi* (esda, binary weights, the unit
 itself included) and the p-values are corrected for the number of units tested (Benjamini–Hochberg),
@@ -39,7 +44,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 from libpysal.graph import Graph
 
-from ..filters import FILTERED_ACTIVITIES_SQL, ReportFilters
+from ..filters import ACTIVITY_SCOPE_CONDITIONS, FILTERED_ACTIVITIES_SQL, ReportFilters
 
 MEASURES = ("problems", "debris", "activities")
 METHODS = ("hex", "network")
@@ -59,7 +64,7 @@ FIRST_DRAW_BLOCK = 4_096
 # threshold: it takes no more draws.
 SETTLE_EXCEEDANCES = 100
 # Up to this many units a draw is a random ordering of all of them (rejecting repeated picks would
-# mostly reject when a neighbourhood is a large share of the network).
+# mostly reject when a neighbourhood is a large share of the network); see _distinct_draws.
 SMALL_POOL = 256
 # Values closer than this (relative to the largest) are equal: sums of kilograms differ in the
 # last bits.
@@ -71,11 +76,15 @@ DISTANCE_TOLERANCE_M = 1e-6
 # where it is used so that an index on problems, activities or visits drives it, not a year of
 # activities read first. The kind filter applies to what is measured, not to the effort: "debris of
 # cleanups per patrol-km" must be able to divide cleanups' debris by patrols' kilometres.
-# Items: one row per problem, activity or kilogram-bearing activity, with where it is. An activity is
-# located by its point, else by the point of its track nearest the track's centre; a problem by its
-# own point, else its activity's (computed only by the hex query: the network query places items by
-# their snapped position, and the planner drops the unused column). The waterway filter keeps items
-# snapped to the chosen waterways.
+# Items: one row per problem, activity or kilogram-bearing activity, with where it is.
+# - Problems are those of the map's problem layer (reports.selectors.layers.problem_points): observed
+#   in the period (whenever their activity started), on an activity that is not rejected and passes
+#   kind, role and team, on the chosen waterways by their own snapped waterway.
+# - Activities (and their debris) are those of the period's activities, of the chosen kinds.
+# An activity is located by its point, else by ST_PointOnSurface of its track (as on the activity
+# layer and in the tiles); a problem by its own point, else its activity's (computed only by the hex
+# query: the network query places items by their snapped position, and the planner drops the unused
+# column). The waterway filter keeps items snapped to the chosen waterways.
 # Effort: patrol passes over each reach of the chosen waterways, one probe of the (reach, visited_at)
 # index per reach, so a county costs its own reaches' visits, not the province's (a visit's time is
 # its activity's start, so the bound on visited_at drops nothing the shared filter keeps).
@@ -83,16 +92,19 @@ _ITEMS_CTES = """
 scope AS NOT MATERIALIZED (""" + FILTERED_ACTIVITIES_SQL + """),
 acts AS NOT MATERIALIZED (
     SELECT a.id, a.kind, a.waterway_id, a.waterway_position_m AS position_m, a.debris_kg,
-           COALESCE(a.point, ST_ClosestPoint(a.track, ST_Centroid(a.track))) AS pt
+           COALESCE(a.point, ST_PointOnSurface(a.track)) AS pt
       FROM scope JOIN patrols_activity a ON a.id = scope.id
      WHERE %(item_kinds)s::text[] IS NULL OR a.kind = ANY(%(item_kinds)s::text[])
 ),
 items AS (
-    SELECT COALESCE(p.point, acts.pt) AS pt, p.waterway_id, p.position_m, 1.0::float8 AS amount
-      FROM acts JOIN patrols_problemreport p ON p.activity_id = acts.id
+    SELECT COALESCE(p.point, a.point, ST_PointOnSurface(a.track)) AS pt, p.waterway_id, p.position_m,
+           1.0::float8 AS amount
+      FROM patrols_problemreport p JOIN patrols_activity a ON a.id = p.activity_id
      WHERE %(measure)s = 'problems'
        AND p.observed_at >= %(start_at)s AND p.observed_at < %(end_at)s
        AND (%(waterways)s::bigint[] IS NULL OR p.waterway_id = ANY(%(waterways)s::bigint[]))
+       AND (%(item_kinds)s::text[] IS NULL OR a.kind = ANY(%(item_kinds)s::text[]))
+       AND """ + ACTIVITY_SCOPE_CONDITIONS + """
     UNION ALL
     SELECT acts.pt, acts.waterway_id, acts.position_m,
            CASE WHEN %(measure)s = 'debris' THEN acts.debris_kg::float8 ELSE 1.0 END
@@ -351,7 +363,10 @@ def local_gi_star(y, src, dst, *, permutations, seed):
     order = np.lexsort((neighbour, focal))
     graph = Graph.from_arrays(focal[order], neighbour[order], weight[order])
     # permutations=0: esda's conditional permutations are not the p-value used (module docstring).
-    local = esda.G_Local(y, graph, transform="B", permutations=0, star=True, seed=seed)
+    # A neighbourhood holding every unit (a neighbour distance longer than the network) has no
+    # variance: its z is NaN, and it is not significant; numpy need not warn about it.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        local = esda.G_Local(y, graph, transform="B", permutations=0, star=True, seed=seed)
     z[tested] = local.Zs[tested]
     observed = np.bincount(src, weights=y[dst], minlength=n) + y
     p[tested] = _randomisation_p(y, observed, size, tested, permutations=permutations, seed=seed)
@@ -383,7 +398,7 @@ def _randomisation_p(y, observed, size, tested, *, permutations, seed):
         if not sizes:
             break
         largest = max(sizes)
-        rows = min(rows, draws - done)
+        rows = min(rows, draws - done, max(1, DRAW_BLOCK_VALUES // _values_per_draw(n, largest)))
         sums = np.cumsum(y[_distinct_draws(rng, n, largest, rows)], axis=0)  # sums[m-1]: first m picks
         for m in sizes:
             s, live = sums[m - 1], open_[m]
@@ -398,7 +413,7 @@ def _randomisation_p(y, observed, size, tested, *, permutations, seed):
             counted[m][live] += rows
             open_[m] &= np.minimum(at_least[m], at_most[m]) < SETTLE_EXCEEDANCES
         done += rows
-        rows = min(rows * 2, max(1, DRAW_BLOCK_VALUES // max(largest, n if n <= SMALL_POOL else 1)))
+        rows = min(rows * 2, max(1, DRAW_BLOCK_VALUES // _values_per_draw(n, largest)))
     p = np.empty(int(tested.sum()))
     sizes_of_tested = size[tested]
     observed_tested = observed[tested]
@@ -411,17 +426,43 @@ def _randomisation_p(y, observed, size, tested, *, permutations, seed):
     return p
 
 
+def _by_ordering(n, m):
+    """Whether draws of m distinct units from n are random orderings of all n: in a small network,
+    and whenever m is over half of n (picking at random and redrawing repeats would mostly redraw)."""
+    return n <= SMALL_POOL or 2 * m > n
+
+
+def _values_per_draw(n, m):
+    return n if _by_ordering(n, m) else m
+
+
 def _distinct_draws(rng, n, m, rows):
     """(m, rows) positions: each column m distinct units chosen uniformly from n, in random order."""
-    if n <= SMALL_POOL:  # a small network: a random ordering of all its units per draw
+    if _by_ordering(n, m):
         return np.argsort(rng.random((rows, n)), axis=1)[:, :m].T.copy()
     picks = rng.integers(0, n, size=(rows, m), dtype=np.int32)
-    while True:  # redraw the few draws that picked a unit twice (about m²/2n of them)
-        ordered = np.sort(picks, axis=1)
-        clash = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
-        if not clash.any():
-            return picks.T
-        picks[clash] = rng.integers(0, n, size=(int(clash.sum()), m), dtype=np.int32)
+    if m * m <= n:
+        while True:  # redraw the few draws that picked a unit twice (under 40 %: about m²/2n of them)
+            ordered = np.sort(picks, axis=1)
+            clash = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
+            if not clash.any():
+                return picks.T
+            picks[clash] = rng.integers(0, n, size=(int(clash.sum()), m), dtype=np.int32)
+    # A large neighbourhood: nearly every draw repeats a unit, so redraw only the repeats (each pick
+    # after the first of a unit), which succeeds at least half the time as m ≤ n/2. Which pick is
+    # redrawn depends on positions only, never on the units' numbers, so every prefix of a draw is
+    # still a uniformly random set of distinct units.
+    pending = np.arange(rows)
+    while pending.size:
+        part = picks[pending]
+        order = np.argsort(part, axis=1, kind="stable")  # equal units keep their positions' order
+        ordered = np.take_along_axis(part, order, axis=1)
+        row, at = np.nonzero(ordered[:, 1:] == ordered[:, :-1])
+        if not row.size:
+            break
+        picks[pending[row], order[row, at + 1]] = rng.integers(0, n, size=row.size, dtype=np.int32)
+        pending = pending[np.unique(row)]
+    return picks.T
 
 
 def classify(z, p):

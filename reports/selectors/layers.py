@@ -127,32 +127,42 @@ def track_lines(user, filters: ReportFilters) -> dict:
 
 
 # A problem's state, until the closed-loop problem list (problems app) gives problems their own:
-# the review of the activity that reported it.
+# the review of the activity that reported it. Problems of rejected activities are left out, as
+# everywhere in the reports.
 PROBLEM_STATES = {
     Activity.Status.SUBMITTED: "reported",
     Activity.Status.VERIFIED: "verified",
-    Activity.Status.REJECTED: "invalid",
 }
 
 
 def problem_state_labels():
-    return {"reported": _("已上报，待核实"), "verified": _("已核实"), "invalid": _("无效（活动被驳回）")}
+    return {"reported": _("已上报，待核实"), "verified": _("已核实")}
 
 
 def problem_points(user, filters: ReportFilters) -> dict:
-    """Problems seen in the period on the activities the user may read, by state. The kind filter
-    is not applied: a problem marked during a patrol is a problem whatever the activity's kind."""
-    visible = patrol_selectors.activities_visible_to(user).filter(_participation(filters))
+    """Problems on the activities the user may read, by state: observed in the period (whenever
+    their activity started), on an activity that is not rejected and passes kind, role and team, on
+    the chosen waterways by the problem's own snapped waterway. The same problems the problems
+    hotspot counts (reports.selectors.hotspots). A problem without its own point is drawn where its
+    activity is (its point, else a point on its track), as the hotspot places it."""
+    activities = (patrol_selectors.activities_visible_to(user).exclude(status=Activity.Status.REJECTED)
+                  .filter(_participation(filters)))
+    if filters.kinds is not None:
+        activities = activities.filter(kind__in=filters.kinds)
     problems = ProblemReport.objects.filter(
-        activity__in=visible.values("pk"), point__isnull=False,
+        activity__in=activities.values("pk"),
         observed_at__gte=filters.start_at, observed_at__lt=filters.end_at,
     )
     if filters.waterway_ids is not None:
         problems = problems.filter(waterway_id__in=filters.waterway_ids)
+    location = Coalesce("point", "activity__point", PointOnSurface("activity__track"),
+                        output_field=PointField(srid=settings.GIS_SRID))
     rows = (
-        problems.annotate(location=Transform("point", WGS84))
+        problems.annotate(location=Transform(location, WGS84))
+        .filter(location__isnull=False)
         .select_related("activity", "waterway")
-        .only("id", "category", "note", "observed_at", "activity__id", "activity__status", "waterway__name")
+        .only("id", "category", "note", "observed_at", "point", "activity__id", "activity__status",
+              "waterway__name")
         .order_by("observed_at", "id")
     )
     categories = dict(ProblemReport.Category.choices)
@@ -172,6 +182,7 @@ def problem_points(user, filters: ReportFilters) -> dict:
                 "day": _day(row.observed_at),
                 "note": row.note[:200],
                 "waterway": row.waterway.name if row.waterway else None,
+                "at_activity": row.point is None,  # no point of its own: drawn where its activity is
                 "url": reverse("activity-detail", args=[row.activity_id]),
             },
         })
@@ -187,7 +198,7 @@ def layer_summary(user, filters: ReportFilters) -> dict:
         tracks=Count("id", filter=Q(track__isnull=False)),
     )
     threshold = settings.MAP_VECTOR_TILE_THRESHOLD
-    stats = patrol_selectors.service_record_stats(start=filters.start, end=filters.end)
+    records = patrol_selectors.service_record_totals(start=filters.start, end=filters.end)
     return {
         "period": {"start": filters.start.isoformat(), "end": filters.end.isoformat()},
         "counts": counts,
@@ -197,10 +208,7 @@ def layer_summary(user, filters: ReportFilters) -> dict:
             "tracks": counts["tracks"] > threshold,
         },
         "service_records": {
-            "total": stats["total"],
-            "verified": stats["verified"],
-            "pending": stats["pending"],
-            "people": stats["people"],
+            **records,
             "target": settings.SERVICE_TARGET,
             "definition": patrol_selectors.service_record_definition(),
         },

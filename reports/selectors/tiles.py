@@ -21,11 +21,18 @@ WORLD_M = 40075016.685578488
 # Activities are merged per kind into cells this many to a tile side (8 px on a 256 px tile), so
 # a tile carries at most a few thousand points however many activities lie under it.
 CELLS_PER_TILE = 32
+# Pieces per side of the tile box before it is transformed to the storage SRID.
+BOX_SEGMENTS = 16
 
+# The tile in Web Mercator, and the tile with its margin in the storage SRID for the index. The
+# box is densified before it is transformed: its edges are straight in Web Mercator, curves in the
+# storage projection, and a box of four corners would cut into the tile at low zoom (at zoom 3 by
+# more than 100 km near the storage projection's central meridian).
 _BOUNDS = """
 WITH bounds AS MATERIALIZED (
     SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS mercator,
-           ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), %(srid)s) AS box
+           ST_Transform(ST_Segmentize(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s),
+                                      %(segment)s), %(srid)s) AS box
 )
 """
 
@@ -46,7 +53,10 @@ SELECT ST_AsMVT(rows, 'tracks', %(extent)s, 'geom', 'id') FROM rows WHERE geom I
 """
 
 # Activities by kind, merged into grid cells (count per cell and kind). The grid is anchored at
-# the Mercator origin, so a cell never differs between neighbouring tiles.
+# the Mercator origin, so a cell never differs between neighbouring tiles: tile edges are grid lines
+# of cell centres, so cells straddle them. The margin (at least a cell) brings every point of such a
+# cell into both tiles, so both compute the same merged point, and the half-open bounds on that
+# point (x in [xmin, xmax), y in (ymin, ymax]) keep it in exactly one of them.
 ACTIVITY_TILE_SQL = _BOUNDS + """
 , located AS (
     SELECT a.kind, ST_Transform(COALESCE(a.point, ST_PointOnSurface(a.track)), 3857) AS spot
@@ -62,10 +72,13 @@ ACTIVITY_TILE_SQL = _BOUNDS + """
 ), rows AS (
     SELECT kind, n::integer AS count, ST_AsMVTGeom(spot, bounds.mercator, %(extent)s, 0, true) AS geom
       FROM cells, bounds
+     WHERE ST_X(spot) >= ST_XMin(bounds.mercator) AND ST_X(spot) < ST_XMax(bounds.mercator)
+       AND ST_Y(spot) > ST_YMin(bounds.mercator) AND ST_Y(spot) <= ST_YMax(bounds.mercator)
 )
 SELECT ST_AsMVT(rows, 'activities', %(extent)s, 'geom') FROM rows WHERE geom IS NOT NULL
 """
 
+# visibility for callers that read every activity (benchmarks); users pass visibility_params(user).
 EVERYTHING = {"sees_everything": True, "viewer_user": None, "viewer_person": None, "chief_waterways": [], "led_teams": []}
 
 
@@ -73,32 +86,36 @@ def tile_in_range(z: int, x: int, y: int) -> bool:
     return 0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z
 
 
-def tile_sql_and_params(layer: str, z: int, x: int, y: int, filters: ReportFilters, visibility=None):
-    """The statement and parameters for one tile (also what the benchmark runs in psql)."""
+def tile_sql_and_params(layer: str, z: int, x: int, y: int, filters: ReportFilters, *, visibility: dict):
+    """The statement and parameters for one tile (also what the benchmark runs in psql).
+    visibility: patrols.selectors.visibility_params(user), or EVERYTHING."""
     tile_width_m = WORLD_M / 2**z
+    # Tracks: 64 of 4096 tile units, so features just outside still draw their edge into this tile.
+    # Activities: a whole cell (see ACTIVITY_TILE_SQL), and a little more for the transformed box.
+    margin = 64 / EXTENT if layer == "tracks" else 1.5 / CELLS_PER_TILE
     params = {
         **filters.sql_params(),
-        **(visibility or EVERYTHING),
+        **visibility,
         "z": z, "x": x, "y": y,
         "srid": settings.GIS_SRID,
         "tz": settings.TIME_ZONE,
         "extent": EXTENT,
-        # 64 of 4096 tile units: features just outside still draw their edge into this tile.
-        "margin": 64 / EXTENT,
+        "margin": margin,
+        "segment": tile_width_m * (1 + 2 * margin) / BOX_SEGMENTS,
         "tolerance": tile_width_m / 256 / 2,
         "cell": tile_width_m / CELLS_PER_TILE,
     }
     return (TRACK_TILE_SQL if layer == "tracks" else ACTIVITY_TILE_SQL), params
 
 
-def tile(layer: str, z: int, x: int, y: int, filters: ReportFilters, visibility=None) -> bytes:
+def tile(layer: str, z: int, x: int, y: int, filters: ReportFilters, *, visibility: dict) -> bytes:
     """One tile as MVT bytes (empty when nothing lies in it). visibility: patrols.selectors.
-    visibility_params(user); None reads everything (staff, benchmarks)."""
+    visibility_params(user) for what a user may read; EVERYTHING must be asked for by name."""
     if layer not in LAYERS:
         raise ValueError(layer)
     if layer == "tracks" and z < TRACK_MIN_ZOOM:
         return b""
-    sql, params = tile_sql_and_params(layer, z, x, y, filters, visibility)
+    sql, params = tile_sql_and_params(layer, z, x, y, filters, visibility=visibility)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         data = cursor.fetchone()[0]

@@ -29,11 +29,51 @@ const KIND_COLOURS = {
   patrol: '#2563eb', cleanup: '#16a34a', sewer_inspection: '#9333ea',
   garbage_sorting: '#f59e0b', other: '#64748b', problem_report: '#dc2626',
 };
-const PROBLEM_COLOURS = { reported: '#dc2626', verified: '#7c2d12', invalid: '#9ca3af' };
+const HEAT_COLOUR = '#7e22ce';
+const PROBLEM_COLOURS = { reported: '#dc2626', verified: '#7c2d12' };
 
 function escapeHtml(value) {
   return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 }
+// One request per layer at a time: a newer request for a layer cancels the older one, so an
+// answer that arrives late never draws over a newer one.
+const inflight = {};
+
+function begin(layer) {
+  inflight[layer]?.abort();
+  inflight[layer] = new AbortController();
+  return inflight[layer].signal;
+}
+
+// JSON, or an error carrying the server's own sentence (a 400 says which filter is wrong).
+async function fetchJSON(url, signal) {
+  const response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' }, signal });
+  if (!response.ok) {
+    let detail = '';
+    try { detail = (await response.json()).detail || ''; } catch (error) { /* not JSON: a proxy's page */ }
+    const error = new Error(detail || `${url}: HTTP ${response.status}`);
+    error.detail = detail;
+    throw error;
+  }
+  return response.json();
+}
+
+const isAbort = (error) => error?.name === 'AbortError';
+
+// Runs load(signal) for a layer; drops the answer when a newer request replaced it, and empties the
+// layer when the request fails, so old data never stays on screen under new filters.
+async function loadLayer(name, load, layer) {
+  const signal = begin(name);
+  try {
+    await load(signal);
+  } catch (error) {
+    if (isAbort(error) || signal.aborted) return 'cancelled';
+    layer?.clearLayers();
+    throw error;
+  }
+  return signal.aborted ? 'cancelled' : 'done';
+}
+
 const fill = (template, values) => template.replace(/%\((\w+)\)s/g, (_, key) => values[key] ?? '');
 const km = (metres) => (metres / 1000).toFixed(metres < 10000 ? 2 : 1);
 
@@ -43,7 +83,7 @@ function isoDay(date) {
   return new Date(date.getTime() - date.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
 }
 
-function applyPreset(preset) {
+function presetRange(preset) {
   const today = new Date(`${config.defaults.end}T12:00:00`);
   let start = new Date(today);
   let end = new Date(today);
@@ -52,16 +92,30 @@ function applyPreset(preset) {
     start = new Date(today.getFullYear() - 1, 0, 1, 12);
     end = new Date(today.getFullYear() - 1, 11, 31, 12);
   } else if (/^\d+$/.test(preset)) start.setDate(start.getDate() - Number(preset) + 1);
-  else return;
-  field('rc-start').value = isoDay(start);
-  field('rc-end').value = isoDay(end);
+  else return null;
+  return [isoDay(start), isoDay(end)];
+}
+
+// The preset whose dates these are, so a reloaded or shared view names its period.
+function presetFor(start, end) {
+  const match = [...field('rc-preset').options].map((option) => option.value)
+    .find((preset) => String(presetRange(preset)) === String([start, end]));
+  return match || 'custom';
+}
+
+function applyPreset(preset) {
+  const range = presetRange(preset);
+  if (!range) return;
+  [field('rc-start').value, field('rc-end').value] = range;
 }
 
 function readURL() {
   const params = new URLSearchParams(window.location.search);
   field('rc-start').value = params.get('start') || config.defaults.start;
   field('rc-end').value = params.get('end') || config.defaults.end;
-  field('rc-preset').value = params.has('start') ? 'custom' : 'year';
+  field('rc-preset').value = presetFor(field('rc-start').value, field('rc-end').value);
+  field('rc-end').min = field('rc-start').value;
+  field('rc-start').max = field('rc-end').value;
   const selects = { waterway: config.defaults.waterway, kind: '', role: '', team: '', days: String(config.defaults.days), measure: 'problems', method: 'hex' };
   for (const [name, fallback] of Object.entries(selects)) {
     const select = field(`rc-${name}`);
@@ -114,6 +168,8 @@ const networkLayer = L.featureGroup();
 map.createPane('coverage').style.zIndex = 450;
 // A clicked gap glows under the coverage colours, so its own dashes stay readable.
 map.createPane('highlight').style.zIndex = 440;
+// Hotspot cells and reaches lie under the coverage lines: a hot reach shows as a wide halo around its colour.
+map.createPane('analysis').style.zIndex = 430;
 overlays[text.freshness] = freshnessLayer.addTo(map);
 overlays[text.tracks] = tracksLayer;
 overlays[text.activities] = activitiesLayer.addTo(map);
@@ -129,8 +185,9 @@ function freshnessPopup(p) {
     <p>${escapeHtml(km(p.start_m))}–${escapeHtml(km(p.end_m))} ${escapeHtml(text.km)} · ${escapeHtml(text.last_visit)}：${escapeHtml(when)}</p></div>`;
 }
 
-async function loadFreshness() {
-  const data = await getJSON(withQuery(config.urls.freshness));
+async function loadFreshness(signal) {
+  const data = await fetchJSON(withQuery(config.urls.freshness), signal);
+  if (signal.aborted) return;
   freshnessLayer.clearLayers();
   freshnessClasses = data.classes || [];
   L.geoJSON(data, {
@@ -159,8 +216,9 @@ function highlightGap(index) {
   document.querySelectorAll('.rc-gap-list button').forEach((button) => button.classList.toggle('active', Number(button.dataset.index) === index));
 }
 
-async function loadGaps() {
-  const data = await getJSON(withQuery(config.urls.gaps, { days: field('rc-days').value }));
+async function loadGaps(signal) {
+  const data = await fetchJSON(withQuery(config.urls.gaps, { days: field('rc-days').value }), signal);
+  if (signal.aborted) return;
   const list = field('rc-gap-list');
   const empty = field('rc-gaps-empty');
   list.replaceChildren();
@@ -179,7 +237,8 @@ async function loadGaps() {
     button.type = 'button';
     button.className = 'rc-gap';
     button.dataset.index = String(index);
-    const when = p.days_since_visit === null || p.days_since_visit === undefined ? text.never : fill(text.days_ago, { days: p.days_since_visit });
+    // The newest visit anywhere in the stretch: the rest of it has waited at least that long.
+    const when = p.days_since_visit === null || p.days_since_visit === undefined ? text.never : fill(text.gap_days, { days: p.days_since_visit });
     button.innerHTML = `<span class="rc-gap-name">${escapeHtml(p.waterway_name)}</span>
       <span class="rc-gap-length">${escapeHtml(km(p.length_m))} ${escapeHtml(text.km)}</span>
       <span class="rc-gap-where">${escapeHtml(km(p.start_m))}–${escapeHtml(km(p.end_m))} ${escapeHtml(text.km)} · ${escapeHtml(when)}</span>`;
@@ -196,8 +255,9 @@ async function loadGaps() {
   element.dataset.gapCount = String(data.features.length);
 }
 
-async function loadCoverage() {
-  const data = await getJSON(withQuery(config.urls.coverage));
+async function loadCoverage(signal) {
+  const data = await fetchJSON(withQuery(config.urls.coverage), signal);
+  if (signal.aborted) return;
   const district = data.district;
   field('rc-coverage-pct').textContent = `${district.coverage_pct}%`;
   field('rc-coverage-detail').textContent = `${km(district.visited_m)} / ${km(district.length_m)} ${text.km}`;
@@ -214,8 +274,9 @@ async function loadCoverage() {
   }
 }
 
-async function loadSummary() {
-  const data = await getJSON(withQuery(config.urls.summary));
+async function loadSummary(signal) {
+  const data = await fetchJSON(withQuery(config.urls.summary), signal);
+  if (signal.aborted) return null;
   const records = data.service_records;
   field('rc-records').textContent = fill(text.service_records, { count: records.total });
   field('rc-records-bar').value = Math.min(records.total, records.target);
@@ -244,24 +305,33 @@ function tileURL(layer) {
   return withQuery(config.urls.tile.replace('LAYER', layer)).replace(/%7B/g, '{').replace(/%7D/g, '}');
 }
 
-function vectorTiles(layer, style) {
+// Vector tiles are grid layers, which Leaflet puts under everything else: give them the panes their
+// GeoJSON twins use (tracks under the coverage colours, activities above them, like markers).
+map.createPane('trackTiles').style.zIndex = 410;
+map.createPane('activityTiles').style.zIndex = 600;
+map.getPane('trackTiles').style.pointerEvents = 'none';
+map.getPane('activityTiles').style.pointerEvents = 'none';
+
+function vectorTiles(layer, style, pane) {
   // Canvas tiles, not interactive: VectorGrid 1.3's click handler calls a method Leaflet 1.9 removed.
   return L.vectorGrid.protobuf(tileURL(layer), {
-    rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 18, vectorTileLayerStyles: { [layer]: style },
+    rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 18, pane, vectorTileLayerStyles: { [layer]: style },
   });
 }
 
-async function loadActivities(useTiles) {
-  activitiesLayer.clearLayers();
+async function loadActivities(signal, useTiles) {
   if (useTiles) {
+    activitiesLayer.clearLayers();
     vectorTiles('activities', (properties) => ({
-      radius: Math.min(12, 3 + Math.log2(properties.count || 1) * 1.6), fill: true, weight: 1, color: '#fff',
+      radius: Math.min(14, 5 + Math.log2(properties.count || 1) * 2), fill: true, weight: 1.5, color: '#fff',
       fillColor: KIND_COLOURS[properties.kind] || '#64748b', fillOpacity: 0.85,
-    })).addTo(activitiesLayer);
+    }), 'activityTiles').addTo(activitiesLayer);
     element.dataset.activityCount = 'tiles';
     return;
   }
-  const data = await getJSON(withQuery(config.urls.activities));
+  const data = await fetchJSON(withQuery(config.urls.activities), signal);
+  if (signal.aborted) return;
+  activitiesLayer.clearLayers();
   const groups = {};
   for (const feature of data.features) {
     const { kind } = feature.properties;
@@ -277,14 +347,16 @@ async function loadActivities(useTiles) {
   element.dataset.activityCount = String(data.features.length);
 }
 
-async function loadTracks(useTiles) {
-  tracksLayer.clearLayers();
+async function loadTracks(signal, useTiles) {
   if (useTiles) {
-    vectorTiles('tracks', () => ({ color: '#1d4ed8', weight: 1.5, opacity: 0.6 })).addTo(tracksLayer);
+    tracksLayer.clearLayers();
+    vectorTiles('tracks', () => ({ color: '#1d4ed8', weight: 1.5, opacity: 0.6 }), 'trackTiles').addTo(tracksLayer);
     element.dataset.trackCount = 'tiles';
     return;
   }
-  const data = await getJSON(withQuery(config.urls.tracks));
+  const data = await fetchJSON(withQuery(config.urls.tracks), signal);
+  if (signal.aborted) return;
+  tracksLayer.clearLayers();
   L.geoJSON(data, {
     style: { color: '#1d4ed8', weight: 2, opacity: 0.55, className: 'rc-track' },
     onEachFeature: (feature, layer) => layer.bindPopup(popupFor(
@@ -293,8 +365,9 @@ async function loadTracks(useTiles) {
   element.dataset.trackCount = String(data.features.length);
 }
 
-async function loadProblems() {
-  const data = await getJSON(withQuery(config.urls.problems));
+async function loadProblems(signal) {
+  const data = await fetchJSON(withQuery(config.urls.problems), signal);
+  if (signal.aborted) return;
   problemsLayer.clearLayers();
   L.geoJSON(data, {
     pointToLayer: (feature, latlng) => L.circleMarker(latlng, {
@@ -324,10 +397,12 @@ function drawHotspots() {
   if (!hotspotData) return;
   const isLine = hotspotData.meta && hotspotData.meta.method === 'network';
   L.geoJSON(hotspotData, {
+    pane: 'analysis',
     filter: (feature) => Boolean(HOTSPOT[feature.properties.class]),
     style: (feature) => {
       const colour = HOTSPOT[feature.properties.class];
-      return isLine ? { color: colour, weight: 8, opacity: 0.9 } : { color: colour, weight: 1, fillColor: colour, fillOpacity: 0.6, className: `rc-hot rc-${feature.properties.class}` };
+      return isLine ? { color: colour, weight: 16, opacity: 0.85, lineCap: 'butt', className: `rc-hot rc-${feature.properties.class}` }
+        : { color: colour, weight: 1, fillColor: colour, fillOpacity: 0.6, className: `rc-hot rc-${feature.properties.class}` };
     },
     onEachFeature: (feature, layer) => {
       const p = feature.properties;
@@ -339,11 +414,13 @@ function drawHotspots() {
   const top = Math.max(...values, 0);
   if (top > 0) {
     L.geoJSON(hotspotData, {
+      pane: 'analysis',
       filter: (feature) => Number(feature.properties.value) > 0,
       style: (feature) => {
         const share = Math.sqrt(Number(feature.properties.value) / top);
-        return isLine ? { color: '#f97316', weight: 3 + 7 * share, opacity: 0.3 + 0.6 * share }
-          : { stroke: false, fillColor: '#f97316', fillOpacity: 0.15 + 0.7 * share };
+        // Purple, not the hotspots' red and blue: this layer is a look at the raw numbers, not a finding.
+        return isLine ? { color: HEAT_COLOUR, weight: 8 + 10 * share, opacity: 0.25 + 0.5 * share, lineCap: 'butt' }
+          : { stroke: false, fillColor: HEAT_COLOUR, fillOpacity: 0.15 + 0.7 * share };
       },
       interactive: false,
     }).addTo(heatLayer);
@@ -357,14 +434,25 @@ function drawHotspots() {
   updateLegend();
 }
 
-async function loadHotspots() {
+async function loadHotspots(signal) {
   // Only while one of its layers is on: the statistic takes a moment.
   if (!map.hasLayer(hotspotLayer) && !map.hasLayer(heatLayer)) {
     hotspotData = null;
+    hotspotLayer.clearLayers();
+    heatLayer.clearLayers();
     return;
   }
-  hotspotData = await getJSON(hotspotQuery());
+  const data = await fetchJSON(hotspotQuery(), signal);
+  if (signal.aborted) return;
+  hotspotData = data;
   drawHotspots();
+}
+
+function hotspotsOnly() {
+  setStatus(text.loading);
+  loadLayer('hotspots', loadHotspots, hotspotLayer)
+    .then((outcome) => { if (outcome === 'done') setStatus(text.loaded, 'done'); })
+    .catch((error) => { heatLayer.clearLayers(); failed([error]); });
 }
 
 // --- Legend ---------------------------------------------------------------------------
@@ -385,11 +473,17 @@ function updateLegend() {
     hotspotRows = `<div class="rc-legend-title">${escapeHtml(text.hotspots)}</div>${Object.entries(HOTSPOT).filter(([, colour]) => colour)
       .map(([key, colour]) => `<div class="rc-legend-row"><span class="swatch box" style="background:${colour}"></span>${escapeHtml(text.hotspot_classes[key])}</div>`).join('')}`;
   }
+  if (map.hasLayer(heatLayer)) {
+    hotspotRows += `<div class="rc-legend-title">${escapeHtml(text.heat)}</div>
+      <div class="rc-legend-row"><span class="swatch box rc-heat-ramp"></span>${escapeHtml(text.heat_ramp)}</div>`;
+  }
   const kindRows = Object.entries(KIND_COLOURS).map(([kind, colour]) => `<span class="rc-kind"><span class="dot" style="background:${colour}"></span>${escapeHtml(text.kinds[kind] || kind)}</span>`).join('');
+  const problemRows = Object.entries(PROBLEM_COLOURS).map(([state, colour]) => `<span class="rc-kind"><span class="dot ring" style="border-color:${colour}"></span>${escapeHtml(text.problem_states[state])}</span>`).join('');
   legendBox.innerHTML = `<summary>${escapeHtml(text.legend)}</summary>
     <div class="rc-legend-title">${escapeHtml(text.freshness_days)}</div>${freshnessRows}
     <div class="rc-legend-row"><span class="swatch rc-track-swatch"></span>${escapeHtml(text.tracks)}</div>
-    <div class="rc-legend-kinds">${kindRows}</div>${hotspotRows}`;
+    <div class="rc-legend-kinds">${kindRows}</div>
+    <div class="rc-legend-title">${escapeHtml(text.problems)}</div><div class="rc-legend-kinds">${problemRows}</div>${hotspotRows}`;
 }
 
 const legend = legendControl((box) => {
@@ -401,27 +495,52 @@ legend.addTo(map);
 
 // --- Loading ----------------------------------------------------------------------------
 
-let generation = 0;
-
 function setStatus(message, state) {
   statusBox.textContent = message;
   statusBox.className = `map-status ${state || ''}`;
 }
+
+// A refused filter (400) says why in the server's words; anything else is the network.
+function failed(errors) {
+  errors.forEach((error) => console.error(error));
+  const reason = errors.map((error) => error.detail).find(Boolean);
+  setStatus(reason || text.load_failed, 'error');
+}
+
+let generation = 0;
 
 async function refresh() {
   const mine = ++generation;
   rememberInURL();
   setStatus(text.loading);
   element.dataset.ready = 'false';
-  const summary = await loadSummary().catch((error) => { console.error(error); return null; });
-  const tiles = summary ? summary.vector_tiles : { activities: false, tracks: false };
+  let summary;
+  try {
+    summary = await loadSummary(begin('summary'));
+  } catch (error) {
+    if (isAbort(error)) return;
+    // Without the counts we cannot tell GeoJSON from tiles: draw nothing rather than guess.
+    [freshnessLayer, activitiesLayer, tracksLayer, problemsLayer, hotspotLayer, heatLayer, gapHighlight].forEach((layer) => layer.clearLayers());
+    field('rc-gap-list').replaceChildren();
+    failed([error]);
+    element.dataset.ready = 'true';
+    return;
+  }
+  if (!summary || mine !== generation) return;
+  const tiles = summary.vector_tiles;
   const results = await Promise.allSettled([
-    loadFreshness(), loadGaps(), loadCoverage(), loadActivities(tiles.activities), loadTracks(tiles.tracks), loadProblems(), loadHotspots(),
+    loadLayer('freshness', loadFreshness, freshnessLayer),
+    loadLayer('gaps', loadGaps, gapHighlight),
+    loadLayer('coverage', loadCoverage),
+    loadLayer('activities', (signal) => loadActivities(signal, tiles.activities), activitiesLayer),
+    loadLayer('tracks', (signal) => loadTracks(signal, tiles.tracks), tracksLayer),
+    loadLayer('problems', loadProblems, problemsLayer),
+    loadLayer('hotspots', loadHotspots, hotspotLayer),
   ]);
   if (mine !== generation) return;  // a newer refresh is on its way
-  const failed = results.filter((result) => result.status === 'rejected');
-  failed.forEach((result) => console.error(result.reason));
-  if (failed.length || !summary) setStatus(text.load_failed, 'error');
+  const errors = results.filter((result) => result.status === 'rejected').map((result) => result.reason);
+  if (errors.length) failed(errors);
+  else if (!summary.counts.activities) setStatus(text.empty_period, 'done');
   else setStatus(tiles.activities || tiles.tracks ? text.vector_tiles_note : text.loaded, 'done');
   element.dataset.ready = 'true';
 }
@@ -457,7 +576,7 @@ async function drawBase() {
 
 map.on('overlayadd overlayremove', (event) => {
   if (event.layer === hotspotLayer || event.layer === heatLayer) {
-    if (event.type === 'overlayadd' && !hotspotData) loadHotspots().catch((error) => { console.error(error); setStatus(text.load_failed, 'error'); });
+    if (event.type === 'overlayadd' && !hotspotData) hotspotsOnly();
     updateLegend();
   }
 });
@@ -470,16 +589,21 @@ field('rc-preset').addEventListener('change', (event) => applyPreset(event.targe
 let timer = null;
 // The gap and hotspot controls sit further down the panel (form="rc-filters"): listen on the panel.
 document.querySelector('.rc-panel').addEventListener('change', (event) => {
-  if (event.target.id === 'rc-start' || event.target.id === 'rc-end') field('rc-preset').value = 'custom';
-  if (!form.checkValidity()) return;
+  const { id } = event.target;
+  if (id === 'rc-start' || id === 'rc-end') field('rc-preset').value = presetFor(field('rc-start').value, field('rc-end').value);
+  field('rc-end').min = field('rc-start').value;
+  field('rc-start').max = field('rc-end').value;
+  if (!form.checkValidity()) {
+    form.reportValidity();
+    return;
+  }
   clearTimeout(timer);
   timer = setTimeout(() => {
-    if (['rc-measure', 'rc-method', 'rc-normalize'].includes(event.target.id)) {
-      rememberInURL();
-      loadHotspots().catch((error) => { console.error(error); setStatus(text.load_failed, 'error'); });
-    } else {
-      refresh();
-    }
+    rememberInURL();
+    if (['rc-measure', 'rc-method', 'rc-normalize'].includes(id)) hotspotsOnly();
+    else if (id === 'rc-days') {
+      loadLayer('gaps', loadGaps, gapHighlight).catch((error) => failed([error]));
+    } else refresh();
   }, 250);
 });
 form.addEventListener('submit', (event) => event.preventDefault());

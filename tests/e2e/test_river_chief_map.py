@@ -116,3 +116,69 @@ def test_volunteers_are_not_shown_the_map(page_factory, live_server, district_da
     assert page.locator("a", has_text="河长地图").count() == 0
     response = page.goto(live_server.url + reverse("river-chief-map"))
     assert response.status == 403
+
+
+# The first answer of each heavy layer arrives 4 s late, as on a weak signal.
+SLOW_FIRST_ANSWERS = """
+(() => {
+  const realFetch = window.fetch.bind(window);
+  const seen = {};
+  window.fetch = async (url, options) => {
+    const path = String(url).split('?')[0];
+    seen[path] = (seen[path] || 0) + 1;
+    if (seen[path] === 1 && /api\\/(map\\/activities|map\\/tracks|coverage\\/reaches|coverage\\/gaps)\\//.test(path)) {
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+    }
+    return realFetch(url, options);
+  };
+})();
+"""
+
+
+def test_a_late_answer_never_draws_over_a_newer_filter(page_factory, live_server, chief_with_patrols):
+    page = page_factory()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, live_server, chief_with_patrols, start=reverse("activity-list"))
+    page.add_init_script(SLOW_FIRST_ANSWERS)
+    page.goto(live_server.url + reverse("river-chief-map"))
+    page.wait_for_timeout(1000)  # the first answers are still on their way
+    page.select_option("#rc-kind", "cleanup")  # there are no cleanups: nothing must be drawn
+    page.wait_for_selector("#rc-map[data-ready='true']")
+    page.wait_for_timeout(4500)  # until the late answers have come and gone
+    drawn = page.evaluate("""() => {
+        const overlays = window.riverChiefMap.overlays;
+        const count = (name) => {
+            let n = 0;
+            overlays[name].eachLayer((group) => { n += group.getLayers ? group.getLayers().length : 1; });
+            return n;
+        };
+        return { activities: count('活动（按类型聚合）'), tracks: count('巡河轨迹') };
+    }""")
+    assert drawn == {"activities": 0, "tracks": 0}
+    assert "kind=cleanup" in page.url
+    assert errors == []
+
+
+def test_many_records_come_as_vector_tiles(page_factory, live_server, chief_with_patrols, settings, screenshot):
+    settings.MAP_VECTOR_TILE_THRESHOLD = 0  # every layer counts as large
+    page = page_factory()
+    errors = []
+    tiles = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("response", lambda response: tiles.append((response.url, response.status, response.headers.get("content-type")))
+            if "/api/tiles/" in response.url else None)
+    log_in(page, live_server, chief_with_patrols, start=reverse("river-chief-map"))
+    page.wait_for_selector("#rc-map[data-ready='true']")
+    assert "矢量瓦片" in page.locator("#map-status").inner_text()
+    page.locator(".leaflet-control-layers").hover()
+    page.get_by_label("巡河轨迹").check()
+    page.wait_for_function("document.querySelectorAll('#rc-map .leaflet-activityTiles-pane canvas').length > 0 && document.querySelectorAll('#rc-map .leaflet-trackTiles-pane canvas').length > 0")
+    page.wait_for_timeout(500)
+    assert any("/api/tiles/activities/" in url for url, _status, _type in tiles)
+    assert any("/api/tiles/tracks/" in url for url, _status, _type in tiles)
+    assert all(status == 200 and kind == "application/vnd.mapbox-vector-tile" for _url, status, kind in tiles)
+    # The tiles carry the page's filters.
+    assert all("start=" in url and "waterway=mine" in url for url, _status, _type in tiles)
+    screenshot(page, "river-chief-map-vector-tiles")
+    assert errors == []

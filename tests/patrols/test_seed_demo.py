@@ -15,7 +15,7 @@ from django.utils import timezone
 from pyproj import Transformer
 
 from patrols import demo, selectors, services, tracks
-from patrols.models import Activity, RawTrack, ReachVisit, ServiceRecord
+from patrols.models import Activity, ProblemReport, RawTrack, ReachVisit, ServiceRecord
 from people.models import ChiefAssignment, Level, Person, Role, Team
 
 from .factories import activity_body, make_person, walk_along
@@ -122,6 +122,18 @@ def test_patrol_fixes_look_like_a_phone_walking_the_bank(full_plan):
     assert gaps and wild
 
 
+def test_problems_gather_at_a_few_trouble_spots_with_some_scattered(full_plan):
+    """So the river-chief map's hotspot analysis has something real to find in the demo."""
+    problems = [(activity, problem) for activity in full_plan.activities for problem in activity.problems]
+    assert 100 <= len(problems) <= 400
+    assert {activity.kind for activity, _p in problems} <= {"patrol", "cleanup", "sewer_inspection"}
+    points = [problem.point for _a, problem in problems]
+    crowded = [p for p in points if sum(math.dist(p, q) < 400 for q in points) >= 6]
+    assert len(crowded) >= len(points) / 5  # the trouble spots
+    assert len(crowded) <= len(points) * 4 / 5  # and scattered ones
+    assert all(problem.note and problem.category in demo.PROBLEM_NOTES for _a, problem in problems)
+
+
 def test_the_demo_is_written_through_the_services_as_planned(district_data):
     seed()
     plan = demo.build_plan(demo.load_network(), scale=SMALL)
@@ -159,6 +171,12 @@ def test_the_demo_is_written_through_the_services_as_planned(district_data):
     assert chief_patrols.filter(counts_for_compliance=False).filter(compliance_detail__outcome="short").exists()
     cleanups = Activity.objects.filter(kind=Activity.Kind.CLEANUP)
     assert cleanups.exists() and not cleanups.filter(debris_kg=None).exists() and not cleanups.filter(off_network=True).exists()
+    # Problems go in with their activity, seen during it, and snap to a waterway like phone reports.
+    problems = ProblemReport.objects.select_related("activity")
+    assert problems.exists() and problems.count() == sum(len(a.problems) for a in plan.activities)
+    for problem in problems:
+        assert problem.activity.started_at <= problem.observed_at <= problem.activity.ended_at
+        assert problem.waterway_id is not None
 
 
 def test_running_again_gives_identical_data_and_reset_keeps_other_people(district_data, django_user_model):

@@ -12,12 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import shapely
-from rest_framework.test import APIClient
 
 from patrols import services as patrol_services
 from patrols.models import Activity, ReachVisit, ServiceRecord
 from people.models import ChiefAssignment
-from tests.patrols.conftest import crew  # noqa: F401  (the patrols tests' small district, shared here)
+from tests.patrols.conftest import api, crew  # noqa: F401  (the patrols tests' client and small district, shared here)
 from tests.patrols.factories import TO_LONLAT, make_person, make_team
 from waterways.models import Reach, Waterway
 
@@ -74,19 +73,6 @@ def fixes(xys, when):
     start_ms = int(when.timestamp() * 1000)
     lons, lats = TO_LONLAT.transform([x for x, _y in xys], [y for _x, y in xys])
     return [[lon, lat, start_ms + i * SECONDS_PER_FIX * 1000, 6.0] for i, (lon, lat) in enumerate(zip(lons, lats))]
-
-
-@pytest.fixture
-def api():
-    """An API client logged in as the given Person's user (anonymous without one)."""
-
-    def as_person(person=None):
-        client = APIClient()
-        if person is not None:
-            client.force_authenticate(person.user)
-        return client
-
-    return as_person
 
 
 @pytest.fixture

@@ -358,7 +358,7 @@ def test_the_api_returns_periods_patrols_and_rules(staff, api):
     assert entry["patrols"] == [{
         "id": short.pk, "started_at": "2025-05-06T09:00:00+08:00", "day": "2025-05-06", "waterway": "狮子沟",
         "waterway_id": short.waterway_id, "minutes": 20, "km": 2.5, "rejected": False, "counts": False,
-        "reason_codes": ["short_minutes"], "reasons": ["时长不足 30 分钟（本次 20 分钟）"],
+        "readable": True, "reason_codes": ["short_minutes"], "reasons": ["时长不足 30 分钟（本次 20 分钟）"],
     }]
 
 

@@ -167,3 +167,26 @@ def test_the_page_runs_the_same_number_of_queries_for_more_chiefs(client, people
         html = staff.get(reverse("compliance"), query).content.decode()
     assert len(chief_rows(html)) == 7
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_patrol_the_viewer_may_not_read_is_listed_without_the_reviewers_note_or_a_link(client, people, api):
+    """The 堵河 township chief oversees the 狮子沟 village chief's compliance but may not read patrols on
+    the gully: the rejected patrol is listed as rejected, without the note and without a link."""
+    rejected = patrol(people["behind"], "ZW-G07", "2025-05-13")
+    Activity.objects.filter(pk=rejected.pk).update(
+        status=Activity.Status.REJECTED, review_note="轨迹是开车录的", reviewed_by=people["staff"].user,
+        reviewed_at=rejected.started_at + timedelta(days=1))
+    link = reverse("activity-detail", args=[rejected.pk])
+
+    township = client_for(client, people["township"]).get(reverse("compliance"), MAY).content.decode()
+    assert "2025-05-13 09:00" in township and "审核已驳回" in township
+    assert "轨迹是开车录的" not in township and link not in township
+    body = api(people["township"]).get("/api/compliance/chiefs/", MAY).json()
+    listed = {p["id"]: p for chief in body["chiefs"] for p in chief["patrols"]}
+    assert (listed[rejected.pk]["readable"], listed[rejected.pk]["reasons"]) == (False, ["审核已驳回"])
+
+    staff = client_for(client, people["staff"]).get(reverse("compliance"), MAY).content.decode()
+    assert "审核已驳回（轨迹是开车录的）" in staff and link in staff
+    body = api(people["staff"]).get("/api/compliance/chiefs/", MAY).json()
+    listed = {p["id"]: p for chief in body["chiefs"] for p in chief["patrols"]}
+    assert (listed[rejected.pk]["readable"], listed[rejected.pk]["reasons"]) == (True, ["审核已驳回（轨迹是开车录的）"])

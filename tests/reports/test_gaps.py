@@ -63,29 +63,35 @@ def test_consecutive_unvisited_reaches_merge_into_stretches_longest_first(g09_hi
     result = get(api(report_people["staff"]), GAPS, days=30, end=END, waterway=g09_history.pk)
     assert (result["type"], result["days"], result["end"]) == ("FeatureCollection", 30, END)
     assert stretches(result) == [
-        # 13–21: 15 was seen 30 days ago (outside the window), 18–19 in January, 20 only after the end.
-        ("ZW-G09", *span("ZW-G09", 13, 21), 9, "2026-03-31T23:55:00+08:00", 30),
+        # 16–21: 18–19 were seen in January, 20 only after the end. 15, seen exactly 30 days ago, has
+        # not gone MORE than 30 days without a visit, so it splits 13–21.
+        ("ZW-G09", *span("ZW-G09", 16, 21), 6, "2026-01-20T10:00:00+08:00", 100),
         ("ZW-G09", *span("ZW-G09", 1, 4), 4, None, None),  # a rejected walk is no visit
+        ("ZW-G09", *span("ZW-G09", 13, 14), 2, None, None),
         ("ZW-G09", *span("ZW-G09", 9, 9), 1, None, None),  # equal lengths: by start
         ("ZW-G09", *span("ZW-G09", 11, 11), 1, None, None),
     ]
     lengths = [f["properties"]["length_m"] for f in result["features"]]
-    assert lengths[0] == pytest.approx(g09_history.length_m - 1200, abs=0.2)
+    assert lengths[0] == pytest.approx(g09_history.length_m - 1500, abs=0.2)
     assert result["total_length_m"] == pytest.approx(sum(lengths), abs=0.2)
     assert all(f["properties"]["waterway"] == g09_history.pk and f["properties"]["waterway_name"] == "青石沟"
                for f in result["features"])
 
 
-def test_the_window_is_the_last_days_days_up_to_the_end_in_beijing_dates(g09_history, report_people, api):
+def test_a_gap_of_n_days_is_no_visit_for_more_than_n_days_in_beijing_dates(g09_history, report_people, api):
     staff = api(report_people["staff"])
-    # days=29: reach 12, seen at 00:05 on 1 April, is now exactly 29 days ago, so in the gap.
+    # days=29: reach 15 (23:55 on 31 March, 30 days before the end) is in the gap; reach 12 (00:05 on
+    # 1 April, 29 days) is not.
     assert stretches(get(staff, GAPS, days=29, end=END, waterway=g09_history.pk))[0] == (
+        "ZW-G09", *span("ZW-G09", 13, 21), 9, "2026-03-31T23:55:00+08:00", 30)
+    # days=28: reach 12, 29 days, has gone more than 28 days without a visit too.
+    assert stretches(get(staff, GAPS, days=28, end=END, waterway=g09_history.pk))[0] == (
         "ZW-G09", *span("ZW-G09", 11, 21), 11, "2026-04-01T00:05:00+08:00", 29)
-    # days=31: reach 15 (23:55 on 31 March, 30 days ago) is inside the window and splits the stretch.
+    # days=31 is days=30 here (no visit is exactly 31 days old): 15 splits the stretch.
     wider = stretches(get(staff, GAPS, days=31, end=END, waterway=g09_history.pk))
     assert ("ZW-G09", *span("ZW-G09", 16, 21), 6, "2026-01-20T10:00:00+08:00", 100) in wider
     assert ("ZW-G09", *span("ZW-G09", 13, 14), 2, None, None) in wider
-    # days=1: only the last day counts; three days ago is a gap too, so the gully is one stretch.
+    # days=1: a visit three days ago is a gap too, so the gully is one stretch.
     assert stretches(get(staff, GAPS, days=1, end=END, waterway=g09_history.pk)) == [
         ("ZW-G09", *span("ZW-G09", 1, 21), 21, "2026-04-27T10:00:00+08:00", 3)]
     # Seen from an earlier end, later visits do not exist yet.
@@ -197,6 +203,27 @@ def test_freshness_follows_the_filters_and_the_end(freshness_history, report_peo
         ("never", *span("ZW-G09", 10, 20), None),
         ("90+", *span("ZW-G09", 21, 21), 92),
     ]
+
+
+@pytest.mark.parametrize("days, last_out, first_in", [(7, ("0-7", 2), ("8-30", 3)), (30, ("8-30", 4), ("31-90", 5)),
+                                                      (90, ("31-90", 6), ("90+", 7))])
+def test_the_gap_list_starts_where_the_legend_passes_its_days(freshness_history, report_people, api, days, last_out,
+                                                              first_in):
+    """The legend's classes are 0–7, 8–30, 31–90 and 90+ days: a reach last visited exactly 30 days ago
+    (reach 4) is "8–30 天" on the map and not in the 30-day gap list; one visited 31 days ago (reach 5)
+    is "31–90 天" and in it. Likewise at 7 and 90 days."""
+    staff = api(report_people["staff"])
+    features = get(staff, FRESHNESS, end=END, waterway=freshness_history.pk)["features"]
+
+    def class_of(seq):
+        low, high = span("ZW-G09", seq, seq)
+        return next(f["properties"]["class"] for f in features
+                    if f["properties"]["start_m"] <= low and high <= f["properties"]["end_m"])
+
+    assert (class_of(last_out[1]), class_of(first_in[1])) == (last_out[0], first_in[0])
+    gaps = stretches(get(staff, GAPS, days=days, end=END, waterway=freshness_history.pk))
+    # One stretch from the first reach past the boundary to the mouth; its latest visit days + 1 ago.
+    assert gaps == [("ZW-G09", *span("ZW-G09", first_in[1], 21), 21 - first_in[1] + 1, gaps[0][4], days + 1)]
 
 
 @pytest.mark.parametrize("url", [GAPS, FRESHNESS])

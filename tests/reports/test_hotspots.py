@@ -4,6 +4,7 @@ validates, refuses volunteers and never emits invalid JSON."""
 
 import itertools
 import json
+import math
 import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -34,6 +35,7 @@ AT = datetime(2026, 5, 1, 10, 0, tzinfo=BEIJING)
 TO_METRES = Transformer.from_crs(4326, 4546, always_xy=True).transform
 HOT = {"hot_99", "hot_95", "hot_90"}
 SIGNIFICANT = HOT | {"cold_99", "cold_95", "cold_90"}
+CLASSES_OUT = SIGNIFICANT | {"not_significant"}
 URL = "/api/hotspots/"
 
 
@@ -183,7 +185,8 @@ def test_items_are_located_counted_and_filtered(reporter):
     debris = hotspots(year_2026(), measure="debris", method="hex", normalize="none")
     cells = [(polygon_metres(f), f["properties"]) for f in debris["features"]]
     at_point = [p for poly, p in cells if poly.contains(shapely.Point(*on_waterway(gully, 3000).coords))]
-    on_track = shapely.Point(*track_only.interpolate_normalized(0.5).coords)  # a straight track: its centre
+    # A track without a point is where the activity layer and the tiles draw it: ST_PointOnSurface.
+    on_track = shapely.point_on_surface(shapely.from_wkb(bytes(track_only.wkb)))
     at_track = [p for poly, p in cells if poly.contains(on_track)]
     assert [p["raw"] for p in at_point] == [7.5] and [p["raw"] for p in at_track] == [12.5]
     assert debris["meta"]["items"] == 2 and debris["meta"]["total"] == 20.0
@@ -454,3 +457,62 @@ def test_bad_parameters_are_refused_in_chinese(api, crew, params, name):
 def test_volunteers_may_not_see_hotspots(api, crew):
     assert api(crew["volunteer"]).get(URL).status_code == 403
     assert api(None).get(URL).status_code in (401, 403)
+
+
+# --- Large neighbourhoods ------------------------------------------------------------------------
+
+
+class _TookTooLong(Exception):
+    pass
+
+
+def _within(seconds, work):
+    """work() or _TookTooLong after `seconds`: a draw that never ends must fail the test, not hang it."""
+    import signal
+
+    def stop(_signum, _frame):
+        raise _TookTooLong(f"did not finish in {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        return work()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("n, m", [(1000, 300), (400, 300), (300, 299), (2000, 60)])
+def test_draws_of_distinct_units_end_and_are_uniform_even_when_a_neighbourhood_is_most_of_the_network(n, m):
+    from reports.selectors.hotspots import _distinct_draws
+
+    rng = np.random.default_rng(7)
+    rows = 3000
+    draws = _within(60, lambda: _distinct_draws(rng, n, m, rows))
+    assert draws.shape == (m, rows)
+    assert all(len(set(column)) == m for column in draws.T)  # distinct units in every draw
+    assert draws.min() >= 0 and draws.max() < n
+    # Every prefix is a uniform subset: each unit is among the first k picks with chance k/n.
+    for k in (1, m // 3, m):
+        hits = np.bincount(draws[:k].ravel(), minlength=n)
+        expected = rows * k / n
+        assert abs(hits.mean() - expected) < 1e-9
+        # Binomial spread, with room for the largest of n deviations.
+        assert np.abs(hits - expected).max() < 5.5 * math.sqrt(expected * (1 - k / n)) + 1, k
+
+
+@pytest.mark.parametrize("neighbour_m", [5000, 30000])
+def test_network_hotspots_finish_when_neighbourhoods_span_kilometres(reporter, settings, neighbour_m):
+    """堵河 and 犟河 (370 reaches): with neighbours up to 5 km along the water a neighbourhood is a
+    hundred reaches or more, with 30 km nearly the whole network."""
+    settings.HOTSPOT_NETWORK_NEIGHBOUR_M = neighbour_m
+    rivers = list(Waterway.objects.filter(code__in=["ZW-R01", "ZW-R02"]).order_by("code"))
+    owner = activity(reporter, kind="cleanup")
+    problems_along(owner, [(rivers[0], 3000.0 + 20 * k) for k in range(30)])
+    problems_along(owner, [(river, float(pos)) for river in rivers for pos in range(500, 15000, 1500)])
+    filters = year_2026(waterway_ids=tuple(river.pk for river in rivers))
+    result = _within(120, lambda: hotspots(filters, measure="problems", method="network", normalize="none"))
+    assert result["meta"]["units"] == Reach.objects.filter(waterway__in=rivers).count() == 370
+    assert result["meta"]["tested"] == 370 and result["meta"]["neighbour_m"] == neighbour_m
+    assert sum(f["properties"]["raw"] for f in result["features"]) == result["meta"]["items"] == 30 + 2 * 10
+    assert all(0 < f["properties"]["p"] <= 1 and f["properties"]["class"] in CLASSES_OUT for f in result["features"])

@@ -7,6 +7,7 @@ from datetime import date
 import mapbox_vector_tile
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from pyproj import Transformer
 
 from patrols import selectors as patrol_selectors
@@ -128,10 +129,18 @@ def test_problems_carry_their_state_from_the_review(crew, api, work):
 
 def test_the_summary_switches_to_vector_tiles_above_the_threshold(crew, api, work, settings):
     staff = api(crew["staff"])
-    summary = staff.get("/api/map/summary/", YEAR).json()
+    response = staff.post(f"/api/activities/{work['elsewhere'].id}/review/", {"decision": "verify"}, format="json")
+    assert response.status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        summary = staff.get("/api/map/summary/", YEAR).json()
     assert summary["counts"] == {"activities": 3, "tracks": 2}
     assert summary["vector_tiles"]["activities"] is False
-    assert summary["service_records"]["total"] == 4  # 2 + 1 + 1; the rejected patrol's record does not count
+    # 2 + 1 + 1; the rejected patrol's record does not count. The other chief's patrol is verified.
+    records = summary["service_records"]
+    assert (records["total"], records["verified"], records["pending"]) == (4, 1, 3)
+    # The service-record figures are one query, and the whole summary a handful.
+    assert sum("patrols_servicerecord" in query["sql"] for query in queries.captured_queries) == 1
+    assert len(queries.captured_queries) <= 3, [query["sql"][:120] for query in queries.captured_queries]
     assert "服务记录" in summary["service_records"]["definition"]
     settings.MAP_VECTOR_TILE_THRESHOLD = 2
     summary = staff.get("/api/map/summary/", YEAR).json()
@@ -206,5 +215,5 @@ def test_the_tile_function_renders_without_a_user_for_benchmarks(work):
     lon, lat = walk_along("ZW-G07", start_m=300, length_m=0)[0][:2]
     x, y = _tile_of(lon, lat, 13)
     filters = ReportFilters(start=date(2026, 1, 1), end=date(2026, 12, 31))
-    decoded = mapbox_vector_tile.decode(tiles.tile("tracks", 13, x, y, filters))
+    decoded = mapbox_vector_tile.decode(tiles.tile("tracks", 13, x, y, filters, visibility=tiles.EVERYTHING))
     assert {feature["id"] for feature in decoded["tracks"]["features"]} == {work["patrol"].id}

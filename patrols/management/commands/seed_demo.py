@@ -159,6 +159,7 @@ class Command(BaseCommand):
             % {"n": figures["service_records"], "target": demo.MIN_SERVICE_RECORDS})
         out(_("  巡河里程 %(km).1f 公里，河段巡查记录 %(visits)d 条，清理垃圾 %(kg).1f 公斤")
             % {"km": figures["distance_m"] / 1000, "visits": figures["reach_visits"], "kg": figures["debris_kg"]})
+        out(_("  现场问题 %(n)d 个（几处反复出问题的地点，加上零星问题，供热点分析）") % {"n": figures["problems"]})
         if result.reviewer_fallbacks:
             out(_("    其中 %(n)d 条由工作人员审核（活动吸附到了计划以外的河道，原定审核人无权审核）")
                 % {"n": result.reviewer_fallbacks})
