@@ -1,8 +1,9 @@
 """Generates a province-sized load and times the river-chief map's queries against their psql floor.
 
     .venv/bin/python benchmarks/province_scale.py --generate            # once: ~10 min on 2 cores, 2.9 GB
-    .venv/bin/python benchmarks/province_scale.py [--measure] [--runs 5] [--tiles 200]
-    .venv/bin/python benchmarks/province_scale.py --small --generate --measure   # 1/100, a minute
+    .venv/bin/python benchmarks/province_scale.py [--measure] [--runs 5] [--tiles 200] [--province-hotspots]
+    .venv/bin/python benchmarks/province_scale.py --only tiles                       # or coverage, hotspots
+    .venv/bin/python benchmarks/province_scale.py --small --generate --measure   # 1/100, half a minute
 
 The load (into DATABASE_URL, by default the database rw_province, or rw_province_small with
 --small): 5,000 synthetic waterways over a Hubei-sized area (186,000 km² in EPSG:4546; rivers of

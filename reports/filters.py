@@ -154,13 +154,13 @@ def parse_filters(request, *, allow_waterways=True) -> ReportFilters:
         unknown = [value for value in raw_kinds if value not in Activity.Kind.values]
         if unknown:
             raise ValidationError({"kind": _("未知的活动类型：%(kinds)s。可选：%(choices)s。")
-                                   % {"kinds": "、".join(unknown[:5]), "choices": "、".join(Activity.Kind.values)}})
+                                   % {"kinds": _("、").join(unknown[:5]), "choices": _("、").join(Activity.Kind.values)}})
         kinds = tuple(sorted(set(raw_kinds)))
 
     role = (params.get("role") or "").strip() or None
     if role is not None and role not in Role.values:
         raise ValidationError({"role": _("未知的身份：%(role)s。可选：%(choices)s。")
-                               % {"role": role[:40], "choices": "、".join(Role.values)}})
+                               % {"role": role[:40], "choices": _("、").join(Role.values)}})
 
     team_id = (params.get("team") or "").strip() or None
     if team_id is not None:

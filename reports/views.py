@@ -46,6 +46,7 @@ def _map_text():
         "outline": _("区界"),
         "network": _("河流与支沟"),
         "km": _("公里"),
+        "labelled": _("%(label)s：%(value)s"),
         "days_ago": _("%(days)s 天前"),
         "gap_days": _("至少 %(days)s 天没人巡查"),
         "never": _("从未巡查"),

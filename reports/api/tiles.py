@@ -26,7 +26,7 @@ class TileView(APIView):
     @extend_schema(parameters=FILTER_PARAMETERS, responses={(200, MVT_CONTENT_TYPE): OpenApiTypes.BINARY})
     def get(self, request, layer, z, x, y):
         if layer not in tiles.LAYERS:
-            raise NotFound(_("没有名为 %(layer)s 的图层，可选：%(layers)s。") % {"layer": layer, "layers": "、".join(tiles.LAYERS)})
+            raise NotFound(_("没有名为 %(layer)s 的图层，可选：%(layers)s。") % {"layer": layer, "layers": _("、").join(tiles.LAYERS)})
         if not tiles.tile_in_range(z, x, y):
             raise NotFound(_("瓦片编号超出范围：%(z)s/%(x)s/%(y)s。") % {"z": z, "x": x, "y": y})
         data = tiles.tile(layer, z, x, y, parse_filters(request), visibility=visibility_params(request.user))

@@ -58,7 +58,7 @@ SELECT ST_AsMVT(rows, 'tracks', %(extent)s, 'geom', 'id') FROM rows WHERE geom I
 # cell into both tiles, so both compute the same merged point, and the half-open bounds on that
 # point (x in [xmin, xmax), y in (ymin, ymax]) keep it in exactly one of them.
 ACTIVITY_TILE_SQL = _BOUNDS + """
-, located AS (
+, located AS MATERIALIZED (
     SELECT a.kind, ST_Transform(COALESCE(a.point, ST_PointOnSurface(a.track)), 3857) AS spot
       FROM patrols_activity a, bounds
      WHERE (a.point && bounds.box OR (a.point IS NULL AND a.track && bounds.box))

@@ -163,7 +163,7 @@ const heatLayer = L.featureGroup();
 const activitiesLayer = L.featureGroup();
 const tracksLayer = L.featureGroup();
 const networkLayer = L.featureGroup();
-// The coverage colours draw above the tracks (which run along the same rivers), and off by default:
+// The coverage colours draw above the tracks, which run along the same rivers. Tracks start hidden:
 // the colours already say where people walked; the tracks are there to check one.
 map.createPane('coverage').style.zIndex = 450;
 // A clicked gap glows under the coverage colours, so its own dashes stay readable.
@@ -182,7 +182,7 @@ let freshnessClasses = [];
 function freshnessPopup(p) {
   const when = p.days_since_visit === null ? text.never : fill(text.days_ago, { days: p.days_since_visit });
   return `<div class="popup"><h3>${escapeHtml(p.waterway_name)}</h3>
-    <p>${escapeHtml(km(p.start_m))}–${escapeHtml(km(p.end_m))} ${escapeHtml(text.km)} · ${escapeHtml(text.last_visit)}：${escapeHtml(when)}</p></div>`;
+    <p>${escapeHtml(km(p.start_m))}–${escapeHtml(km(p.end_m))} ${escapeHtml(text.km)} · ${escapeHtml(fill(text.labelled, { label: text.last_visit, value: when }))}</p></div>`;
 }
 
 async function loadFreshness(signal) {
@@ -286,7 +286,7 @@ async function loadSummary(signal) {
 function popupFor(p, title) {
   const rows = [[text.people, p.people], [text.debris, p.debris_kg]].filter(([, v]) => v !== null && v !== undefined);
   return `<div class="popup"><h3>${escapeHtml(title)}</h3><p>${escapeHtml(p.day)}${p.waterway ? ` · ${escapeHtml(p.waterway)}` : ''}</p>
-    ${rows.map(([k, v]) => `<p>${escapeHtml(k)}：${escapeHtml(v)}</p>`).join('')}
+    ${rows.map(([k, v]) => `<p>${escapeHtml(fill(text.labelled, { label: k, value: v }))}</p>`).join('')}
     <p><a href="${escapeHtml(p.url)}">${escapeHtml(text.details)}</a></p></div>`;
 }
 
