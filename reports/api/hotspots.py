@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from ..filters import parse_filters, small_number
 from ..permissions import ChiefOrStaff
 from ..selectors.hotspots import MEASURES, METHODS, NORMALIZATIONS, hotspots
+from .layers import FILTER_PARAMETERS
 
 SIZE_RANGE_M = (50, 5000)
 
@@ -44,14 +45,10 @@ class HotspotsView(APIView):
             "六边形网格或河段上的 Gi* 热点/冷点（二元权重，含自身），Benjamini–Hochberg 校正后分为 "
             "99/95/90% 置信的热点、冷点与不显著。返回 GeoJSON（EPSG:4326）：每个单元的 value（热力图用）、"
             "raw、z、p、class（判断以 class 为准），以及 meta（方法、p 值来源、FDR 阈值、各类数量等）。"
+            "活动类型筛选只作用于被统计的对象；按巡河里程校正时，里程总按巡河计。"
         ),
         parameters=[
-            OpenApiParameter("start", OpenApiTypes.DATE, description=gettext_lazy("开始日期，默认今年 1 月 1 日")),
-            OpenApiParameter("end", OpenApiTypes.DATE, description=gettext_lazy("结束日期（含），默认今天")),
-            OpenApiParameter("waterway", str, description=gettext_lazy("河道编号，可逗号分隔，或 mine")),
-            OpenApiParameter("kind", str, description=gettext_lazy("活动类型，可逗号分隔（只筛选被统计的对象，巡河里程总按巡河计）")),
-            OpenApiParameter("role", str, description=gettext_lazy("参与者身份")),
-            OpenApiParameter("team", int, description=gettext_lazy("队伍编号")),
+            *FILTER_PARAMETERS,
             OpenApiParameter("measure", str, enum=list(MEASURES),
                              description=gettext_lazy("统计对象：problems 问题数，debris 垃圾公斤数，activities 活动次数；默认 problems")),
             OpenApiParameter("method", str, enum=list(METHODS),
