@@ -107,6 +107,19 @@ def small_number(text) -> int | None:
     return int(text) if SMALL_NUMBER.fullmatch(text) else None
 
 
+def parse_bounded_int(params, name, default, low, high, what):
+    """A whole number between low and high from a query string, or `default` when absent; a
+    ValidationError naming `what` (天数, 年份, …) otherwise."""
+    text = (params.get(name) or "").strip()
+    if not text:
+        return default
+    number = small_number(text)
+    if number is None or not low <= number <= high:
+        raise ValidationError({name: _("%(what)s应为 %(low)s 到 %(high)s 之间的整数；收到“%(value)s”。")
+                               % {"what": what, "low": low, "high": high, "value": text[:40]}})
+    return number
+
+
 def _date(params, name, default):
     return parse_date(params, name, default, _("开始日期") if name == "start" else _("结束日期"))
 

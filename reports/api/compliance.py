@@ -10,7 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..filters import FIRST_DAY, LAST_DAY, parse_date, parse_filters, small_number
+from ..filters import FIRST_DAY, LAST_DAY, parse_bounded_int, parse_date, parse_filters
 from ..permissions import ChiefOrStaff
 from ..selectors import compliance as selectors
 
@@ -32,15 +32,8 @@ def parse_deputy_params(params, today: date | None = None) -> tuple[int, int, da
     """(year, days, as_of) from a query string, with Chinese messages for what was wrong."""
     today = today or timezone.localdate()
     as_of = parse_date(params, "as_of", today, _("截至日期"))
-    text = (params.get("year") or "").strip()
-    year = small_number(text) if text else as_of.year
-    if year is None or not FIRST_DAY.year <= year <= LAST_DAY.year:
-        raise ValidationError({"year": _("年份应为 2000 到 2100 之间的四位数字；收到“%(value)s”。") % {"value": text[:40]}})
-    text = (params.get("days") or "").strip()
-    days = small_number(text) if text else selectors.DEFAULT_SILENT_DAYS
-    if days is None or not 1 <= days <= MAX_SILENT_DAYS:
-        raise ValidationError({"days": _("天数应为 1 到 %(max)s 之间的整数；收到“%(value)s”。")
-                               % {"max": MAX_SILENT_DAYS, "value": text[:40]}})
+    year = parse_bounded_int(params, "year", as_of.year, FIRST_DAY.year, LAST_DAY.year, _("年份"))
+    days = parse_bounded_int(params, "days", selectors.DEFAULT_SILENT_DAYS, 1, MAX_SILENT_DAYS, _("天数"))
     return year, days, as_of
 
 

@@ -8,14 +8,13 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers as drf
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from patrols.models import Activity
 from people.models import Role
 
-from ..filters import parse_filters, small_number
+from ..filters import parse_bounded_int, parse_filters
 from ..permissions import ChiefOrStaff, own_waterway_ids
 from ..selectors import coverage as selectors
 
@@ -138,14 +137,8 @@ class FreshnessCollectionSerializer(drf.Serializer):
 
 
 def _days(request) -> int:
-    text = (request.query_params.get("days") or "").strip()
-    if not text:
-        return selectors.DEFAULT_GAP_DAYS
-    days = small_number(text)
-    if days is None or not 1 <= days <= selectors.MAX_GAP_DAYS:
-        raise ValidationError({"days": [_("天数应为 1 到 %(max)s 之间的整数；收到“%(value)s”。")
-                                        % {"max": selectors.MAX_GAP_DAYS, "value": text[:20]}]})
-    return days
+    return parse_bounded_int(request.query_params, "days", selectors.DEFAULT_GAP_DAYS, 1, selectors.MAX_GAP_DAYS,
+                             _("天数"))
 
 
 class CoverageView(APIView):

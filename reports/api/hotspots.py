@@ -8,7 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..filters import parse_filters, small_number
+from ..filters import parse_bounded_int, parse_filters
 from ..permissions import ChiefOrStaff
 from ..selectors.hotspots import MEASURES, METHODS, NORMALIZATIONS, hotspots
 from .layers import FILTER_PARAMETERS
@@ -22,18 +22,6 @@ def _choice(params, name, choices, default, described):
         raise ValidationError({name: _("参数 %(name)s 的值“%(value)s”无效，可选：%(choices)s。")
                                % {"name": name, "value": value[:40], "choices": described}})
     return value
-
-
-def _size(params):
-    text = (params.get("size") or "").strip()
-    if not text:
-        return settings.HOTSPOT_HEX_SIZE_M
-    low, high = SIZE_RANGE_M
-    size = small_number(text)
-    if size is None or not low <= size <= high:
-        raise ValidationError({"size": _("参数 size（六边形边长）应为 %(low)d 到 %(high)d 之间的整数米数；收到“%(value)s”。")
-                               % {"low": low, "high": high, "value": text[:40]}})
-    return int(text)
 
 
 class HotspotsView(APIView):
@@ -66,5 +54,5 @@ class HotspotsView(APIView):
                           _("problems（问题数）、debris（垃圾公斤数）、activities（活动次数）"))
         method = _choice(params, "method", METHODS, "hex", _("hex（六边形网格）、network（河段）"))
         normalize = _choice(params, "normalize", NORMALIZATIONS, "none", _("none（不校正）、effort（按巡河里程）"))
-        size = _size(params)
+        size = parse_bounded_int(params, "size", settings.HOTSPOT_HEX_SIZE_M, *SIZE_RANGE_M, _("六边形边长（米）"))
         return Response(hotspots(filters, measure=measure, method=method, normalize=normalize, size_m=size))

@@ -12,8 +12,8 @@ Definitions (the page and the API state them the same way):
   missing = max(0, required − counted) per finished period, summed.
 
 Everything is fetched in a fixed number of queries (rules, scope, posts, patrols, which of them the
-viewer may read), whatever the
-number of chiefs; the per-period arithmetic is done here in Python on those rows.
+viewer may read), whatever the number of chiefs; the per-period arithmetic is done here in Python on
+those rows.
 """
 
 from __future__ import annotations
