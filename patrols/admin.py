@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from leaflet.admin import LeafletAdminWidget, LeafletGeoAdmin
 
-from . import selectors, services
-from .models import Activity, PatrolRule, Photo, ProblemReport, ReachVisit, ServiceRecord
+from . import scopes, selectors, services
+from .models import Activity, PatrolRule, Photo, ProblemReport, ReachVisit, ServiceCampaign, ServiceRecord
 
 
 class ReadOnlyMap(LeafletAdminWidget):
@@ -58,7 +58,7 @@ class ActivityReviewForm(forms.ModelForm):
             return data
         if self.instance.status != Activity.Status.SUBMITTED:
             self.add_error("decision", _("这条记录已经审核过了。"))
-        elif not selectors.can_review(self.reviewer, self.instance):
+        elif not scopes.may_review(self.reviewer, self.instance):
             self.add_error("decision", selectors.why_cannot_review(self.reviewer, self.instance))
         if decision == "reject" and not data.get("review_reason", "").strip():
             self.add_error("review_reason", _("驳回时请写明原因。"))
@@ -158,12 +158,11 @@ def _reasons(error):
 class ActivityAdmin(LeafletGeoAdmin):
     form = ActivityReviewForm
     list_display = [
-        "started_at", "kind", "waterway", "status", "distance_km", "participant_count", "counts_for_compliance",
-        "submitted_by",
+        "started_at", "kind", "waterway", "status", "distance_km", "participant_count", "submitted_by",
     ]
     list_filter = [
         "kind", "status", ("waterway", admin.RelatedOnlyFieldListFilter), "location_source",
-        "counts_for_compliance", "off_network",
+        "off_network",
     ]
     search_fields = ["notes", "findings", "client_uuid"]
     list_select_related = ["waterway", "submitted_by"]
@@ -174,12 +173,13 @@ class ActivityAdmin(LeafletGeoAdmin):
         "kind", "status", "submitted_by", "started_at", "ended_at", "received_at", "client_uuid",
         "location_source", "waterway", "waterway_position_m", "off_network", "distance_km", "duration_min",
         "track_quality", "debris_kg", "bags", "manholes_checked", "outfalls_checked", "findings", "notes",
-        "counts_for_compliance", "compliance_reason", "reviewed_by", "reviewed_at", "review_note",
+        "compliance_reason", "reviewed_by", "reviewed_at", "review_note",
     ]
 
-    @admin.display(description=_("考核说明"))
+    @admin.display(description=gettext_lazy("考核说明"))
     def compliance_reason(self, activity):
-        return activity.compliance_note
+        # Judged now, as on the activity's page and the compliance page.
+        return selectors.compliance_of([activity])[activity.pk].note or _("不适用（不是巡河，或没有河长参与）")
 
     def get_fieldsets(self, request, obj=None):
         maps = [name for name, value in (("track_map", obj and obj.track), ("point_map", obj and obj.point)) if value]
@@ -191,7 +191,7 @@ class ActivityAdmin(LeafletGeoAdmin):
             (_("位置"), {"fields": [*maps, "location_source", "waterway", "waterway_position_m", "off_network",
                                    "distance_km", "duration_min", "track_quality"]}),
             (_("成果"), {"fields": ["debris_kg", "bags", "manholes_checked", "outfalls_checked", "findings", "notes"]}),
-            (_("河长巡河考核"), {"fields": ["counts_for_compliance", "compliance_reason"]}),
+            (_("河长巡河考核"), {"fields": ["compliance_reason"]}),
             (_("审核"), {"fields": review}),
         ]
 
@@ -333,3 +333,17 @@ class ReachVisitAdmin(ReadOnlyAdmin):
     @admin.display(description=gettext_lazy("覆盖比例"), ordering="covered_fraction")
     def covered_percent(self, visit):
         return f"{visit.covered_fraction:.0%}"
+
+
+@admin.register(ServiceCampaign)
+class ServiceCampaignAdmin(admin.ModelAdmin):
+    """The office sets each target period here; the header, the phone and the reports follow it."""
+
+    list_display = ["name", "target", "start", "end", "progress"]
+    ordering = ["-start"]
+
+    @admin.display(description=gettext_lazy("进度"))
+    def progress(self, campaign):
+        totals = selectors.service_record_totals(start=campaign.start, end=campaign.end)
+        return _("%(count)s 条（%(percent).1f%%）") % {"count": totals["total"],
+                                                      "percent": 100 * totals["total"] / campaign.target}

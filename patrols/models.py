@@ -3,11 +3,13 @@ and the reaches each patrol covered. Geometry is stored in settings.GIS_SRID (me
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.core.exceptions import ValidationError
 from django.contrib.postgres.indexes import GistIndex
 from django.db.models import F, Q
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext_lazy as _
 
-from people.models import CHIEF_LEVELS, Level, Person, Role
+from people.models import CHIEF_LEVELS, Person, Role
+from riverwatch.dates import FIRST_DAY, LAST_DAY
 
 
 class Activity(models.Model):
@@ -81,11 +83,6 @@ class Activity(models.Model):
     # overlapping this one in time: [{"person": id, "name": ..., "activity": id}].
     skipped_participants = models.JSONField(_("未重复计入的人员"), default=list, blank=True)
 
-    # Patrol rules by river-chief level: null when no rule applies (not a patrol, no chief taking part).
-    counts_for_compliance = models.BooleanField(_("计入巡河考核"), null=True, blank=True)
-    # What the rule check found (outcome, levels, shortfalls), as data: compliance_note words it.
-    compliance_detail = models.JSONField(_("考核情况"), default=dict, blank=True)
-
     class Meta:
         ordering = ["-started_at", "-id"]
         verbose_name = _("活动")
@@ -125,35 +122,6 @@ class Activity(models.Model):
     @property
     def duration_min(self):
         return round(self.duration_s / 60)
-
-    @property
-    def compliance_note(self):
-        """Why the patrol does or does not count toward each chief's patrol rule, in the current language."""
-        detail = self.compliance_detail or {}
-        outcome = detail.get("outcome")
-        if outcome == "no_chief":
-            return gettext("无河长参与，不计入河长巡河考核。")
-        if outcome == "not_own_waterway":
-            return gettext("参与的河长都不是这条河道的河长，不计入河长巡河考核。")
-        if outcome in ("met", "short", "mixed", "no_rule"):
-            return gettext("；").join(self._chief_verdict(chief) for chief in detail.get("chiefs", []))
-        return ""
-
-    @staticmethod
-    def _chief_verdict(chief):
-        who = gettext("%(name)s（%(level)s河长）") % {"name": chief["name"], "level": dict(Level.choices).get(chief["level"], chief["level"])}
-        if chief["meets"] is None:
-            return gettext("%(who)s：尚未设置该级别的巡河规则（管理后台 › 巡河规则）") % {"who": who}
-        if chief["meets"]:
-            return gettext("%(who)s：符合巡河要求，计入考核") % {"who": who}
-        reasons = []
-        for item in chief["shortfalls"]:
-            if item["measure"] == "minutes":
-                reasons.append(gettext("每次至少 %(need)s 分钟，本次 %(done).0f 分钟") % item)
-            else:
-                reasons.append(gettext("每次至少 %(need).1f 公里，本次 %(done).2f 公里")
-                               % {"need": item["need"] / 1000, "done": item["done"] / 1000})
-        return gettext("%(who)s：不计入考核，%(reasons)s") % {"who": who, "reasons": gettext("，").join(reasons)}
 
 
 # Kinds that create no service record and are never measured against the patrol rules. A
@@ -200,6 +168,8 @@ class ServiceRecord(models.Model):
 class ReachVisit(models.Model):
     """A patrol covered at least half of a reach (within PATROL_BUFFER_M of its track)."""
 
+    # The database deletes a reach's visits with it (ON DELETE CASCADE, migration 0006): re-cutting
+    # the reaches deletes them with plain SQL, and no visit may outlive its reach.
     reach = models.ForeignKey("waterways.Reach", on_delete=models.CASCADE, related_name="visits")
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="reach_visits")
     visited_at = models.DateTimeField()
@@ -330,3 +300,38 @@ class PatrolRule(models.Model):
 
     def __str__(self):
         return f"{self.get_level_display()}"
+
+
+class ServiceCampaign(models.Model):
+    """A target the office sets for service records over a period: the district's 3,200 over
+    2025–2026, and whatever the office sets next. Edited by staff in the admin."""
+
+    name = models.CharField(_("名称"), max_length=64, help_text=_("例如：2025—2026 年志愿服务目标"))
+    target = models.PositiveIntegerField(_("目标（条）"), help_text=_("这一期要达到的服务记录条数。"))
+    start = models.DateField(_("开始日期"), help_text=_("北京时间，含当天。"))
+    end = models.DateField(_("结束日期"), help_text=_("北京时间，含当天。"))
+    definition = models.TextField(
+        _("统计口径"), blank=True,
+        help_text=_("这一期怎样算一条服务记录。留空则用标准口径：一人参加一次活动计 1 条，被驳回的不计。"),
+    )
+
+    class Meta:
+        ordering = ["-start", "-id"]
+        verbose_name = _("服务记录目标")
+        verbose_name_plural = _("服务记录目标")
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gte=F("start")), name="service_campaign_dates"),
+            models.CheckConstraint(condition=Q(target__gt=0), name="service_campaign_target_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        for name in ("start", "end"):
+            day = getattr(self, name)
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                raise ValidationError({name: _("日期应在 %(first)s 到 %(last)s 之间。")
+                                       % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}})
+        if self.start and self.end and self.end < self.start:
+            raise ValidationError({"end": _("结束日期不能早于开始日期。")})

@@ -1,8 +1,9 @@
-"""Reads of activities and service records, and who may see or review what."""
+"""Reads of activities and service records. Who may read what is patrols.scopes; whether a patrol
+meets its rule is patrols.compliance; this module fetches what they need and what pages show."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
 from functools import lru_cache
 
 import shapely
@@ -11,138 +12,35 @@ from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import Transform
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pyproj import CRS
 
-from people import selectors as people_selectors
-from people.models import Person, Role
+from people.models import ChiefAssignment, Role
+from riverwatch.dates import day_bounds, local_day, year_bounds
 from waterways.models import Reach
 
-from .models import KINDS_WITHOUT_SERVICE, Activity, Photo, ProblemReport, ReachVisit, ServiceRecord
-
-WGS84 = 4326
-
-
-def _oversight_filter(person):
-    """Q for the activities a person oversees: those of the teams they lead, and those on the
-    waterways they are river chief of. None when they oversee nothing."""
-    scope = None
-    team_ids = people_selectors.led_team_ids(person)
-    if team_ids:
-        # A problem report has no service record, only a submitter: that is who is on the team.
-        scope = Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person__teams__in=team_ids))) | Q(
-            Exists(Person.objects.filter(user=OuterRef("submitted_by"), teams__in=team_ids))
-        )
-    waterway_ids = people_selectors.chief_waterway_ids(person)
-    if waterway_ids:
-        scope = (scope | Q(waterway_id__in=waterway_ids)) if scope else Q(waterway_id__in=waterway_ids)
-    return scope
-
-
-def _own_filter(user, person):
-    """Q for the activities a user submitted or took part in (a problem report has no service
-    record, only a submitter)."""
-    scope = Q(submitted_by=user)
-    if person is not None:
-        scope |= Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person=person)))
-    return scope
-
-
-def _scope_filter(user):
-    """Q for the activities a non-staff user may read: their own, those they took part in, and
-    those they oversee."""
-    person = people_selectors.person_of(user)
-    scope = _own_filter(user, person)
-    if person is not None:
-        oversight = _oversight_filter(person)
-        if oversight is not None:
-            scope |= oversight
-    return scope
-
-
-def activities_visible_to(user):
-    queryset = Activity.objects.all()
-    if not people_selectors.is_office_staff(user):
-        queryset = queryset.filter(_scope_filter(user))
-    return queryset
-
-
-# activities_visible_to as an SQL condition on `a` (an activity row), for set-based queries such
-# as vector tiles that cannot start from a queryset. Parameters from visibility_params(); a test
-# checks that both select the same activities.
-VISIBLE_ACTIVITY_CONDITION = """(
-       %(sees_everything)s
-    OR a.submitted_by_id = %(viewer_user)s
-    OR a.waterway_id = ANY(%(chief_waterways)s::bigint[])
-    OR EXISTS (SELECT 1 FROM patrols_servicerecord vs
-                WHERE vs.activity_id = a.id
-                  AND (vs.person_id = %(viewer_person)s
-                       OR vs.person_id IN (SELECT vm.person_id FROM people_team_members vm
-                                            WHERE vm.team_id = ANY(%(led_teams)s::bigint[]))))
-    OR EXISTS (SELECT 1 FROM people_person vp JOIN people_team_members vm ON vm.person_id = vp.id
-                WHERE vp.user_id = a.submitted_by_id AND vm.team_id = ANY(%(led_teams)s::bigint[]))
-)"""
-
-
-def visibility_params(user) -> dict:
-    if people_selectors.is_office_staff(user):
-        return {"sees_everything": True, "viewer_user": None, "viewer_person": None, "chief_waterways": [], "led_teams": []}
-    person = people_selectors.person_of(user)
-    return {
-        "sees_everything": False,
-        "viewer_user": user.pk,
-        "viewer_person": person.pk if person else None,
-        "chief_waterways": people_selectors.chief_waterway_ids(person),
-        "led_teams": people_selectors.led_team_ids(person),
-    }
-
-
-def _review_scope(reviewer, activity):
-    if people_selectors.is_office_staff(reviewer):
-        return True
-    person = people_selectors.person_of(reviewer)
-    oversight = _oversight_filter(person) if person is not None else None
-    return oversight is not None and Activity.objects.filter(oversight, pk=activity.pk).exists()
-
-
-def _reviews_own(reviewer, activity):
-    person = people_selectors.person_of(reviewer)
-    return activity.submitted_by_id == reviewer.pk or (
-        person is not None and activity.service_records.filter(person=person).exists()
-    )
-
-
-def can_review(reviewer, activity):
-    return not _reviews_own(reviewer, activity) and _review_scope(reviewer, activity)
+from . import problem_reports, scopes
+from .compliance import NOT_MEASURED, ChiefPost, PatrolFigures, judge_activity
+from .models import KINDS_WITHOUT_SERVICE, Activity, PatrolRule, ReachVisit, ServiceCampaign, ServiceRecord
 
 
 def why_cannot_review(reviewer, activity):
-    if _reviews_own(reviewer, activity):
+    if scopes.reviews_own(reviewer, activity):
         return _("不能审核自己提交或参加的活动，请由队长、河长或工作人员审核。")
     return _("只有参与者所在队伍的队长、该河道的河长或工作人员可以审核。")
 
 
-def with_wgs84(queryset):
-    """The track, or else the point, in lon/lat (transformed in SQL), and how many reaches it covered."""
+def with_map_geometry(queryset):
+    """The track, or else the point, in the API's lon/lat (transformed in SQL), and how many
+    reaches it covered."""
     geometry = Coalesce("track", "point", output_field=GeometryField(srid=settings.GIS_SRID))
     visits = ReachVisit.objects.filter(activity=OuterRef("pk")).order_by().values("activity").annotate(n=Count("id")).values("n")
     return queryset.annotate(
-        geometry_wgs84=Transform(geometry, WGS84),
+        geometry_api=Transform(geometry, settings.API_SRID),
         reach_visit_count=Coalesce(Subquery(visits), 0),
-    )
-
-
-def problems_prefetch():
-    """Each activity's problems, the point in lon/lat (transformed in SQL), with their waterway
-    and the ids of their photos: three queries for a whole page of activities."""
-    return Prefetch(
-        "problems",
-        queryset=ProblemReport.objects.select_related("waterway")
-        .annotate(point_wgs84=Transform("point", WGS84))
-        .prefetch_related(Prefetch("photos", queryset=Photo.objects.only("id", "problem_id"))),
     )
 
 
@@ -162,13 +60,23 @@ def _bbox_in_storage_area(bbox):
     if west >= east or south >= north:
         return None
     ring = shapely.segmentize(shapely.box(west, south, east, north), 0.01)
-    return GEOSGeometry(memoryview(shapely.to_wkb(ring)), srid=WGS84)
+    return GEOSGeometry(memoryview(shapely.to_wkb(ring)), srid=settings.API_SRID)
+
+
+def _with_everything_shown(queryset):
+    """What a page or the API shows of each activity, fetched in a fixed number of queries."""
+    return (
+        with_map_geometry(queryset)
+        .select_related("waterway", "submitted_by__person", "reviewed_by__person")
+        .prefetch_related("service_records__person", "photos", problem_reports.prefetch())
+    )
 
 
 def activity_list(user, *, bbox=None, start=None, end=None, kind=None, waterway=None, person=None, team=None, status=None):
-    """Activities the user may read, filtered. bbox is (west, south, east, north) in lon/lat; an
-    activity overlapping it is included. start/end are dates (inclusive), in Beijing time."""
-    queryset = activities_visible_to(user)
+    """Activities the user may read, filtered, newest first, with everything a list shows. bbox is
+    (west, south, east, north) in lon/lat, and an activity overlapping it is included; start and end
+    are district dates (both included); waterway a Waterway (or its id)."""
+    queryset = scopes.readable_by(user)
     if bbox is not None:
         box = _bbox_in_storage_area(bbox)
         if box is None:
@@ -176,44 +84,31 @@ def activity_list(user, *, bbox=None, start=None, end=None, kind=None, waterway=
         # Given in lon/lat: the database transforms it to the storage SRID.
         queryset = queryset.filter(Q(track__intersects=box) | Q(point__intersects=box))
     if start is not None:
-        queryset = queryset.filter(started_at__gte=_local_range(start, start)[0])
+        queryset = queryset.filter(started_at__gte=day_bounds(start, start)[0])
     if end is not None:
-        queryset = queryset.filter(started_at__lte=_local_range(end, end)[1])
+        queryset = queryset.filter(started_at__lt=day_bounds(end, end)[1])
     if kind:
         queryset = queryset.filter(kind=kind)
-    if waterway:
-        queryset = queryset.filter(waterway__code=waterway)
+    if waterway is not None:
+        queryset = queryset.filter(waterway=waterway)
     if person:
         queryset = queryset.filter(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person_id=person)))
     if team:
-        queryset = queryset.filter(
-            Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person__teams__id=team))
-        )
+        queryset = queryset.filter(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person__teams__id=team)))
     if status:
         queryset = queryset.filter(status=status)
-    return (
-        with_wgs84(queryset)
-        .select_related("waterway", "submitted_by", "reviewed_by")
-        .prefetch_related(problems_prefetch())
-        .order_by("-started_at", "-id")
-    )
+    return _with_everything_shown(queryset).order_by("-started_at", "-id")
 
 
 def activity_detail(user, pk):
-    return (
-        with_wgs84(activities_visible_to(user))
-        .select_related("waterway", "submitted_by__person", "reviewed_by__person")
-        .prefetch_related("service_records__person", "photos", problems_prefetch())
-        .filter(pk=pk)
-        .first()
-    )
+    return _with_everything_shown(scopes.readable_by(user)).filter(pk=pk).first()
 
 
 def visited_reaches(activity):
     return (
         Reach.objects.filter(visits__activity=activity)
         .select_related("waterway")
-        .annotate(geom_wgs84=Transform("geom", WGS84))
+        .annotate(geom_api=Transform("geom", settings.API_SRID))
         .order_by("waterway_id", "seq")
     )
 
@@ -230,6 +125,35 @@ def activities_near_waterways(waterway_ids, distance_m):
         return [row[0] for row in cursor.fetchall()]
 
 
+# --- Patrol compliance of shown activities -----------------------------------------------------------
+
+def compliance_of(activities) -> dict:
+    """{activity id: ActivityCompliance} for the activities a page shows, judged now (after any
+    review, rule edit or change of waterway) by patrols.compliance. Two queries for any number of
+    activities, given their service records prefetched."""
+    patrols = [activity for activity in activities if activity.kind == Activity.Kind.PATROL]
+    verdicts = {activity.pk: NOT_MEASURED for activity in activities}
+    if not patrols:
+        return verdicts
+    people = {activity.pk: {record.person_id for record in activity.service_records.all()} for activity in patrols}
+    days = {activity.pk: local_day(activity.started_at) for activity in patrols}
+    posts = list(
+        ChiefAssignment.objects.filter(person_id__in=set().union(*people.values()), since__lte=max(days.values()))
+        .filter(Q(until__isnull=True) | Q(until__gte=min(days.values())))
+        .values_list("person_id", "person__name", "level", "waterway_id", "since", "until")
+    )
+    rules = {rule.level: rule for rule in PatrolRule.objects.all()}
+    for activity in patrols:
+        day = days[activity.pk]
+        held = [ChiefPost(person_id, name, level, waterway_id)
+                for person_id, name, level, waterway_id, since, until in posts
+                if person_id in people[activity.pk] and since <= day and (until is None or day <= until)]
+        figures = PatrolFigures(day=day, duration_s=activity.duration_s, distance_m=activity.distance_m,
+                                rejected=activity.status == Activity.Status.REJECTED)
+        verdicts[activity.pk] = judge_activity(figures, activity.waterway_id, held, rules)
+    return verdicts
+
+
 # --- Service records -----------------------------------------------------------
 
 def service_record_definition():
@@ -240,18 +164,13 @@ def service_record_definition():
 
 
 def counted_service_records():
-    return ServiceRecord.objects.exclude(activity__status=Activity.Status.REJECTED)
-
-
-def _local_range(start: date, end: date):
-    return (
-        timezone.make_aware(datetime.combine(start, time.min)),
-        timezone.make_aware(datetime.combine(end, time.max)),
-    )
+    """Service records that count: those of activities not rejected."""
+    return ServiceRecord.objects.filter(scopes.counted_q("activity__"))
 
 
 def _records_between(start: date, end: date):
-    return counted_service_records().filter(activity__started_at__range=_local_range(start, end))
+    low, high = day_bounds(start, end)
+    return counted_service_records().filter(activity__started_at__gte=low, activity__started_at__lt=high)
 
 
 def service_record_totals(*, start: date, end: date):
@@ -282,18 +201,39 @@ def service_record_stats(*, start: date, end: date):
     }
 
 
-def target_progress():
-    """The district's target and how far the campaign period has got, for the header and the API."""
-    start, end = settings.SERVICE_TARGET_START, settings.SERVICE_TARGET_END
-    low, high = _local_range(start, end)
-    count = counted_service_records().filter(activity__started_at__range=(low, high)).count()
+def _campaign_progress(campaign: ServiceCampaign, today: date) -> dict:
+    count = _records_between(campaign.start, campaign.end).count()
     return {
-        "target": settings.SERVICE_TARGET,
-        "start": start,
-        "end": end,
+        "id": campaign.pk,
+        "name": campaign.name,
+        "target": campaign.target,
+        "start": campaign.start,
+        "end": campaign.end,
         "count": count,
-        "percent": round(100 * count / settings.SERVICE_TARGET, 1) if settings.SERVICE_TARGET else None,
-        "definition": service_record_definition(),
+        "percent": round(100 * count / campaign.target, 1),
+        "running": campaign.start <= today <= campaign.end,
+        "definition": campaign.definition or service_record_definition(),
+    }
+
+
+def current_campaign(today: date | None = None) -> ServiceCampaign | None:
+    """The campaign running today, else the last one that ended; None before the office sets one."""
+    today = today or timezone.localdate()
+    running = ServiceCampaign.objects.filter(start__lte=today, end__gte=today).order_by("-start", "-id").first()
+    return running or ServiceCampaign.objects.filter(end__lt=today).order_by("-end", "-id").first()
+
+
+def target_status(today: date | None = None) -> dict:
+    """The district's service-record target as the header and the phone show it: the campaign
+    running today, else the last one that ended (with its result) and this year's count so far.
+    {campaign: {…} or None, year: {year, count}, definition}."""
+    today = today or timezone.localdate()
+    campaign = current_campaign(today)
+    progress = _campaign_progress(campaign, today) if campaign else None
+    return {
+        "campaign": progress,
+        "year": {"year": today.year, "count": _records_between(date(today.year, 1, 1), today).count()},
+        "definition": progress["definition"] if progress else service_record_definition(),
     }
 
 
@@ -322,10 +262,9 @@ def person_summary(person, visible_activities):
 
 def day_summary(user, person, day: date):
     """How many activities and kilometres I have on a (Beijing) day, rejected ones left out."""
+    low, high = day_bounds(day, day)
     totals = (
-        Activity.objects.filter(_own_filter(user, person))
-        .filter(started_at__range=_local_range(day, day))
-        .exclude(status=Activity.Status.REJECTED)
+        Activity.objects.filter(scopes.own_q(user, person), scopes.counted_q(), started_at__gte=low, started_at__lt=high)
         .aggregate(activities=Count("id"), distance_m=Sum("distance_m"))
     )
     return {"activities": totals["activities"], "distance_km": round((totals["distance_m"] or 0) / 1000, 2)}
@@ -333,7 +272,8 @@ def day_summary(user, person, day: date):
 
 def service_record_summary(person, year: int):
     """A person's service records: all time, this (Beijing) year, verified, and hours."""
-    this_year = Q(activity__started_at__range=_local_range(date(year, 1, 1), date(year, 12, 31)))
+    low, high = year_bounds(year)
+    this_year = Q(activity__started_at__gte=low, activity__started_at__lt=high)
     totals = counted_service_records().filter(person=person).aggregate(
         total=Count("id"),
         year=Count("id", filter=this_year),
@@ -345,7 +285,7 @@ def service_record_summary(person, year: int):
 
 def my_recent_activities(user, person, *, limit: int):
     return (
-        Activity.objects.filter(_own_filter(user, person))
+        Activity.objects.filter(scopes.own_q(user, person))
         .select_related("waterway")
         .annotate(
             photo_count=Count("photos", distinct=True),

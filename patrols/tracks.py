@@ -44,15 +44,35 @@ class CleanTrack:
 _per_thread = threading.local()
 
 
-def lonlat_to_storage():
-    """WGS-84 lon/lat → the storage SRID. Building a transformer costs ~80 ms, using one
-    microseconds, so each thread keeps its own (pyproj transformers are not thread-safe)."""
+def _transformer(source: int, target: int) -> Transformer:
+    """Building a transformer costs ~80 ms, using one microseconds, so each thread keeps its own
+    (pyproj transformers are not thread-safe)."""
     cache = getattr(_per_thread, "transformers", None)
     if cache is None:
         cache = _per_thread.transformers = {}
-    if settings.GIS_SRID not in cache:
-        cache[settings.GIS_SRID] = Transformer.from_crs(4326, settings.GIS_SRID, always_xy=True)
-    return cache[settings.GIS_SRID]
+    if (source, target) not in cache:
+        cache[source, target] = Transformer.from_crs(source, target, always_xy=True)
+    return cache[source, target]
+
+
+def lonlat_to_storage() -> Transformer:
+    """Lon/lat (GPS, GeoJSON) → the storage SRID."""
+    return _transformer(settings.API_SRID, settings.GIS_SRID)
+
+
+def storage_to_lonlat() -> Transformer:
+    return _transformer(settings.GIS_SRID, settings.API_SRID)
+
+
+def is_finite_number(value) -> bool:
+    """A JSON number usable as a coordinate or a time: not a bool (an int in Python), not NaN or
+    infinite, and not an integer too large for a float (a 400-digit one overflows float())."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def parse_fixes(raw_segments):
@@ -72,7 +92,7 @@ def parse_fixes(raw_segments):
             lon, lat, ms = row[0], row[1], row[2]
             accuracy = row[3] if len(row) == 4 else None
             numbers = [lon, lat, ms] + ([accuracy] if accuracy is not None else [])
-            if not all(isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) for value in numbers):
+            if not all(is_finite_number(value) for value in numbers):
                 raise TrackError(_("第 %(n)s 个轨迹点含有非数字的值。") % {"n": number})
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                 raise TrackError(_("第 %(n)s 个轨迹点的经纬度超出范围（应为 WGS-84 经度、纬度）。") % {"n": number})

@@ -15,12 +15,14 @@ from rest_framework.views import APIView
 
 from people import selectors as people_selectors
 from people.models import Person
-from waterways.api import ReachSerializer
 from waterways.selectors import waterway_list_rows
+from waterways.serializers import ReachSerializer
 from waterways.views import basemap_text
 
-from . import api, selectors, services
+from . import scopes, selectors, services
 from .models import Activity, Photo
+from .params import ActivityParams
+from .serializers import ActivityFeatureSerializer, activity_features, lonlat
 
 PAGE_SIZE = 50
 
@@ -59,7 +61,7 @@ def _track_quality(activity):
 
 
 def _filters(request):
-    form = api.ActivityFilterSerializer(data={key: value for key, value in request.GET.items() if value})
+    form = ActivityParams(request.GET)
     if form.is_valid():
         return form.validated_data, {}
     return {}, form.errors
@@ -68,9 +70,8 @@ def _filters(request):
 @login_required
 def activity_list(request):
     filters, errors = _filters(request)
-    activities = selectors.activity_list(request.user, **filters).prefetch_related("service_records__person", "photos")
-    page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
-    features = api.ActivityFeatureSerializer(page.object_list, many=True).data
+    page = Paginator(selectors.activity_list(request.user, **filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    features = activity_features(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -96,10 +97,10 @@ def activity_detail(request, pk):
     activity = selectors.activity_detail(request.user, pk)
     if activity is None:
         raise Http404(_("没有这条活动记录，或您无权查看。"))
-    feature = api.ActivityFeatureSerializer(activity).data
+    feature = ActivityFeatureSerializer(activity).data
     reaches = ReachSerializer(selectors.visited_reaches(activity), many=True).data
     reviewable = activity.status == Activity.Status.SUBMITTED
-    can_review = reviewable and selectors.can_review(request.user, activity)
+    can_review = reviewable and scopes.may_review(request.user, activity)
     return render(
         request,
         "patrols/activity_detail.html",
@@ -112,9 +113,7 @@ def activity_detail(request, pk):
             "quality": _track_quality(activity),
             # The feature's geometry is the track when there is one; a point given as well is drawn
             # beside it (one geometry, so transforming it here costs nothing).
-            "extra_point": (
-                list(activity.point.transform(4326, clone=True).coords) if activity.track and activity.point else None
-            ),
+            "extra_point": lonlat(activity.point) if activity.track else None,
             "map_text": _map_text(),
         },
     )
@@ -123,7 +122,7 @@ def activity_detail(request, pk):
 @login_required
 @require_POST
 def activity_review(request, pk):
-    activity = selectors.activities_visible_to(request.user).filter(pk=pk).first()
+    activity = scopes.readable_by(request.user).filter(pk=pk).first()
     if activity is None:
         raise Http404(_("没有这条活动记录，或您无权查看。"))
     try:
@@ -144,7 +143,7 @@ class ActivityPhotoFile(APIView):
     schema = None  # a JPEG, linked from the API's photo URLs; not itself part of the JSON API
 
     def get(self, request, pk, photo_pk, variant):
-        if variant not in ("full", "thumb") or not selectors.activities_visible_to(request.user).filter(pk=pk).exists():
+        if variant not in ("full", "thumb") or not scopes.readable_by(request.user).filter(pk=pk).exists():
             raise Http404
         photo = get_object_or_404(Photo, pk=photo_pk, activity_id=pk)
         field = photo.thumbnail if variant == "thumb" else photo.image
@@ -158,7 +157,7 @@ def person_history(request, pk):
     # Everyone may look up people on the register; people no longer on it only staff.
     people = Person.objects.all() if people_selectors.is_office_staff(request.user) else people_selectors.people_visible_to(request.user)
     person = get_object_or_404(people.select_related("town", "village", "user"), pk=pk)
-    visible = selectors.activities_visible_to(request.user)
+    visible = scopes.readable_by(request.user)
     records = selectors.person_history(person).filter(activity__in=visible)
     page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
     summary = selectors.person_summary(person, visible)

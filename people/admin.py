@@ -1,14 +1,77 @@
+from urllib.parse import urlencode
+
+from axes.helpers import get_cool_off
+from axes.models import AccessAttempt
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors, services
 from .models import ChiefAssignment, Person, Role, Team, User
 
-admin.site.register(User, UserAdmin)
+
+@admin.register(User)
+class RiverWatchUserAdmin(UserAdmin):
+    """Every staff login is office staff (selectors.is_office_staff): who is staff or superuser, and
+    what groups and permissions a login has, only a superuser decides. A clerk with the user
+    permissions manages the other logins (names, passwords, active); their own account too, but not
+    its privileges. Other staff logins and superusers are read-only to them, passwords included, so
+    a clerk cannot take over an account that can do more."""
+
+    PRIVILEGE_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields.append("login_lock")
+        if not request.user.is_superuser:
+            fields += self.PRIVILEGE_FIELDS  # on the add page as well as the change page
+        return fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None:
+            fieldsets.append((_("登录锁定"), {
+                "fields": ["login_lock"],
+                "description": _("连续输错密码太多次，这个用户名会被暂时锁定。删除它的登录失败记录即可立即解锁。"),
+            }))
+        return fieldsets
+
+    def _out_of_reach(self, request, obj):
+        return (
+            obj is not None
+            and not request.user.is_superuser
+            and (obj.is_superuser or (obj.is_staff and obj.pk != request.user.pk))
+        )
+
+    def has_change_permission(self, request, obj=None):
+        # Also guards the password page (UserAdmin.user_change_password asks this).
+        return not self._out_of_reach(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._out_of_reach(request, obj) and super().has_delete_permission(request, obj)
+
+    @admin.display(description=_("登录锁定"))
+    def login_lock(self, user):
+        attempts = AccessAttempt.objects.filter(username=user.get_username())
+        cool_off = get_cool_off()
+        if cool_off:
+            attempts = attempts.filter(attempt_time__gte=timezone.now() - cool_off)
+        failures = attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
+        if not failures:
+            return _("未锁定")
+        url = reverse("admin:axes_accessattempt_changelist") + "?" + urlencode({"username": user.get_username()})
+        if failures >= settings.AXES_FAILURE_LIMIT:
+            text = _("已锁定：%(failures)s 次登录失败") % {"failures": failures}
+        else:
+            text = _("未锁定：%(failures)s 次登录失败") % {"failures": failures}
+        return format_html('{} — <a href="{}">{}</a>', text, url, _("查看或删除登录失败记录"))
 
 
 class ChiefAssignmentForm(forms.ModelForm):

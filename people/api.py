@@ -1,11 +1,13 @@
 """People, for picking companions and for reviewers. Phone numbers only for staff and the person."""
 
+from axes.helpers import get_cool_off
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers as drf
+from rest_framework import status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.throttling import ScopedRateThrottle
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,12 +16,41 @@ from . import selectors
 from .models import Person
 
 
+class LoginLockedOut(APIException):
+    """429: too many failed logins for this username or from this address (django-axes)."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "locked_out"
+
+    def __init__(self, request):
+        cool_off = get_cool_off(request)
+        self.wait = int(cool_off.total_seconds()) if cool_off else None  # DRF sends it as Retry-After
+        if cool_off:
+            message = _("登录失败次数太多，账号或本机地址已暂时锁定，请 %(minutes)s 分钟后再试，或联系河长办工作人员解锁。") % {
+                "minutes": round(cool_off.total_seconds() / 60)}
+        else:
+            message = _("登录失败次数太多，账号或本机地址已锁定，请联系河长办工作人员解锁。")
+        super().__init__({"detail": message, "code": self.default_code})
+
+
 class ObtainToken(ObtainAuthToken):
     """POST username and password, get a token for scripts (header `Authorization: Token …`).
-    Throttled per client address, so passwords cannot be guessed at speed."""
+    Throttled per client address, so passwords cannot be guessed at speed; and like the login page,
+    locked for a while after too many wrong passwords for one username or from one address:
+    429 `{"detail": …, "code": "locked_out"}` with Retry-After."""
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except ValidationError:
+            # authenticate() got this DRF request, so django-axes flags the lockout on it; its
+            # middleware only looks at the Django request underneath, so the answer is given here.
+            if getattr(request, "axes_locked_out", False):
+                raise LoginLockedOut(request) from None
+            raise
 
 
 class PersonSerializer(drf.ModelSerializer):

@@ -54,6 +54,14 @@ def normalise_phone(text):
 
 DEPUTY_LEVELS = [Level.NATIONAL, Level.PROVINCIAL, Level.MUNICIPAL, Level.DISTRICT, Level.TOWNSHIP]
 CHIEF_LEVELS = [Level.DISTRICT, Level.TOWNSHIP, Level.VILLAGE]
+# Higher outranks lower: a chief oversees the chiefs of lower levels on their waterways and the
+# tributaries below them. SQL gets the ranks as this list (array_position of a level in it).
+CHIEF_LEVELS_LOW_TO_HIGH = [Level.VILLAGE, Level.TOWNSHIP, Level.DISTRICT]
+
+
+def chief_rank(level) -> int:
+    """1 for a village chief, 2 township, 3 district; 0 for anything else."""
+    return CHIEF_LEVELS_LOW_TO_HIGH.index(level) + 1 if level in CHIEF_LEVELS_LOW_TO_HIGH else 0
 
 
 class Person(models.Model):

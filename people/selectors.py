@@ -1,9 +1,10 @@
 """Reads about people: who a login is, what they lead, which waterways they are chief of."""
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import ChiefAssignment, Person, Role, Team
+from .models import CHIEF_LEVELS_LOW_TO_HIGH, ChiefAssignment, Person, Role, Team
 
 
 def person_of(user):
@@ -42,6 +43,36 @@ def chief_waterway_ids(person, day=None):
         return []
     day = day or timezone.localdate()
     return list(assignments_on(day).filter(person=person).values_list("waterway_id", flat=True))
+
+
+# The waterways a chief oversees on a day, with the rank of their highest post there: the waterways
+# of their posts and every tributary below them (any depth, via parent). UNION (not UNION ALL)
+# drops repeated rows, so even a parent cycle in bad data ends the recursion.
+CHIEF_SCOPE_SQL = """
+WITH RECURSIVE scope(waterway_id, rank) AS (
+    SELECT a.waterway_id, array_position(%(levels_low_to_high)s::text[], a.level::text)
+      FROM people_chiefassignment a
+     WHERE a.person_id = %(person)s AND a.since <= %(day)s AND (a.until IS NULL OR a.until >= %(day)s)
+    UNION
+    SELECT w.id, s.rank
+      FROM waterways_waterway w
+      JOIN scope s ON w.parent_id = s.waterway_id
+)
+SELECT waterway_id, MAX(rank) FROM scope GROUP BY waterway_id
+"""
+
+
+def chief_scope(person, day=None) -> dict[int, int]:
+    """{waterway_id: rank of the person's highest post there or on a waterway it flows into} on
+    `day` (today by default): what a river chief oversees. Empty for someone who holds no post."""
+    if person is None:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(CHIEF_SCOPE_SQL, {
+            "person": person.pk, "day": day or timezone.localdate(),
+            "levels_low_to_high": [str(level) for level in CHIEF_LEVELS_LOW_TO_HIGH],
+        })
+        return dict(cursor.fetchall())
 
 
 def chief_posts_on(person_ids, day, waterway_id):

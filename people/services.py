@@ -207,3 +207,45 @@ def import_people(*, rows, create_teams=False, since=None, dry_run=False, progre
     if dry_run:
         transaction.set_rollback(True)
     return summary
+
+
+# --- Creating people, logins, teams and chief posts one at a time ------------------------------
+
+@transaction.atomic
+def create_login(*, username, password=None):
+    """A new login. Without a password it gets an unusable one: the login exists (it can submit
+    and own records) but nobody can sign in with it."""
+    user = get_user_model()(username=username)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.full_clean()
+    user.save()
+    return user
+
+
+@transaction.atomic
+def create_person(*, name, role, level="", phone="", town=None, village=None, user=None, note=""):
+    """A new person, checked as one edited by hand (save_person)."""
+    return save_person(person=Person(
+        name=name, role=role, level=level, phone=phone, town=town, village=village, user=user, note=note,
+    ))
+
+
+@transaction.atomic
+def create_team(*, name, kind, town=None, village=None, members=(), leaders=()):
+    """A new team with its members and leaders (leaders must be members)."""
+    team = Team(name=name, kind=kind, town=town, village=village)
+    team.full_clean()
+    team.save()
+    return set_team_people(team=team, members=members, leaders=leaders)
+
+
+@transaction.atomic
+def create_chief_assignment(*, person, waterway, level, since, until=None):
+    """Makes a person river chief of a waterway at a level from `since` (until `until`, if given)."""
+    assignment = ChiefAssignment(person=person, waterway=waterway, level=level, since=since, until=until)
+    assignment.full_clean()
+    assignment.save()
+    return assignment

@@ -1,32 +1,23 @@
-"""The filters every river-chief map layer and report shares: period, waterway, kind, role, team.
+"""Which activities a report counts, under the filters every river-chief map layer and report shares:
+period, waterway, kind, role, team. The rule is written once, as an ORM filter (counted_activities)
+and, beside it, as the SQL condition the set-based reports run (ACTIVITY_SCOPE_CONDITIONS), both fed
+the same values: an activity counts when it was not rejected (patrols.scopes), is of the chosen
+kinds, and someone of the chosen role and team took part in it; and, for the period, when it started
+in the period (district dates; `end` is included).
 
-Dates are the district's calendar days (Asia/Shanghai); `end` is inclusive. Parsed once, with
-errors in the user's language, and handed to SQL as parameters (never spliced into the text)."""
+The waterway filter is left to each reader: coverage restricts reaches, the activity layers restrict
+activities, problems are placed by their own snapped waterway."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
-from django.utils import timezone
-from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q
 
-from patrols.models import Activity
-from people.models import Role, Team
-
-from .permissions import own_waterway_ids
-
-# Longer windows are reports, not map views; they would also make a slow query easy to ask for.
-MAX_PERIOD_DAYS = 366 * 5
-# Dates a report may name. Beyond them there are no records, and the arithmetic on them (the next
-# day, a window of days before) would leave Python's and PostgreSQL's calendars (year 1 … 9999).
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2100, 12, 31)
-# Ids and small counts: ASCII digits only (str.isdigit also takes "²", which int() refuses) and short
-# enough for a PostgreSQL integer.
-SMALL_NUMBER = re.compile(r"[0-9]{1,9}")
+from patrols import scopes
+from patrols.models import Activity, ServiceRecord
+from riverwatch.dates import day_bounds
 
 
 @dataclass(frozen=True)
@@ -40,15 +31,21 @@ class ReportFilters:
 
     @property
     def start_at(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.start, time.min))
+        return day_bounds(self.start, self.end)[0]
 
     @property
     def end_at(self) -> datetime:
         """The first moment after the period (exclusive bound)."""
-        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+        return day_bounds(self.start, self.end)[1]
+
+    @property
+    def narrows_activities(self) -> bool:
+        """Whether kind, role or team leave out some activities that are not rejected."""
+        return self.kinds is not None or self.role is not None or self.team_id is not None
 
     def sql_params(self) -> dict:
         return {
+            **scopes.counted_sql_params(),
             "start_at": self.start_at,
             "end_at": self.end_at,
             "waterways": list(self.waterway_ids) if self.waterway_ids is not None else None,
@@ -58,13 +55,32 @@ class ReportFilters:
         }
 
 
-# The activities a report counts: in the period, not rejected, of the chosen kinds, with someone
-# of the chosen role or team taking part. Rejected work did not happen as recorded. The waterway
-# filter is left to each query: coverage filters reaches, the activity layers filter activities.
-# The conditions alone (on `a`, an activity row) serve queries that select other columns; those
-# without the period serve problems, which belong to the period they were observed in.
+# --- The ORM form ------------------------------------------------------------------------------------
+
+def scope_q(filters: ReportFilters) -> Q:
+    """Q of the activities that count, of the chosen kinds, role and team (any time)."""
+    condition = scopes.counted_q()
+    if filters.kinds is not None:
+        condition &= Q(kind__in=filters.kinds)
+    if filters.role:
+        condition &= Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), role=filters.role)))
+    if filters.team_id:
+        condition &= Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person__teams=filters.team_id)))
+    return condition
+
+
+def counted_activities(filters: ReportFilters, queryset=None):
+    """The activities (of queryset, else all) that a report over the period counts."""
+    queryset = Activity.objects.all() if queryset is None else queryset
+    return queryset.filter(scope_q(filters), started_at__gte=filters.start_at, started_at__lt=filters.end_at)
+
+
+# --- The SQL form (on `a`, an activity row; parameters from ReportFilters.sql_params()) -------------
+
+# scope_q. Without the period it serves problems, which belong to the period they were observed in,
+# and coverage, which looks at all history before the end.
 ACTIVITY_SCOPE_CONDITIONS = """
-       a.status <> 'rejected'
+       """ + scopes.COUNTED_SQL + """
    AND (%(kinds)s::text[] IS NULL OR a.kind = ANY(%(kinds)s::text[]))
    AND (%(role)s::text IS NULL OR EXISTS (
            SELECT 1 FROM patrols_servicerecord s WHERE s.activity_id = a.id AND s.role = %(role)s))
@@ -74,6 +90,7 @@ ACTIVITY_SCOPE_CONDITIONS = """
             WHERE s.activity_id = a.id AND m.team_id = %(team)s))
 """
 
+# counted_activities.
 ACTIVITY_FILTER_CONDITIONS = """
        a.started_at >= %(start_at)s AND a.started_at < %(end_at)s
    AND """ + ACTIVITY_SCOPE_CONDITIONS
@@ -82,104 +99,3 @@ FILTERED_ACTIVITIES_SQL = """
 SELECT a.id, a.kind, a.started_at, a.waterway_id
   FROM patrols_activity a
  WHERE """ + ACTIVITY_FILTER_CONDITIONS
-
-
-def parse_date(params, name, default, label):
-    """A YYYY-MM-DD date between FIRST_DAY and LAST_DAY from a query string, or `default` when
-    absent; a ValidationError naming `label` (开始日期, 截至日期, …) otherwise."""
-    text = (params.get(name) or "").strip()
-    if not text:
-        return default
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError({name: _("%(label)s格式应为 YYYY-MM-DD，例如 2026-05-01；收到“%(value)s”。")
-                               % {"label": label, "value": text[:40]}})
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValidationError({name: _("%(label)s应在 %(first)s 到 %(last)s 之间；收到“%(value)s”。")
-                               % {"label": label, "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat(),
-                                  "value": text[:40]}})
-    return day
-
-
-def small_number(text) -> int | None:
-    """The whole number written in `text` (ASCII digits, at most nine), else None."""
-    return int(text) if SMALL_NUMBER.fullmatch(text) else None
-
-
-def parse_bounded_int(params, name, default, low, high, what):
-    """A whole number between low and high from a query string, or `default` when absent; a
-    ValidationError naming `what` (天数, 年份, …) otherwise."""
-    text = (params.get(name) or "").strip()
-    if not text:
-        return default
-    number = small_number(text)
-    if number is None or not low <= number <= high:
-        raise ValidationError({name: _("%(what)s应为 %(low)s 到 %(high)s 之间的整数；收到“%(value)s”。")
-                               % {"what": what, "low": low, "high": high, "value": text[:40]}})
-    return number
-
-
-def _date(params, name, default):
-    return parse_date(params, name, default, _("开始日期") if name == "start" else _("结束日期"))
-
-
-def _id_list(params, name):
-    values = []
-    for chunk in params.getlist(name):
-        values.extend(part.strip() for part in chunk.split(",") if part.strip())
-    return values
-
-
-def default_period(today: date | None = None) -> tuple[date, date]:
-    """This year so far: what an office asks about first."""
-    today = today or timezone.localdate()
-    return date(today.year, 1, 1), today
-
-
-def parse_filters(request, *, allow_waterways=True) -> ReportFilters:
-    """ReportFilters from a request's query string. `waterway` takes ids (repeated or comma
-    separated) or `mine`, the waterways the signed-in chief is chief of today."""
-    params = request.query_params if hasattr(request, "query_params") else request.GET
-    last_day = default_period()[1]
-    end = _date(params, "end", last_day)
-    # Without a start, the year of the end so far: `?end=2025-12-31` alone (gaps and freshness take
-    # only an end) means 2025, not a backwards period from this year's 1 January.
-    start = _date(params, "start", date(end.year, 1, 1))
-    if end < start:
-        raise ValidationError({"end": _("结束日期不能早于开始日期。")})
-    if (end - start).days > MAX_PERIOD_DAYS:
-        raise ValidationError({"start": _("时间范围最长 5 年。")})
-
-    waterway_ids = None
-    raw_waterways = _id_list(params, "waterway") if allow_waterways else []
-    if raw_waterways == ["mine"]:
-        mine = own_waterway_ids(request.user)
-        waterway_ids = tuple(mine) if mine is not None else None
-    elif raw_waterways:
-        if not all(SMALL_NUMBER.fullmatch(value) for value in raw_waterways):
-            raise ValidationError({"waterway": _("河道参数应为河道编号（数字，可用逗号分隔）或 mine。")})
-        waterway_ids = tuple(sorted({int(value) for value in raw_waterways}))
-
-    kinds = None
-    raw_kinds = _id_list(params, "kind")
-    if raw_kinds:
-        unknown = [value for value in raw_kinds if value not in Activity.Kind.values]
-        if unknown:
-            raise ValidationError({"kind": _("未知的活动类型：%(kinds)s。可选：%(choices)s。")
-                                   % {"kinds": _("、").join(unknown[:5]), "choices": _("、").join(Activity.Kind.values)}})
-        kinds = tuple(sorted(set(raw_kinds)))
-
-    role = (params.get("role") or "").strip() or None
-    if role is not None and role not in Role.values:
-        raise ValidationError({"role": _("未知的身份：%(role)s。可选：%(choices)s。")
-                               % {"role": role[:40], "choices": _("、").join(Role.values)}})
-
-    team_id = (params.get("team") or "").strip() or None
-    if team_id is not None:
-        number = small_number(team_id)
-        if number is None or not Team.objects.filter(pk=number).exists():
-            raise ValidationError({"team": _("没有编号为 %(team)s 的队伍。") % {"team": team_id[:40]}})
-        team_id = number
-
-    return ReportFilters(start=start, end=end, waterway_ids=waterway_ids, kinds=kinds, role=role, team_id=team_id)

@@ -10,14 +10,14 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from patrols.models import Activity
-from patrols.selectors import service_record_definition
+from patrols.selectors import target_status
 from people.models import Role, Team
 from people.selectors import is_office_staff
+from riverwatch.dates import FIRST_DAY, LAST_DAY
 from waterways.models import Waterway
 from waterways.views import basemap_text
 
-from .api.compliance import flag, parse_deputy_params
-from .filters import FIRST_DAY, LAST_DAY, default_period, parse_filters
+from .params import ComplianceParams, DeputyParams, default_period
 from .permissions import may_use_reports, own_waterway_ids
 from .selectors import compliance
 from .selectors.coverage import DEFAULT_GAP_DAYS
@@ -108,7 +108,6 @@ def _map_config(request):
         },
         # The waterway layer identifies waterways by code.
         "mine_codes": list(Waterway.objects.filter(id__in=mine or []).values_list("code", flat=True)),
-        "target": settings.SERVICE_TARGET,
     }
 
 
@@ -117,6 +116,7 @@ def river_chief_map(request):
     """Coverage, gaps, hotspots and the period's work on one map, for chiefs and the office."""
     _require_chief_or_staff(request)
     mine = set(own_waterway_ids(request.user) or [])
+    target = target_status()
     waterways = list(Waterway.objects.only("id", "name", "kind", "code").order_by("-kind", "code"))
     return render(request, "reports/map.html", {
         "waterways": waterways,
@@ -129,8 +129,8 @@ def river_chief_map(request):
         "reach_m": settings.REACH_LENGTH_M,
         "hex_size_m": settings.HOTSPOT_HEX_SIZE_M,
         "neighbour_m": settings.HOTSPOT_NETWORK_NEIGHBOUR_M,
-        "definition": service_record_definition(),
-        "target": settings.SERVICE_TARGET,
+        "campaign": target["campaign"],
+        "definition": target["definition"],
         "map_text": _map_text(),
         "map_config": _map_config(request),
     })
@@ -146,29 +146,31 @@ def compliance_page(request):
 
     def _messages(error):
         detail = error.detail
-        return [str(message) for message in (detail.values() if isinstance(detail, dict) else [detail])]
+        return [str(message) for messages in (detail.values() if isinstance(detail, dict) else [detail])
+                for message in (messages if isinstance(messages, list) else [messages])]
 
+    # The chiefs to act on, unless asked otherwise.
+    query = request.GET.copy()
+    query.setdefault("behind", "1")
     try:
-        filters = parse_filters(request)
+        params = ComplianceParams(query, context={"own_waterway_ids": lambda: own_waterway_ids(request.user),
+                                                  "today": today})
+        params.is_valid(raise_exception=True)
+        filters = params.filters()
         start, end, waterway_ids = filters.start, filters.end, filters.waterway_ids
+        behind_only = params.validated_data.get("behind", True)
     except ValidationError as error:
         errors += _messages(error)
-        (start, end), waterway_ids = default_period(today), None
-    try:
-        behind_only = flag(request.GET, "behind", default=True)  # the chiefs to act on, unless asked otherwise
-    except ValidationError as error:
-        errors += _messages(error)
-        behind_only = True
+        (start, end), waterway_ids, behind_only = default_period(today), None, True
     # The year the chosen period ends in, kept to the years a report may name whatever the dates.
-    year = min(max(end.year, FIRST_DAY.year), LAST_DAY.year)
-    deputy_params = request.GET.copy()
-    deputy_params.setdefault("year", str(year))
-    deputy_params.setdefault("as_of", today.isoformat())
+    deputy_query = request.GET.copy()
+    deputy_query.setdefault("year", str(min(max(end.year, FIRST_DAY.year), LAST_DAY.year)))
     try:
-        year, days, as_of = parse_deputy_params(deputy_params, today)
+        deputy = DeputyParams.read(deputy_query, today=today)
+        year, days, as_of = deputy["year"], deputy["days"], deputy["as_of"]
     except ValidationError as error:
         errors += _messages(error)
-        days, as_of = compliance.DEFAULT_SILENT_DAYS, today
+        year, days, as_of = end.year, compliance.DEFAULT_SILENT_DAYS, today
 
     result = compliance.chief_compliance(viewer=request.user, start=start, end=end, today=today,
                                          behind_only=behind_only, waterway_ids=waterway_ids)

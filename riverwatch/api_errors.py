@@ -1,7 +1,8 @@
 """Every API rejection carries one sentence a person can read (`detail`), in the request's
 language, beside DRF's per-field `errors` for programs."""
 
-from rest_framework import exceptions
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 # A program (the phone's outbox) must tell "sign in again, then resend" from "this record was refused":
@@ -41,3 +42,31 @@ def _needs_sign_in(exc):
         return True
     # DRF's session authentication reports a missing or stale CSRF token this way.
     return isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF Failed")
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+def refuse_oversized(request, limit_bytes, message):
+    """Checked on the declared length, before Django reads (or spools to disk) the body. `message`
+    takes %(size)s and %(max)s in MB."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > limit_bytes:
+        raise PayloadTooLarge(message % {"size": length / 1e6, "max": limit_bytes / 1e6})
+
+
+def as_drf_error(error: DjangoValidationError) -> exceptions.ValidationError:
+    """A domain refusal (django ValidationError) as the API's 400, field by field where it names fields."""
+    if hasattr(error, "error_dict"):
+        return exceptions.ValidationError(error.message_dict)
+    return exceptions.ValidationError({"non_field_errors": error.messages})

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
-from patrols.selectors import target_progress
+from patrols.selectors import target_status
 from reports.permissions import may_use_reports
 
 
@@ -11,7 +11,7 @@ def site(request):
     values = {"TIANDITU_KEY": settings.TIANDITU_KEY}
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
         # Counted only when a template shows it (the admin's pages never do).
-        values["service_target"] = SimpleLazyObject(target_progress)
+        values["service_target"] = SimpleLazyObject(target_status)
         # Whether the river-chief pages are in the menu: chiefs and staff only.
         values["may_use_reports"] = SimpleLazyObject(lambda: may_use_reports(request.user))
     return values

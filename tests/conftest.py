@@ -1,9 +1,33 @@
-import pytest
-from django.core.management import call_command
+"""Fixtures every test folder shares: the clock, the district's data, logins, an API client per
+person, and a small district of people in each role. Helpers that are not fixtures: tests/support/."""
 
+from datetime import date
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from patrols.default_campaign import add_first_campaign
 from patrols.default_rules import add_default_rules
-from patrols.models import PatrolRule
+from patrols.models import PatrolRule, ServiceCampaign
+from people.models import ChiefAssignment
 from waterways.models import Waterway
+
+from .support.clock import FROZEN_NOW
+from .support.factories import make_person, make_team
+
+
+@pytest.fixture(autouse=True)
+def clock(request):
+    """Every test runs at FROZEN_NOW (the clock ticks on from there), whatever day the suite runs
+    on; a test about a particular day calls clock.move_to(...). Browser tests keep the real clock:
+    the browser's own clock, which the phone app stamps its records with, cannot be moved with it."""
+    if request.node.get_closest_marker("e2e"):
+        yield None
+        return
+    with time_machine.travel(FROZEN_NOW, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(scope="session")
@@ -24,8 +48,9 @@ def district_data(db):
     """The district's data. Browser tests flush the database when they end, so reload if gone."""
     if not Waterway.objects.exists():
         call_command("load_district_data", verbosity=0)
-    # A transactional test's flush also empties the rows the data migration put in.
+    # A transactional test's flush also empties the rows the data migrations put in.
     add_default_rules(PatrolRule)
+    add_first_campaign(ServiceCampaign)
 
 
 @pytest.fixture
@@ -37,3 +62,38 @@ def user(db, django_user_model):
 def logged_in_client(client, user):
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def api():
+    """api(person) -> an API client logged in as the person's user (api() for nobody)."""
+
+    def as_person(person=None):
+        client = APIClient()
+        if person is not None:
+            client.force_authenticate(person.user)
+        return client
+
+    return as_person
+
+
+@pytest.fixture
+def crew(district_data):
+    """A small district: a volunteer team with its leader, an outsider, a village chief of 狮子沟
+    (ZW-G07), the village chief of 斤坪沟 (ZW-G01), and the office's staff."""
+    volunteer = make_person(name="张志愿", phone="13900000001")
+    teammate = make_person(name="李同伴", phone="13900000002")
+    leader = make_person(name="王队长", phone="13900000003")
+    outsider = make_person(name="赵路人", phone="13900000004")
+    team = make_team(members=[volunteer, teammate], leaders=[leader])
+    chief = make_person(name="陈河长", role="chief", level="village", phone="13900000005")
+    ChiefAssignment.objects.create(person=chief, waterway=Waterway.objects.get(code="ZW-G07"), level="village",
+                                   since=date(2024, 1, 1))
+    other_chief = make_person(name="周河长", role="chief", level="village")
+    ChiefAssignment.objects.create(person=other_chief, waterway=Waterway.objects.get(code="ZW-G01"), level="village",
+                                   since=date(2024, 1, 1))
+    staff = make_person(name="河长办小刘", role="staff")
+    return {
+        "volunteer": volunteer, "teammate": teammate, "leader": leader, "outsider": outsider, "team": team,
+        "chief": chief, "other_chief": other_chief, "staff": staff,
+    }

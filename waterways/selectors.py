@@ -1,11 +1,10 @@
-"""Reads of the water network. Geometry leaves the database already in EPSG:4326."""
+"""Reads of the water network. Geometry leaves the database already in the API's lon/lat (settings.API_SRID)."""
 
+from django.conf import settings
 from django.contrib.gis.db.models.functions import Transform
 from django.db.models import Count, Sum
 
 from .models import District, Reach, Station, Town, Village, Waterway
-
-WGS84 = 4326
 
 
 def _waterways_rivers_first():
@@ -14,7 +13,7 @@ def _waterways_rivers_first():
 
 def waterways_for_map():
     """Rivers first, then gullies, each with its geometry in lon/lat and its parent's name."""
-    return _waterways_rivers_first().annotate(geom_wgs84=Transform("geom", WGS84))
+    return _waterways_rivers_first().annotate(geom_api=Transform("geom", settings.API_SRID))
 
 
 def waterway_list_rows():
@@ -23,15 +22,15 @@ def waterway_list_rows():
 
 
 def reaches_of(waterway):
-    return Reach.objects.filter(waterway=waterway).annotate(geom_wgs84=Transform("geom", WGS84)).order_by("seq")
+    return Reach.objects.filter(waterway=waterway).annotate(geom_api=Transform("geom", settings.API_SRID)).order_by("seq")
 
 
 def district_outline():
-    return District.objects.annotate(geom_wgs84=Transform("geom", WGS84)).first()
+    return District.objects.annotate(geom_api=Transform("geom", settings.API_SRID)).first()
 
 
 def stations_for_map():
-    return Station.objects.select_related("town").annotate(geom_wgs84=Transform("geom", WGS84)).order_by("code")
+    return Station.objects.select_related("town").annotate(geom_api=Transform("geom", settings.API_SRID)).order_by("code")
 
 
 def network_totals():

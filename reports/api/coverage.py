@@ -1,37 +1,17 @@
 """Coverage API: per-waterway coverage of a period, the gap stretches nobody walked lately, and the
-reaches coloured by days since their last visit. Geometry in EPSG:4326."""
+reaches coloured by days since their last visit. Geometry in lon/lat (settings.API_SRID)."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers as drf
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from patrols.models import Activity
-from people.models import Role
-
-from ..filters import parse_bounded_int, parse_filters
+from ..params import FreshnessParams, GapParams, ReportParams, read, report_filters
 from ..permissions import ChiefOrStaff, own_waterway_ids
 from ..selectors import coverage as selectors
-
-START = OpenApiParameter(
-    "start", OpenApiTypes.DATE, description=gettext_lazy("开始日期（含），YYYY-MM-DD；默认为结束日期所在年份的 1 月 1 日"))
-END = OpenApiParameter("end", OpenApiTypes.DATE, description=gettext_lazy("结束日期（含），YYYY-MM-DD；默认为今天（北京时间）"))
-WATERWAY = OpenApiParameter(
-    "waterway", str,
-    description=gettext_lazy("河道 id，可重复或用逗号分隔；mine 表示本人担任河长的河道。只限定河段，不限定活动"))
-KIND = OpenApiParameter(
-    "kind", str, enum=Activity.Kind.values, description=gettext_lazy("活动类型，可重复或用逗号分隔；默认全部类型"))
-ROLE = OpenApiParameter("role", str, enum=Role.values, description=gettext_lazy("只算有该身份人员参与的活动"))
-TEAM = OpenApiParameter("team", int, description=gettext_lazy("只算有该队伍成员参与的活动"))
-DAYS = OpenApiParameter(
-    "days", int,
-    description=gettext_lazy("超过多少天无人巡查算空白：距上次巡查的天数（结束日期减上次巡查日期，北京时间）大于此数，"
-                             "或从未巡查。1–3650，默认 30"))
 
 
 class PeriodSerializer(drf.Serializer):
@@ -68,7 +48,7 @@ class CoverageSerializer(drf.Serializer):
 
 class LineGeometrySerializer(drf.Serializer):
     type = drf.CharField(default="LineString")
-    coordinates = drf.ListField(child=drf.ListField(child=drf.FloatField()), help_text="[lon, lat], EPSG:4326")
+    coordinates = drf.ListField(child=drf.ListField(child=drf.FloatField()), help_text="[lon, lat], WGS-84")
 
 
 class GapPropertiesSerializer(drf.Serializer):
@@ -136,20 +116,14 @@ class FreshnessCollectionSerializer(drf.Serializer):
     features = FreshnessFeatureSerializer(many=True)
 
 
-def _days(request) -> int:
-    return parse_bounded_int(request.query_params, "days", selectors.DEFAULT_GAP_DAYS, 1, selectors.MAX_GAP_DAYS,
-                             _("天数"))
-
-
 class CoverageView(APIView):
     """Coverage of each waterway in a period: the chief's own first; totals over those listed."""
 
     permission_classes = [ChiefOrStaff]
 
-    @extend_schema(parameters=[START, END, WATERWAY, KIND, ROLE, TEAM], responses=CoverageSerializer,
-                   summary=gettext_lazy("河道巡查覆盖率"))
+    @extend_schema(parameters=[ReportParams], responses=CoverageSerializer, summary=gettext_lazy("河道巡查覆盖率"))
     def get(self, request):
-        filters = parse_filters(request)
+        filters = report_filters(request)
         return Response(selectors.coverage_summary(filters, own_ids=own_waterway_ids(request.user)))
 
 
@@ -159,11 +133,10 @@ class GapsView(APIView):
 
     permission_classes = [ChiefOrStaff]
 
-    @extend_schema(parameters=[DAYS, END, WATERWAY, KIND, ROLE, TEAM], responses=GapCollectionSerializer,
-                   summary=gettext_lazy("巡查空白河段"))
+    @extend_schema(parameters=[GapParams], responses=GapCollectionSerializer, summary=gettext_lazy("巡查空白河段"))
     def get(self, request):
-        days = _days(request)
-        filters = parse_filters(request)
+        params = read(GapParams, request)
+        days, filters = params.validated_data["days"], params.filters()
         features = selectors.gap_stretches(filters, days=days)
         return Response({
             "type": "FeatureCollection",
@@ -179,7 +152,7 @@ class ReachFreshnessView(APIView):
 
     permission_classes = [ChiefOrStaff]
 
-    @extend_schema(parameters=[END, WATERWAY, KIND, ROLE, TEAM], responses=FreshnessCollectionSerializer,
+    @extend_schema(parameters=[FreshnessParams], responses=FreshnessCollectionSerializer,
                    summary=gettext_lazy("河段距上次巡查天数"))
     def get(self, request):
-        return Response(selectors.reach_freshness(parse_filters(request)))
+        return Response(selectors.reach_freshness(read(FreshnessParams, request).filters()))

@@ -7,12 +7,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
-from patrols.selectors import visibility_params
+from patrols.scopes import reader_of
 
-from ..filters import parse_filters
+from ..params import ReportParams, report_filters
 from ..permissions import ChiefOrStaff
 from ..selectors import tiles
-from .layers import FILTER_PARAMETERS
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
 
@@ -23,13 +22,13 @@ class TileView(APIView):
 
     permission_classes = [ChiefOrStaff]
 
-    @extend_schema(parameters=FILTER_PARAMETERS, responses={(200, MVT_CONTENT_TYPE): OpenApiTypes.BINARY})
+    @extend_schema(parameters=[ReportParams], responses={(200, MVT_CONTENT_TYPE): OpenApiTypes.BINARY})
     def get(self, request, layer, z, x, y):
         if layer not in tiles.LAYERS:
             raise NotFound(_("没有名为 %(layer)s 的图层，可选：%(layers)s。") % {"layer": layer, "layers": _("、").join(tiles.LAYERS)})
         if not tiles.tile_in_range(z, x, y):
             raise NotFound(_("瓦片编号超出范围：%(z)s/%(x)s/%(y)s。") % {"z": z, "x": x, "y": y})
-        data = tiles.tile(layer, z, x, y, parse_filters(request), visibility=visibility_params(request.user))
+        data = tiles.tile(layer, z, x, y, report_filters(request), reader=reader_of(request.user))
         response = HttpResponse(data, content_type=MVT_CONTENT_TYPE)
         # Personal (what this user may read) and changes as records arrive: a minute in the browser only.
         response["Cache-Control"] = "private, max-age=60"

@@ -13,12 +13,15 @@ the activities: a patrol snapped to the 堵河 still covers the gully it walked 
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone as dt_timezone
+from datetime import datetime, timedelta, timezone as dt_timezone
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from riverwatch.dates import day_start
+from waterways.models import Waterway
 
 from ..filters import FILTERED_ACTIVITIES_SQL, ReportFilters
 
@@ -74,15 +77,15 @@ SELECT w.id, w.code, w.name, w.kind,
   LEFT JOIN reach_last rl ON rl.waterway_id = w.id
  WHERE %(waterways)s::bigint[] IS NULL OR w.id = ANY(%(waterways)s::bigint[])
  GROUP BY w.id
- ORDER BY mine DESC, w.kind = 'river' DESC, w.code
+ ORDER BY mine DESC, w.kind = %(river)s DESC, w.code
 """
 
-# A waterway's line between two distances from its source, as GeoJSON in EPSG:4326 (6 decimals).
+# A waterway's line between two distances from its source, as GeoJSON in the API's SRID (6 decimals).
 # Used on a row aliased `piece` joined to its waterway `w`.
 PIECE_GEOJSON_SQL = """
        ST_AsGeoJSON(ST_Transform(ST_LineSubstring(w.geom, LEAST(1.0, piece.start_m / ST_Length(w.geom)),
                                                            LEAST(1.0, piece.end_m / ST_Length(w.geom))),
-                                 4326), 6)::json AS geometry"""
+                                 %(api_srid)s), 6)::json AS geometry"""
 
 # Reaches with no visit in [window_start, end_at) (none for more than `days` days, see gaps_query),
 # merged into stretches of consecutive reaches
@@ -134,7 +137,7 @@ SELECT piece.waterway_id, w.code, w.name, piece.class, piece.days_since_visit, p
 """ + PIECE_GEOJSON_SQL + """
   FROM run piece
   JOIN waterways_waterway w ON w.id = piece.waterway_id
- ORDER BY w.kind = 'river' DESC, w.code, piece.start_m
+ ORDER BY w.kind = %(river)s DESC, w.code, piece.start_m
 """
 
 COVERAGE_SQL = "WITH reach_last AS (" + REACH_LAST_VISIT_SQL + ")" + _COVERAGE_TAIL
@@ -158,38 +161,33 @@ MAX_GAP_DAYS = 3650
 DEFAULT_GAP_DAYS = 30
 
 
-def _narrowed(filters: ReportFilters) -> bool:
-    return filters.kinds is not None or filters.role is not None or filters.team_id is not None
-
-
 def _params(filters: ReportFilters, **extra) -> dict:
     params = filters.sql_params()
-    params.update(start_at=ALL_HISTORY, period_start=filters.start_at, end=filters.end, tz=settings.TIME_ZONE)
+    params.update(start_at=ALL_HISTORY, period_start=filters.start_at, end=filters.end, tz=settings.TIME_ZONE,
+                  api_srid=settings.API_SRID, river=Waterway.Kind.RIVER.value)
     params.update(extra)
     return params
 
 
 # The statement and parameters each selector runs, for the benchmark to time the same SQL bare.
 def coverage_query(filters: ReportFilters, *, own_ids=None) -> tuple[str, dict]:
-    sql = COVERAGE_NARROWED_SQL if _narrowed(filters) else COVERAGE_SQL
+    sql = COVERAGE_NARROWED_SQL if filters.narrows_activities else COVERAGE_SQL
     return sql, _params(filters, own=list(own_ids or []))
 
 
 def gaps_query(filters: ReportFilters, *, days: int) -> tuple[str, dict]:
     if not 1 <= days <= MAX_GAP_DAYS:
         raise ValueError(f"days must be between 1 and {MAX_GAP_DAYS}")
-    sql = GAPS_NARROWED_SQL if _narrowed(filters) else GAPS_SQL
+    sql = GAPS_NARROWED_SQL if filters.narrows_activities else GAPS_SQL
     # In a gap: no visit for more than `days` days, counted as the freshness legend counts them (the
     # end's Beijing date minus the visit's). A visit on the day `days` days before the end is
     # `days` days old and closes the gap, so the window opens at the start of that day: a reach last
     # walked 30 days ago is "8–30 天" on the map and not in the 30-day gap list.
-    first_day = filters.end - timedelta(days=days)
-    window_start = timezone.make_aware(datetime.combine(first_day, time.min))
-    return sql, _params(filters, window_start=window_start)
+    return sql, _params(filters, window_start=day_start(filters.end - timedelta(days=days)))
 
 
 def freshness_query(filters: ReportFilters) -> tuple[str, dict]:
-    return (FRESHNESS_NARROWED_SQL if _narrowed(filters) else FRESHNESS_SQL), _params(filters)
+    return (FRESHNESS_NARROWED_SQL if filters.narrows_activities else FRESHNESS_SQL), _params(filters)
 
 
 def _rows(query):
@@ -255,7 +253,7 @@ def _feature(geometry, properties):
 
 
 def gap_stretches(filters: ReportFilters, *, days: int) -> list[dict]:
-    """GeoJSON features (EPSG:4326) of the stretches nobody visited for more than `days` days before
+    """GeoJSON features (lon/lat, settings.API_SRID) of the stretches nobody visited for more than `days` days before
     filters.end (days_since_visit > days, Beijing dates), or never, longest first."""
     return [
         _feature(row["geometry"], {
@@ -274,7 +272,7 @@ def gap_stretches(filters: ReportFilters, *, days: int) -> list[dict]:
 
 
 def reach_freshness(filters: ReportFilters) -> dict:
-    """A GeoJSON FeatureCollection (EPSG:4326) of the reaches by days since their last visit
+    """A GeoJSON FeatureCollection (lon/lat) of the reaches by days since their last visit
     before the end of filters.end, runs of one class merged, with the legend's classes."""
     lengths = dict.fromkeys((name for name, _label in FRESHNESS_CLASSES), 0.0)
     features = []

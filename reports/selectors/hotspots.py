@@ -3,34 +3,12 @@
 Scope: like coverage, gaps and freshness, hotspots are aggregates over every activity that is not
 rejected, for any chief or staff member: they reveal counts per cell or reach, not people or notes.
 Individual records (the map's layers and tiles, the patrols in the compliance details) follow the
-reading rule (patrols.selectors.activities_visible_to) instead.
+reading rule (patrols.scopes) instead.
 
 Units are hexagons (ST_HexagonGrid cells near the network) or reaches (neighbours along the water,
 across junctions). Each unit's value is tested with Getis-Ord Gi* (esda, binary weights, the unit
-itself included) and the p-values are corrected for the number of units tested (Benjamini–Hochberg),
-so a map of a thousand cells does not show fifty "hotspots" by luck.
-
-Which p-value, and why not esda's permutation p-values (checked against esda 2.9's source):
-- `p_sim` cannot go below 1/(permutations+1) = 0.001. With n units BH at level α passes k units
-  only if p ≤ kα/n, so with ~1,700 cells a cluster needs k ≥ 170 cells at the floor to pass at 1 %.
-  Its "directed" rule also calls ties significant: a cell of zeros among zeros gets p_sim = 0.001.
-- esda's permutations are *conditional*: site i's own value stays put and only its neighbours are
-  shuffled. For Gi* that tests the neighbours alone: a cell with 40 problems and empty neighbours came
-  out z_sim = −2.8 (a 99 % cold spot) in our trial, its empty neighbours hot. `z_sim`/`p_z_sim`
-  inherit this, and are a normal approximation besides.
-- the analytical `Zs` has the right null (all values randomly rearranged, the unit's own included,
-  Getis & Ord 1992) but its normal p-value is far too small for sparse counts (below).
-So the p-value is a randomisation test of Gi*'s own null, without the normal approximation: under
-it a unit's neighbourhood sum is the sum of a random m-subset of all values, the same for every unit
-with m members, so one stream of draws serves all units. HOTSPOT_PERMUTATIONS draws per tested unit
-(esda's budget, pooled; at most MAX_REFERENCE_DRAWS) give p-values down to about 2/(999·n), below
-the Bonferroni 1 % level, so BH can certify a small cluster. Two-sided (the 90/95/99 % classes are
-two-sided, as in the usual Gi* maps); z (esda's Zs) gives the sign. Its consequence: one cell holding
-all the problems with empty neighbours is not a cluster (p ≥ 2m/n, the chance that a random
-neighbourhood holds the biggest value); the heat layer still shows it, and smaller cells split it.
-Checked on the district's 1,729 cells, 40 Poisson maps each: any class after FDR in 0/40 maps at 0.05
-and 0.3 problems per cell, 3/40 at 2, 1/40 at 10 (BH at 10 % allows up to 4/40); Zs with its normal
-p-value: 40/40, 31/40, 13/40, 3/40."""
+itself included) and the p-values are corrected for the number of units tested (Benjamini–Hochberg).
+Which p-value, and why not esda's permutation p-values: docs/hotspots.md."""
 
 from __future__ import annotations
 
@@ -43,6 +21,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext as _
 from libpysal.graph import Graph
+
+from patrols.models import Activity
+from waterways.models import ReachLink
 
 from ..filters import ACTIVITY_SCOPE_CONDITIONS, FILTERED_ACTIVITIES_SQL, ReportFilters
 
@@ -118,7 +99,7 @@ reach_effort AS (
      CROSS JOIN LATERAL (
            SELECT SUM(v.covered_fraction) AS passes
              FROM patrols_reachvisit v JOIN scope ON scope.id = v.activity_id
-            WHERE v.reach_id = r.id AND scope.kind = 'patrol'
+            WHERE v.reach_id = r.id AND scope.kind = %(patrol)s
               AND v.visited_at >= %(start_at)s AND v.visited_at < %(end_at)s) AS pass
      WHERE %(effort)s AND pass.passes > 0
        AND (%(waterways)s::bigint[] IS NULL OR r.waterway_id = ANY(%(waterways)s::bigint[]))
@@ -171,7 +152,7 @@ summary AS (
                SELECT 1 FROM cells c WHERE c.i = placed.i AND c.j = placed.j)) AS outside
       FROM placed
 )
-SELECT c.i, c.j, ST_AsGeoJSON(ST_Transform(c.geom, 4326), 6) AS geometry,
+SELECT c.i AS unit, c.j, ST_AsGeoJSON(ST_Transform(c.geom, %(api_srid)s), 6) AS geometry,
        COALESCE(k.raw, 0) AS raw, COALESCE(e.km, 0) AS effort_km,
        s.items, s.total, s.unlocated, s.outside
   FROM summary s
@@ -207,7 +188,7 @@ summary AS (
            COUNT(*) FILTER (WHERE reach_id IS NULL) AS off_network
       FROM placed
 )
-SELECT u.id, ST_AsGeoJSON(ST_Transform(u.geom, 4326), 6) AS geometry,
+SELECT u.id AS unit, ST_AsGeoJSON(ST_Transform(u.geom, %(api_srid)s), 6) AS geometry,
        COALESCE(k.raw, 0) AS raw, COALESCE(e.passes * (u.end_m - u.start_m) / 1000.0, 0) AS effort_km,
        s.items, s.total, s.off_network
   FROM summary s
@@ -222,7 +203,7 @@ SELECT u.id, ST_AsGeoJSON(ST_Transform(u.geom, 4326), 6) AS geometry,
 # a junction, from each midpoint to the point where the two reaches meet, plus any gap between them.
 HOTSPOT_GRAPH_SQL = """
 SELECT l.reach_id, l.neighbour_id,
-       CASE WHEN l.kind = 'along'
+       CASE WHEN l.kind = %(along)s
             THEN ((a.end_m - a.start_m) + (b.end_m - b.start_m)) / 2.0
             ELSE ST_Distance(a.geom, b.geom)
                  + ABS(ST_LineLocatePoint(a.geom, ST_ClosestPoint(a.geom, b.geom)) - 0.5) * ST_Length(a.geom)
@@ -328,7 +309,8 @@ def load_network_graph(waterway_ids=None):
     """Links between the reaches of the waterways (all when None): (reach_id, neighbour_id, metres)
     arrays, from one query."""
     with connection.cursor() as cursor:
-        cursor.execute(HOTSPOT_GRAPH_SQL, {"waterways": list(waterway_ids) if waterway_ids is not None else None})
+        cursor.execute(HOTSPOT_GRAPH_SQL, {"waterways": list(waterway_ids) if waterway_ids is not None else None,
+                                           "along": ReachLink.Kind.ALONG.value})
         rows = cursor.fetchall()
     if not rows:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0)
@@ -499,41 +481,41 @@ def hotspot_query(filters: ReportFilters, *, measure: str, method: str, normaliz
         "effort": normalize == "effort",
         "size": int(size_m or settings.HOTSPOT_HEX_SIZE_M) if method == "hex" else None,
         "buffer": settings.HOTSPOT_STUDY_BUFFER_M,
+        "patrol": Activity.Kind.PATROL.value,
+        "api_srid": settings.API_SRID,
     }
     return (HOTSPOT_HEX_SQL if method == "hex" else HOTSPOT_NETWORK_SQL), params
 
 
 def hotspots(filters: ReportFilters, *, measure: str, method: str, normalize: str,
              size_m: int | None = None) -> dict:
-    """Gi* hotspots of `measure` over hex cells or reaches, as a GeoJSON FeatureCollection (EPSG:4326)
+    """Gi* hotspots of `measure` over hex cells or reaches, as a GeoJSON FeatureCollection (lon/lat)
     with a `meta` block saying what was tested and how."""
     sql, params = hotspot_query(filters, measure=measure, method=method, normalize=normalize, size_m=size_m)
     effort = normalize == "effort"
     size = params["size"]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        columns = [column.name for column in cursor.description]
+        rows = [dict(zip(columns, row)) for row in cursor.fetchall()]
 
+    # Every row carries the item totals; a row without a unit only carries them (no unit at all).
+    summary = rows[0]
+    units = [row for row in rows if row["unit"] is not None]
+    geometries = [row["geometry"] for row in units]
+    raw = np.array([row["raw"] for row in units], dtype=float)
+    effort_km = np.array([row["effort_km"] for row in units], dtype=float)
     if method == "hex":
-        rows_with_units = [row for row in rows if row[0] is not None]
-        ids = [f"{row[0]},{row[1]}" for row in rows_with_units]
-        geometries = [row[2] for row in rows_with_units]
-        raw = np.array([row[3] for row in rows_with_units], dtype=float)
-        effort_km = np.array([row[4] for row in rows_with_units], dtype=float)
-        items, total, unlocated, outside = rows[0][5:9]
-        src, dst = hex_neighbours([row[0] for row in rows_with_units], [row[1] for row in rows_with_units])
-        placement = {"outside_study_area": int(outside), "unlocated": int(unlocated)}
+        ids = [f"{row['unit']},{row['j']}" for row in units]
+        src, dst = hex_neighbours([row["unit"] for row in units], [row["j"] for row in units])
+        placement = {"outside_study_area": int(summary["outside"]), "unlocated": int(summary["unlocated"])}
         weights = "hex_contiguity"
     else:
-        rows_with_units = [row for row in rows if row[0] is not None]
-        ids = [int(row[0]) for row in rows_with_units]
-        geometries = [row[1] for row in rows_with_units]
-        raw = np.array([row[2] for row in rows_with_units], dtype=float)
-        effort_km = np.array([row[3] for row in rows_with_units], dtype=float)
-        items, total, off_network = rows[0][4:7]
+        ids = [int(row["unit"]) for row in units]
         src, dst = _network_pairs(ids, filters.waterway_ids)
-        placement = {"off_network": int(off_network)}
+        placement = {"off_network": int(summary["off_network"])}
         weights = "network_distance"
+    items, total = summary["items"], summary["total"]
 
     n = len(ids)
     if effort:

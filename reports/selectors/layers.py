@@ -1,5 +1,5 @@
 """The river-chief map's activity layers: activities by kind, patrol tracks and problems, each
-the activities the viewer may read (patrols.selectors.activities_visible_to) under the shared filters."""
+the activities the viewer may read (patrols.scopes) that the shared filters count (reports.filters)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,18 @@ import json
 from django.conf import settings
 from django.contrib.gis.db.models import PointField
 from django.contrib.gis.db.models.functions import AsGeoJSON, GeomOutputGeoFunc, PointOnSurface, Transform
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from patrols import scopes
 from patrols import selectors as patrol_selectors
-from patrols.models import Activity, ProblemReport, ServiceRecord
+from patrols.models import Activity, ProblemReport
 
-from ..filters import ReportFilters
+from ..filters import ReportFilters, counted_activities, scope_q
 
-WGS84 = 4326
 COORDINATE_PRECISION = 6
 # Tracks are drawn at district zoom: a 2 m simplification is invisible there and halves the bytes.
 TRACK_SIMPLIFY_M = 2.0
@@ -31,24 +31,9 @@ class Simplify(GeomOutputGeoFunc):
     function = "ST_Simplify"
 
 
-def _participation(filters: ReportFilters):
-    """Q for "someone of the chosen role / team took part" (none when not filtered)."""
-    condition = Q()
-    if filters.role:
-        condition &= Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), role=filters.role)))
-    if filters.team_id:
-        condition &= Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person__teams=filters.team_id)))
-    return condition
-
-
 def filtered_activities(user, filters: ReportFilters):
-    """Activities the user may read, in the period, not rejected, of the chosen kinds, waterways,
-    role and team: the same rule as reports.filters.ACTIVITY_FILTER_CONDITIONS, for the ORM."""
-    queryset = patrol_selectors.activities_visible_to(user).filter(
-        started_at__gte=filters.start_at, started_at__lt=filters.end_at
-    ).exclude(status=Activity.Status.REJECTED).filter(_participation(filters))
-    if filters.kinds is not None:
-        queryset = queryset.filter(kind__in=filters.kinds)
+    """Activities the user may read that the report counts, on the chosen waterways."""
+    queryset = counted_activities(filters, scopes.readable_by(user))
     if filters.waterway_ids is not None:
         queryset = queryset.filter(waterway_id__in=filters.waterway_ids)
     return queryset
@@ -68,7 +53,7 @@ def activity_points(user, filters: ReportFilters) -> dict:
     rows = (
         filtered_activities(user, filters)
         .filter(Q(point__isnull=False) | Q(track__isnull=False))
-        .annotate(location=Transform(location, WGS84), people=Count("service_records"))
+        .annotate(location=Transform(location, settings.API_SRID), people=Count("service_records"))
         .select_related("waterway")
         .only("id", "kind", "status", "started_at", "debris_kg", "waterway__name")
         .order_by("started_at", "id")
@@ -100,7 +85,7 @@ def track_lines(user, filters: ReportFilters) -> dict:
     rows = (
         filtered_activities(user, filters)
         .filter(track__isnull=False)
-        .annotate(line=AsGeoJSON(Transform(Simplify("track", TRACK_SIMPLIFY_M), WGS84),
+        .annotate(line=AsGeoJSON(Transform(Simplify("track", TRACK_SIMPLIFY_M), settings.API_SRID),
                                  precision=COORDINATE_PRECISION))
         .select_related("waterway")
         .only("id", "kind", "started_at", "distance_m", "waterway__name")
@@ -145,10 +130,7 @@ def problem_points(user, filters: ReportFilters) -> dict:
     the chosen waterways by the problem's own snapped waterway. The same problems the problems
     hotspot counts (reports.selectors.hotspots). A problem without its own point is drawn where its
     activity is (its point, else a point on its track), as the hotspot places it."""
-    activities = (patrol_selectors.activities_visible_to(user).exclude(status=Activity.Status.REJECTED)
-                  .filter(_participation(filters)))
-    if filters.kinds is not None:
-        activities = activities.filter(kind__in=filters.kinds)
+    activities = scopes.readable_by(user).filter(scope_q(filters))
     problems = ProblemReport.objects.filter(
         activity__in=activities.values("pk"),
         observed_at__gte=filters.start_at, observed_at__lt=filters.end_at,
@@ -158,7 +140,7 @@ def problem_points(user, filters: ReportFilters) -> dict:
     location = Coalesce("point", "activity__point", PointOnSurface("activity__track"),
                         output_field=PointField(srid=settings.GIS_SRID))
     rows = (
-        problems.annotate(location=Transform(location, WGS84))
+        problems.annotate(location=Transform(location, settings.API_SRID))
         .filter(location__isnull=False)
         .select_related("activity", "waterway")
         .only("id", "category", "note", "observed_at", "point", "activity__id", "activity__status",
@@ -199,6 +181,7 @@ def layer_summary(user, filters: ReportFilters) -> dict:
     )
     threshold = settings.MAP_VECTOR_TILE_THRESHOLD
     records = patrol_selectors.service_record_totals(start=filters.start, end=filters.end)
+    campaign = patrol_selectors.current_campaign()
     return {
         "period": {"start": filters.start.isoformat(), "end": filters.end.isoformat()},
         "counts": counts,
@@ -209,7 +192,7 @@ def layer_summary(user, filters: ReportFilters) -> dict:
         },
         "service_records": {
             **records,
-            "target": settings.SERVICE_TARGET,
-            "definition": patrol_selectors.service_record_definition(),
+            "target": campaign.target if campaign else None,
+            "definition": (campaign and campaign.definition) or patrol_selectors.service_record_definition(),
         },
     }

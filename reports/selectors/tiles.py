@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 
-from patrols.selectors import VISIBLE_ACTIVITY_CONDITION
+from patrols.scopes import READABLE_SQL, Reader
 
 from ..filters import ACTIVITY_FILTER_CONDITIONS, ReportFilters
 
@@ -47,7 +47,7 @@ TRACK_TILE_SQL = _BOUNDS + """
      WHERE a.track && bounds.box
        AND (%(waterways)s::bigint[] IS NULL OR a.waterway_id = ANY(%(waterways)s::bigint[]))
        AND """ + ACTIVITY_FILTER_CONDITIONS + """
-       AND """ + VISIBLE_ACTIVITY_CONDITION + """
+       AND """ + READABLE_SQL + """
 )
 SELECT ST_AsMVT(rows, 'tracks', %(extent)s, 'geom', 'id') FROM rows WHERE geom IS NOT NULL
 """
@@ -64,7 +64,7 @@ ACTIVITY_TILE_SQL = _BOUNDS + """
      WHERE (a.point && bounds.box OR (a.point IS NULL AND a.track && bounds.box))
        AND (%(waterways)s::bigint[] IS NULL OR a.waterway_id = ANY(%(waterways)s::bigint[]))
        AND """ + ACTIVITY_FILTER_CONDITIONS + """
-       AND """ + VISIBLE_ACTIVITY_CONDITION + """
+       AND """ + READABLE_SQL + """
 ), cells AS (
     SELECT kind, count(*) AS n, ST_Centroid(ST_Collect(spot)) AS spot
       FROM located
@@ -78,24 +78,20 @@ ACTIVITY_TILE_SQL = _BOUNDS + """
 SELECT ST_AsMVT(rows, 'activities', %(extent)s, 'geom') FROM rows WHERE geom IS NOT NULL
 """
 
-# visibility for callers that read every activity (benchmarks); users pass visibility_params(user).
-EVERYTHING = {"sees_everything": True, "viewer_user": None, "viewer_person": None, "chief_waterways": [], "led_teams": []}
-
-
 def tile_in_range(z: int, x: int, y: int) -> bool:
     return 0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z
 
 
-def tile_sql_and_params(layer: str, z: int, x: int, y: int, filters: ReportFilters, *, visibility: dict):
+def tile_sql_and_params(layer: str, z: int, x: int, y: int, filters: ReportFilters, *, reader: Reader):
     """The statement and parameters for one tile (also what the benchmark runs in psql).
-    visibility: patrols.selectors.visibility_params(user), or EVERYTHING."""
+    reader: patrols.scopes.reader_of(user), or patrols.scopes.EVERYTHING."""
     tile_width_m = WORLD_M / 2**z
     # Tracks: 64 of 4096 tile units, so features just outside still draw their edge into this tile.
     # Activities: a whole cell (see ACTIVITY_TILE_SQL), and a little more for the transformed box.
     margin = 64 / EXTENT if layer == "tracks" else 1.5 / CELLS_PER_TILE
     params = {
         **filters.sql_params(),
-        **visibility,
+        **reader.sql_params(),
         "z": z, "x": x, "y": y,
         "srid": settings.GIS_SRID,
         "tz": settings.TIME_ZONE,
@@ -108,14 +104,14 @@ def tile_sql_and_params(layer: str, z: int, x: int, y: int, filters: ReportFilte
     return (TRACK_TILE_SQL if layer == "tracks" else ACTIVITY_TILE_SQL), params
 
 
-def tile(layer: str, z: int, x: int, y: int, filters: ReportFilters, *, visibility: dict) -> bytes:
-    """One tile as MVT bytes (empty when nothing lies in it). visibility: patrols.selectors.
-    visibility_params(user) for what a user may read; EVERYTHING must be asked for by name."""
+def tile(layer: str, z: int, x: int, y: int, filters: ReportFilters, *, reader: Reader) -> bytes:
+    """One tile as MVT bytes (empty when nothing lies in it). reader: patrols.scopes.reader_of(user)
+    for what a user may read; patrols.scopes.EVERYTHING must be asked for by name."""
     if layer not in LAYERS:
         raise ValueError(layer)
     if layer == "tracks" and z < TRACK_MIN_ZOOM:
         return b""
-    sql, params = tile_sql_and_params(layer, z, x, y, filters, visibility=visibility)
+    sql, params = tile_sql_and_params(layer, z, x, y, filters, reader=reader)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         data = cursor.fetchone()[0]

@@ -1,6 +1,6 @@
 """Settings shared by every environment. Values come from the environment (django-environ)."""
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
@@ -32,10 +32,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "leaflet",
+    "axes",  # failed-login lockout: see "Login lockout" below
     "people",
     "waterways",
     "patrols",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -48,6 +50,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the 429 lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "riverwatch.urls"
@@ -136,6 +140,12 @@ REACH_LENGTH_M = env.float("REACH_LENGTH_M", default=100.0)
 # A tributary's mouth further than this from its parent is not joined to it.
 JUNCTION_TOLERANCE_M = env.float("JUNCTION_TOLERANCE_M", default=50.0)
 GIS_DATA_DIR = BASE_DIR / "gis_data"
+# The API, the maps and phones speak lon/lat on WGS-84 (GeoJSON, RFC 7946; GPS). Not an environment
+# setting: every client of the API depends on it.
+API_SRID = 4326
+# Positions further than this from the district outline are refused (a GPX file from another
+# country, a phone reporting a position from the other side of the world).
+SERVICE_AREA_BUFFER_M = env.float("SERVICE_AREA_BUFFER_M", default=20_000.0)
 
 # --- Activities --------------------------------------------------------------
 # An activity belongs to the nearest waterway within this distance; further away it is off-network.
@@ -150,6 +160,9 @@ TRACK_JUMP_M = env.float("TRACK_JUMP_M", default=500.0)
 # Faster than this between fixes is not walking or a patrol boat: flagged for the reviewer.
 TRACK_MAX_SPEED_KMH = env.float("TRACK_MAX_SPEED_KMH", default=20.0)
 TRACK_MAX_FIXES = env.int("TRACK_MAX_FIXES", default=50_000)
+# A service record is an hour or a day at the river, not a shift log: a longer activity is a wrong
+# date. The server refuses it and the phone checks it before sending (handed over in field_config).
+ACTIVITY_MAX_HOURS = env.int("ACTIVITY_MAX_HOURS", default=24)
 TRACK_MAX_SEGMENTS = env.int("TRACK_MAX_SEGMENTS", default=500)
 GPX_MAX_BYTES = env.int("GPX_MAX_BYTES", default=5 * 1024 * 1024)
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
@@ -220,6 +233,57 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- Login lockout (django-axes) ---------------------------------------------------------
+# Wrong passwords count per username and, separately, per client address, on every login that
+# goes through authenticate(): the login form, the admin login and the token endpoint. Failures
+# count until LOGIN_COOLOFF_MINUTES pass without one; the LOGIN_FAILURE_LIMIT-th locks that
+# username, or that address, and is itself answered 429. The lock ends LOGIN_COOLOFF_MINUTES after
+# that failure (0: only staff unlock); until then even the right password gets 429. Staff unlock
+# at once by deleting the rows in admin → Axes → Access attempts (the user's admin page links them).
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+# Reverse proxies in front of the app that append the address they saw to X-Forwarded-For.
+# 0 (none): the client's address is REMOTE_ADDR and X-Forwarded-For, which anyone can write, is
+# ignored. N: the N-th address from the right of X-Forwarded-For. Set it to the real count, never
+# more, or a client could forge its way around the lock by address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+
+def _login_client_address(request):
+    """The client's address as the proxies we trust saw it (AXES_CLIENT_IP_CALLABLE)."""
+    import ipaddress
+
+    from django.conf import settings
+
+    address = request.META.get("REMOTE_ADDR")
+    count = settings.TRUSTED_PROXY_COUNT
+    if count > 0:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if len(forwarded) >= count:
+            try:
+                address = str(ipaddress.ip_address(forwarded[-count]))
+            except ValueError:
+                pass  # not an address a proxy of ours wrote: keep REMOTE_ADDR
+    return address
+
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+_login_cooloff_minutes = env.int("LOGIN_COOLOFF_MINUTES", default=15)
+AXES_COOLOFF_TIME = timedelta(minutes=_login_cooloff_minutes) if _login_cooloff_minutes > 0 else None
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # two separate counters, either one locks
+# Tries during a lockout do not push its end further back: the user is told "in N minutes", and a
+# stranger cannot keep someone locked out with one guess every quarter of an hour.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = _login_client_address
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"  # with HTTP 429 (AXES_HTTP_RESPONSE_CODE)
+# Every failure is also kept in admin → Axes → Access failures, after the attempts are deleted.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# DRF's own throttle on the token endpoint trusts X-Forwarded-For unless told how many proxies there are.
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,6 @@
 // Log a cleanup (or a sewer-network inspection, publicity, other service): place, times, figures,
 // photos and companions, queued on the phone and sent when there is signal.
-import { TEXT, companionPicker, isoLocal, knownUserId, t } from './common.js';
+import { CONFIG, TEXT, companionPicker, isoLocal, knownUserId, t } from './common.js';
 import { placeForm, submitOnce } from './formkit.js';
 
 const $ = (id) => document.getElementById(id);
@@ -38,7 +38,7 @@ submitOnce(form, $('submit'), $('form-error'), draft, async (uuid) => {
   const started = new Date($('started').value).getTime();
   const ended = new Date($('ended').value).getTime();
   if (!(ended > started)) throw new Error(t('bad_times'));
-  if (ended - started > 24 * 3600 * 1000) throw new Error(t('too_long'));
+  if (ended - started > CONFIG.activity_max_hours * 3600 * 1000) throw new Error(t('too_long', { hours: CONFIG.activity_max_hours }));
   if (ended > Date.now() + 5 * 60 * 1000) throw new Error(t('future_time'));
   const kind = form.elements.kind.value;
   const figures = {};

@@ -1,5 +1,6 @@
 // What every phone screen shares: words and limits from the page, the service worker, the sync chip,
 // the cached "me" and teammates, a bottom sheet and a toast.
+import { fetchJSONResponse } from '../js/util.js';
 import * as store from './store.js';
 import * as outbox from './outbox.js';
 
@@ -107,23 +108,21 @@ export async function registerServiceWorker() {
 const FETCH_TIMEOUT_MS = 8000;  // one bar of signal: give up and show the copy rather than wait
 
 // Fetches JSON and keeps a copy in IndexedDB; offline, slow, or on a server error the copy is returned
-// with stale=true. A 401/403 means the login has lapsed: the copy is still shown.
+// with stale=true. A 401/403 means the login has lapsed: the copy is still shown. (A login page after
+// a redirect is no JSON, so it is refused like an error.)
 export async function fetchCached(key, url) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), FETCH_TIMEOUT_MS);
   let status = 0;
   try {
-    const response = await fetch(url, {
-      credentials: 'same-origin', headers: { Accept: 'application/json' }, signal: controller.signal,
-    });
+    const response = await fetchJSONResponse(url, { signal: controller.signal });
     status = response.status;
-    if (response.ok && !response.redirected) {
-      const data = await response.json();
-      await store.remember(key, data);
-      return { data, stale: false, status };
-    }
-  } catch (_) {
-    // no answer (offline, too slow): the copy below
+    const data = await response.json();
+    await store.remember(key, data);
+    return { data, stale: false, status };
+  } catch (error) {
+    // No answer (offline, too slow: no status) or a refusal (its status): the copy below.
+    status = error.status || status;
   } finally {
     clearTimeout(timer);
   }

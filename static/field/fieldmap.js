@@ -1,6 +1,7 @@
 // The phone map: a basemap if one loads, and always the river network and the district outline,
 // which the service worker keeps for offline use.
 import { districtMap } from '../js/basemap.js';
+import { fetchJSONResponse } from '../js/util.js';
 import { CONFIG, TEXT } from './page.js';
 
 const STYLE = {
@@ -13,9 +14,8 @@ const STYLE = {
 // downloaded a second time for offline use.
 const DATA_CACHE = 'rw-data';
 
-async function json(url) {
-  const response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+async function jsonKeptOffline(url) {
+  const response = await fetchJSONResponse(url);
   if ('caches' in window && !response.redirected) {
     await caches.open(DATA_CACHE).then((cache) => cache.put(url, response.clone())).catch(() => {});
   }
@@ -30,10 +30,14 @@ function textNode(value) {
 
 export function fieldMap(element) {
   const { map } = districtMap(element, TEXT);
+  // The network in a pane of its own under the overlays: it arrives after a resumed patrol's track
+  // is redrawn, and must not cover it.
+  map.createPane('rw-network').style.zIndex = 350;
   const network = L.featureGroup().addTo(map);
   const ready = Promise.allSettled([
-    json(CONFIG.urls.district).then((outline) => L.geoJSON(outline, { style: STYLE.outline }).addTo(network)),
-    json(CONFIG.urls.waterways).then((waterways) => L.geoJSON(waterways, {
+    jsonKeptOffline(CONFIG.urls.district).then((outline) => L.geoJSON(outline, { style: STYLE.outline, pane: 'rw-network' }).addTo(network)),
+    jsonKeptOffline(CONFIG.urls.waterways).then((waterways) => L.geoJSON(waterways, {
+      pane: 'rw-network',
       style: (feature) => (feature.properties.kind === 'river' ? STYLE.river : STYLE.gully),
       // As text: a name typed into the admin is never read as HTML.
       onEachFeature: (feature, layer) => layer.bindTooltip(textNode(feature.properties.name), { sticky: true }),

@@ -4,6 +4,7 @@
 //
 // Item: {uuid, owner, kind, title, body, photos: [{id, blob, name, problem, uploaded, error}],
 //        status: waiting | sending | sent | failed, error, attempts, server_id, created_at, sent_at}
+import { responseError } from '../js/util.js';
 import * as store from './store.js';
 import { CONFIG, t } from './page.js';
 
@@ -83,13 +84,12 @@ function csrfToken() {
   return match ? decodeURIComponent(match.slice(name.length + 1)) : '';
 }
 
+// The server's reason, read as every page reads it; a refusal without a `detail` sentence (a field's
+// validation errors) is shown as the JSON it is, cut short.
 async function readError(response) {
-  try {
-    const data = await response.json();
-    return { detail: data && data.detail ? String(data.detail) : JSON.stringify(data).slice(0, 300), code: data && data.code };
-  } catch (_) {
-    return { detail: `HTTP ${response.status}`, code: null };
-  }
+  const { detail, code, body, status } = await responseError(response);
+  if (detail) return { detail, code };
+  return { detail: body !== null ? JSON.stringify(body).slice(0, 300) : `HTTP ${status}`, code };
 }
 
 // What to do with an answer that is not a success: wait and retry (network, server trouble, login

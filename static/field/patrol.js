@@ -1,5 +1,6 @@
 // Record a patrol: start / pause / stop, the live track with the accuracy circle, distance and time,
 // companions, photos, notes and problem markers on the way, the screen kept awake while recording.
+import { kindColour } from '../js/util.js';
 import {
   CONFIG, TEXT, banner, clock, companionPicker, el, hourMinute, isoLocal, knownUserId, loadMe, sheet, start, syncNow, t, toast, uuid4,
 } from './common.js';
@@ -24,7 +25,8 @@ map.on('dragstart', () => { follow = false; });
 
 function drawFix(fix, newSegment) {
   if (!currentLine || newSegment) {
-    currentLine = L.polyline([], { color: '#d9480f', weight: 5, opacity: 0.9, className: 'rw-live-track' }).addTo(trackLayer);
+    // The patrol colour of every map (css/kinds.css): orange stands out on the blue rivers.
+    currentLine = L.polyline([], { color: kindColour('patrol'), weight: 5, opacity: 0.9, className: 'rw-live-track' }).addTo(trackLayer);
   }
   currentLine.addLatLng([fix.lat, fix.lon]);
 }
@@ -45,7 +47,9 @@ function drawPosition(position) {
 function drawMarker(marker) {
   if (!marker.problem.point) return;
   const [lon, lat] = marker.problem.point;
-  L.circleMarker([lat, lon], { radius: 8, color: '#fff', weight: 2, fillColor: '#e03131', fillOpacity: 1, className: 'rw-problem-marker' })
+  L.circleMarker([lat, lon], {
+    radius: 8, color: '#fff', weight: 2, fillColor: kindColour('problem_report'), fillOpacity: 1, className: 'rw-problem-marker',
+  })
     .bindTooltip(TEXT.categories[marker.problem.category] || marker.problem.category)
     .addTo(markerLayer);
 }

@@ -8,7 +8,6 @@ import { CONFIG } from './page.js';
 // No usable fix (an error, or only poor fixes) for this long is a stretch of lost signal: split there.
 // Shorter hiccups are normal, and a phone standing still may send nothing without having lost anything.
 const LOST_SIGNAL_MS = Math.min(30000, CONFIG.track_gap_seconds * 1000);
-const DAY_MS = 24 * 3600 * 1000;
 const NOTES_MAX_CHARS = 4000;  // the API's limit for an activity's notes
 export const MARKERS_MAX = 50;  // the API's limit for problems in one activity
 
@@ -185,13 +184,14 @@ export class Recorder {
   // fixes as segments of [lon, lat, unix_ms, accuracy] (a segment that never moved is no line); a
   // patrol that never moved is sent as a point; with no fix, without a location. A patrol left
   // running (Stop forgotten) ends at its last fix or action, not hours later when Stop was tapped,
-  // and at most 24 hours after it started.
+  // and at most CONFIG.activity_max_hours after it started.
   body({ stoppedAt, isoLocal }) {
     const patrol = this.patrol;
     let evidence = Math.max(patrol.last_action_at || patrol.started_at, this.last ? this.last.t : 0);
     let ended = stoppedAt - evidence > CONFIG.track_gap_seconds * 1000 ? evidence : stoppedAt;
     let started = patrol.started_at;
-    if (ended - started > DAY_MS) started = ended - DAY_MS + 1000;
+    const longest = CONFIG.activity_max_hours * 3600 * 1000;
+    if (ended - started > longest) started = ended - longest + 1000;
     ended = Math.max(ended, started);
     const segments = new Map();
     for (const fix of this.fixes) {

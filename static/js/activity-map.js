@@ -1,17 +1,14 @@
 // Activities on a map, over the district's network drawn faintly. On the list page: every
 // activity of the page, coloured by kind. On the detail page: one activity's track, each GPS
 // segment a separate line (a gap is never bridged), and the reaches it covered.
-import { districtMap, getJSON, legendControl } from './basemap.js';
+import { districtMap, legendControl } from './basemap.js';
+import { fetchJSON, kindColour } from './util.js';
 
 const element = document.getElementById('activity-map');
 const text = JSON.parse(document.getElementById('activity-map-text').textContent);
 const data = JSON.parse(document.getElementById('activity-features').textContent);
 const features = data.type === 'FeatureCollection' ? data.features : [data];
 const detail = element.dataset.mode === 'detail';
-
-// The kind colours are defined once, in app.css (--kind-…), for the badges and the map alike.
-const rootStyle = getComputedStyle(document.documentElement);
-const colourOf = (kind) => rootStyle.getPropertyValue(`--kind-${kind}`).trim() || rootStyle.getPropertyValue('--kind-other').trim();
 
 const { map, bases } = districtMap(element, text, { maxZoom: 19 });
 
@@ -56,7 +53,7 @@ for (const feature of features) {
   const geometry = feature.geometry;
   if (!geometry) continue;
   const p = feature.properties;
-  const colour = colourOf(p.kind);
+  const colour = kindColour(p.kind);
   const group = L.featureGroup();
   if (geometry.type === 'MultiLineString' || geometry.type === 'LineString') {
     const lines = geometry.type === 'LineString' ? [geometry.coordinates] : geometry.coordinates;
@@ -102,7 +99,7 @@ if (detail) {
     if (!problem.point) return;
     const [lon, lat] = problem.point;
     L.circleMarker([lat, lon], {
-      radius: 6, color: '#fff', weight: 2, fillColor: colourOf('problem_report'), fillOpacity: 1, className: 'rw-problem',
+      radius: 6, color: '#fff', weight: 2, fillColor: kindColour('problem_report'), fillOpacity: 1, className: 'rw-problem',
     }).bindTooltip(`${index + 1} · ${problem.category_display}`).addTo(activityLayer);
     problemCount += 1;
   });
@@ -143,7 +140,7 @@ legendControl((box) => {
   const kinds = new Map(features.filter((f) => f.geometry).map((f) => [f.properties.kind, f.properties.kind_display]));
   for (const [kind, label] of kinds) {
     const swatch = el('span', 'swatch');
-    swatch.style.borderTop = `4px solid ${colourOf(kind)}`;
+    swatch.style.borderTop = `4px solid ${kindColour(kind)}`;
     box.append(legendRow(swatch, label));
   }
   if (reachCount) box.append(legendRow(el('span', 'swatch visited'), text.visited));
@@ -151,7 +148,7 @@ legendControl((box) => {
     // A dot, as the problems are drawn (the shape of .swatch.station in app.css).
     const swatch = el('span', 'swatch');
     Object.assign(swatch.style, { width: '10px', height: '10px', borderRadius: '50%', margin: '0 1.25rem 0 .5rem',
-      background: colourOf('problem_report') });
+      background: kindColour('problem_report') });
     box.append(legendRow(swatch, element.dataset.problemLabel));
   }
   box.append(legendRow(el('span', 'swatch network'), text.network));
@@ -160,8 +157,8 @@ L.control.layers(bases, null, { collapsed: true }).addTo(map);
 
 async function drawNetwork() {
   const [outline, waterways] = await Promise.allSettled([
-    getJSON(element.dataset.districtUrl),
-    getJSON(element.dataset.waterwaysUrl),
+    fetchJSON(element.dataset.districtUrl),
+    fetchJSON(element.dataset.waterwaysUrl),
   ]);
   if (outline.status === 'fulfilled') {
     const layer = L.geoJSON(outline.value, {

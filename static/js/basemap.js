@@ -1,4 +1,4 @@
-// What every map page shares: the basemaps, the starting view, JSON fetching and the foldable legend.
+// What every map page shares: the basemaps, the starting view and the foldable legend.
 // Basemaps: Tianditu tiles are CGCS2000 and line up with phone GPS; Amap/Tencent (GCJ-02)
 // would be offset by ~550 m here, so they are deliberately not offered.
 const TIANDITU = 'https://t{s}.tianditu.gov.cn/DataServer?T={layer}&X={x}&Y={y}&L={z}&tk={key}';
@@ -32,12 +32,6 @@ export function districtMap(element, text, { maxZoom = 18 } = {}) {
   Object.values(bases)[0].addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
   return { map, bases };
-}
-
-export async function getJSON(url) {
-  const response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response.json();
 }
 
 // A legend in a <details>, so that on a phone it folds away instead of covering the map.

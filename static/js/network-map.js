@@ -1,5 +1,6 @@
 // The district's water network: outline, rivers (bold), gullies (thin), deputy stations.
-import { districtMap, getJSON, legendControl } from './basemap.js';
+import { districtMap, legendControl } from './basemap.js';
+import { escapeHtml, fetchJSON } from './util.js';
 
 const element = document.getElementById('network-map');
 const statusBox = document.getElementById('map-status');
@@ -12,10 +13,6 @@ const STYLE = {
   gully: { color: '#3d9be9', weight: 2, opacity: 0.9, className: 'rw-waterway rw-gully' },
   outline: { color: '#5b6470', weight: 2, dashArray: '6 4', fillColor: '#fff6d5', fillOpacity: 0.12, className: 'rw-outline' },
 };
-
-function escapeHtml(value) {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-}
 
 function waterwayPopup(p) {
   const rows = [
@@ -53,7 +50,7 @@ async function showReaches(code) {
   reachLayer.clearLayers();
   const url = element.dataset.reachesUrl.replace('CODE', encodeURIComponent(code));
   try {
-    const reaches = await getJSON(url);
+    const reaches = await fetchJSON(url);
     L.geoJSON(reaches, {
       style: (feature) => ({ color: REACH_COLOURS[feature.properties.seq % 2], weight: 6, opacity: 0.9, className: 'rw-reach' }),
       onEachFeature: (feature, layer) => layer.bindTooltip(
@@ -71,9 +68,9 @@ async function showReaches(code) {
 
 async function draw() {
   const [outline, waterways, stations] = await Promise.allSettled([
-    getJSON(element.dataset.districtUrl),
-    getJSON(element.dataset.waterwaysUrl),
-    getJSON(element.dataset.stationsUrl),
+    fetchJSON(element.dataset.districtUrl),
+    fetchJSON(element.dataset.waterwaysUrl),
+    fetchJSON(element.dataset.stationsUrl),
   ]);
 
   if (outline.status === 'fulfilled') {

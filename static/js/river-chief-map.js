@@ -1,7 +1,8 @@
 // The river-chief map: reaches coloured by days since the last patrol, the list of unpatrolled
 // stretches, the period's tracks, activities and problems, and Gi* hotspots. Every layer reads the
 // same filters from the side panel; the URL keeps them, so a view can be shared or bookmarked.
-import { districtMap, getJSON, legendControl } from './basemap.js';
+import { districtMap, legendControl } from './basemap.js';
+import { escapeHtml, fetchJSON, kindColour } from './util.js';
 
 const element = document.getElementById('rc-map');
 const statusBox = document.getElementById('map-status');
@@ -25,16 +26,9 @@ const HOTSPOT = {
   cold_90: '#d1e5f0', cold_95: '#67a9cf', cold_99: '#2166ac',
   no_effort: null,
 };
-const KIND_COLOURS = {
-  patrol: '#2563eb', cleanup: '#16a34a', sewer_inspection: '#9333ea',
-  garbage_sorting: '#f59e0b', other: '#64748b', problem_report: '#dc2626',
-};
 const HEAT_COLOUR = '#7e22ce';
 const PROBLEM_COLOURS = { reported: '#dc2626', verified: '#7c2d12' };
 
-function escapeHtml(value) {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-}
 // One request per layer at a time: a newer request for a layer cancels the older one, so an
 // answer that arrives late never draws over a newer one.
 const inflight = {};
@@ -43,19 +37,6 @@ function begin(layer) {
   inflight[layer]?.abort();
   inflight[layer] = new AbortController();
   return inflight[layer].signal;
-}
-
-// JSON, or an error carrying the server's own sentence (a 400 says which filter is wrong).
-async function fetchJSON(url, signal) {
-  const response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' }, signal });
-  if (!response.ok) {
-    let detail = '';
-    try { detail = (await response.json()).detail || ''; } catch (error) { /* not JSON: a proxy's page */ }
-    const error = new Error(detail || `${url}: HTTP ${response.status}`);
-    error.detail = detail;
-    throw error;
-  }
-  return response.json();
 }
 
 const isAbort = (error) => error?.name === 'AbortError';
@@ -186,7 +167,7 @@ function freshnessPopup(p) {
 }
 
 async function loadFreshness(signal) {
-  const data = await fetchJSON(withQuery(config.urls.freshness), signal);
+  const data = await fetchJSON(withQuery(config.urls.freshness), { signal });
   if (signal.aborted) return;
   freshnessLayer.clearLayers();
   freshnessClasses = data.classes || [];
@@ -217,7 +198,7 @@ function highlightGap(index) {
 }
 
 async function loadGaps(signal) {
-  const data = await fetchJSON(withQuery(config.urls.gaps, { days: field('rc-days').value }), signal);
+  const data = await fetchJSON(withQuery(config.urls.gaps, { days: field('rc-days').value }), { signal });
   if (signal.aborted) return;
   const list = field('rc-gap-list');
   const empty = field('rc-gaps-empty');
@@ -256,7 +237,7 @@ async function loadGaps(signal) {
 }
 
 async function loadCoverage(signal) {
-  const data = await fetchJSON(withQuery(config.urls.coverage), signal);
+  const data = await fetchJSON(withQuery(config.urls.coverage), { signal });
   if (signal.aborted) return;
   const district = data.district;
   field('rc-coverage-pct').textContent = `${district.coverage_pct}%`;
@@ -275,7 +256,7 @@ async function loadCoverage(signal) {
 }
 
 async function loadSummary(signal) {
-  const data = await fetchJSON(withQuery(config.urls.summary), signal);
+  const data = await fetchJSON(withQuery(config.urls.summary), { signal });
   if (signal.aborted) return null;
   const records = data.service_records;
   field('rc-records').textContent = fill(text.service_records, { count: records.total });
@@ -295,8 +276,8 @@ function clusterIcon(kind) {
     const n = cluster.getChildCount();
     const size = n < 10 ? 30 : n < 100 ? 36 : 44;
     return L.divIcon({
-      html: `<span style="background:${KIND_COLOURS[kind] || '#64748b'}">${n}</span>`,
-      className: 'rc-cluster', iconSize: [size, size],
+      html: `<span style="background:${kindColour(kind)}">${n}</span>`,
+      className: `rc-cluster rc-kind-${kind}`, iconSize: [size, size],
     });
   };
 }
@@ -324,12 +305,12 @@ async function loadActivities(signal, useTiles) {
     activitiesLayer.clearLayers();
     vectorTiles('activities', (properties) => ({
       radius: Math.min(14, 5 + Math.log2(properties.count || 1) * 2), fill: true, weight: 1.5, color: '#fff',
-      fillColor: KIND_COLOURS[properties.kind] || '#64748b', fillOpacity: 0.85,
+      fillColor: kindColour(properties.kind), fillOpacity: 0.85,
     }), 'activityTiles').addTo(activitiesLayer);
     element.dataset.activityCount = 'tiles';
     return;
   }
-  const data = await fetchJSON(withQuery(config.urls.activities), signal);
+  const data = await fetchJSON(withQuery(config.urls.activities), { signal });
   if (signal.aborted) return;
   activitiesLayer.clearLayers();
   const groups = {};
@@ -339,7 +320,9 @@ async function loadActivities(signal, useTiles) {
       groups[kind] = L.markerClusterGroup({ iconCreateFunction: clusterIcon(kind), showCoverageOnHover: false, maxClusterRadius: 45 });
     }
     const [lon, lat] = feature.geometry.coordinates;
-    L.circleMarker([lat, lon], { radius: 6, color: '#fff', weight: 1.5, fillColor: KIND_COLOURS[kind] || '#64748b', fillOpacity: 0.9 })
+    L.circleMarker([lat, lon], {
+      radius: 6, color: '#fff', weight: 1.5, fillColor: kindColour(kind), fillOpacity: 0.9, className: `rc-activity rc-kind-${kind}`,
+    })
       .bindPopup(popupFor(feature.properties, feature.properties.kind_display))
       .addTo(groups[kind]);
   }
@@ -350,15 +333,18 @@ async function loadActivities(signal, useTiles) {
 async function loadTracks(signal, useTiles) {
   if (useTiles) {
     tracksLayer.clearLayers();
-    vectorTiles('tracks', () => ({ color: '#1d4ed8', weight: 1.5, opacity: 0.6 }), 'trackTiles').addTo(tracksLayer);
+    vectorTiles('tracks', (properties) => ({ color: kindColour(properties.kind), weight: 1.5, opacity: 0.6 }), 'trackTiles').addTo(tracksLayer);
     element.dataset.trackCount = 'tiles';
     return;
   }
-  const data = await fetchJSON(withQuery(config.urls.tracks), signal);
+  const data = await fetchJSON(withQuery(config.urls.tracks), { signal });
   if (signal.aborted) return;
   tracksLayer.clearLayers();
   L.geoJSON(data, {
-    style: { color: '#1d4ed8', weight: 2, opacity: 0.55, className: 'rc-track' },
+    // In the kind's colour, as on the activity pages: a patrol is the same orange everywhere.
+    style: (feature) => ({
+      color: kindColour(feature.properties.kind), weight: 2, opacity: 0.55, className: `rc-track rc-kind-${feature.properties.kind}`,
+    }),
     onEachFeature: (feature, layer) => layer.bindPopup(popupFor(
       { ...feature.properties, people: null, debris_kg: null }, `${feature.properties.kind_display} · ${feature.properties.km} ${text.km}`)),
   }).addTo(tracksLayer);
@@ -366,7 +352,7 @@ async function loadTracks(signal, useTiles) {
 }
 
 async function loadProblems(signal) {
-  const data = await fetchJSON(withQuery(config.urls.problems), signal);
+  const data = await fetchJSON(withQuery(config.urls.problems), { signal });
   if (signal.aborted) return;
   problemsLayer.clearLayers();
   L.geoJSON(data, {
@@ -442,7 +428,7 @@ async function loadHotspots(signal) {
     heatLayer.clearLayers();
     return;
   }
-  const data = await fetchJSON(hotspotQuery(), signal);
+  const data = await fetchJSON(hotspotQuery(), { signal });
   if (signal.aborted) return;
   hotspotData = data;
   drawHotspots();
@@ -477,7 +463,8 @@ function updateLegend() {
     hotspotRows += `<div class="rc-legend-title">${escapeHtml(text.heat)}</div>
       <div class="rc-legend-row"><span class="swatch box rc-heat-ramp"></span>${escapeHtml(text.heat_ramp)}</div>`;
   }
-  const kindRows = Object.entries(KIND_COLOURS).map(([kind, colour]) => `<span class="rc-kind"><span class="dot" style="background:${colour}"></span>${escapeHtml(text.kinds[kind] || kind)}</span>`).join('');
+  // The kinds as the server lists them, each in its colour from kinds.css.
+  const kindRows = Object.entries(text.kinds).map(([kind, label]) => `<span class="rc-kind"><span class="dot" style="background:${kindColour(kind)}"></span>${escapeHtml(label)}</span>`).join('');
   const problemRows = Object.entries(PROBLEM_COLOURS).map(([state, colour]) => `<span class="rc-kind"><span class="dot ring" style="border-color:${colour}"></span>${escapeHtml(text.problem_states[state])}</span>`).join('');
   legendBox.innerHTML = `<summary>${escapeHtml(text.legend)}</summary>
     <div class="rc-legend-title">${escapeHtml(text.freshness_days)}</div>${freshnessRows}
@@ -547,7 +534,7 @@ async function refresh() {
 
 async function drawBase() {
   const [outline, waterways, stations] = await Promise.allSettled([
-    getJSON(config.urls.district), getJSON(config.urls.waterways), getJSON(config.urls.stations),
+    fetchJSON(config.urls.district), fetchJSON(config.urls.waterways), fetchJSON(config.urls.stations),
   ]);
   if (outline.status === 'fulfilled') {
     overlays[text.outline] = L.geoJSON(outline.value, {

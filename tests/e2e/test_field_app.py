@@ -6,23 +6,24 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
-from pyproj import Transformer
 from shapely.geometry import LineString
 
 from patrols import services
 from tests.e2e.conftest import CHROMIUM, keep_to_live_server
 from tests.e2e.test_activity_pages import log_in as sign_in
 from patrols.models import Activity, Photo, ProblemReport, ReachVisit
-from tests.patrols.factories import make_person, make_team, walk_along
+from tests.support.factories import make_person, make_team
+from tests.support.walks import walk_along
+from tests.support.geo import to_metres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "pw-12345"  # what tests.patrols.factories.make_person gives every login
 PHONE = {"width": 360, "height": 640}
-TO_METRES = Transformer.from_crs(4326, 4546, always_xy=True)
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def phone(browser, live_server):
     (basemap tiles are refused, as with no signal)."""
     contexts = []
 
-    def make(*, lonlat=(110.70, 32.60), accuracy=8, timezone_id="Asia/Shanghai"):
+    def make(*, lonlat=(110.70, 32.60), accuracy=8, timezone_id=settings.TIME_ZONE):
         context = browser.new_context(
             viewport=PHONE, locale="zh-CN", timezone_id=timezone_id, permissions=["geolocation"],
             geolocation={"longitude": lonlat[0], "latitude": lonlat[1], "accuracy": accuracy},
@@ -113,6 +114,9 @@ def test_every_screen_opens_on_a_phone_without_errors(phone, live_server, crew, 
     assert "积分制上线后" in page.inner_text("#points-note")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, "field-home")
+    # The big buttons wear their kinds' colours (kinds.css), as every map draws those kinds.
+    assert page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--kind-patrol').trim()") == "#d9480f"
+    assert page.evaluate("getComputedStyle(document.querySelector('.big-action.patrol')).backgroundColor") == "rgb(217, 72, 15)"
 
     page.goto(live_server.url + reverse("field-history"))
     page.wait_for_selector("#history-list li.status-rejected")
@@ -166,7 +170,7 @@ def walk(context, page, fixes):
 
 
 def walked_metres(fixes):
-    xy = [TO_METRES.transform(lon, lat) for lon, lat, *_ in fixes]
+    xy = [to_metres(lon, lat) for lon, lat, *_ in fixes]
     return LineString(xy).length
 
 
@@ -188,6 +192,15 @@ def test_a_patrol_survives_offline_and_reloads_and_arrives_exactly_once(phone, l
     # What was recorded before the reload is drawn again (a second line starts with the next fix).
     page.wait_for_function("document.getElementById('patrol-distance').dataset.fixes >= 17")
     assert page.locator("path.rw-live-track").count() in (1, 2)
+    # In the patrol orange of the desk pages, and above the river network, which loads after the
+    # resumed track is redrawn.
+    strokes = page.locator("path.rw-live-track").evaluate_all("(paths) => paths.map((p) => p.getAttribute('stroke'))")
+    assert set(strokes) == {"#d9480f"}
+    page.wait_for_function("document.getElementById('field-map').dataset.networkLoaded === 'yes'")
+    assert page.evaluate("""() => {
+        const z = (selector) => Number(getComputedStyle(document.querySelector(selector).closest('.leaflet-pane')).zIndex);
+        return z('path.rw-live-track') > z('path.rw-waterway');
+    }""")
     walk(context, page, second)
 
     # The tab is closed and the app opened again: the same, a third segment.
@@ -313,7 +326,7 @@ def test_an_answer_lost_after_the_server_stored_the_record_is_retried_without_a_
 
 
 def test_a_problem_reported_offline_with_a_photo_arrives_after_reconnecting(phone, live_server, crew, tmp_path, screenshot):
-    spot = walk_along("ZW-G07", start_m=1100, length_m=0, offset_m=15)[0]
+    spot = walk_along("ZW-G07", start_m=1100, length_m=0, sideways_m=15)[0]
     context, page = phone(lonlat=spot[:2])
     log_in(page, live_server, crew["volunteer"], reverse("field-problem"))
     context.set_offline(True)

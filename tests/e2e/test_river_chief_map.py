@@ -10,7 +10,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from people.models import ChiefAssignment
-from tests.patrols.factories import make_person, walk_along
+from tests.support.factories import make_person
+from tests.support.walks import walk_along
 from waterways.models import Waterway
 
 from .test_activity_pages import log_in
@@ -181,4 +182,58 @@ def test_many_records_come_as_vector_tiles(page_factory, live_server, chief_with
     # The tiles carry the page's filters.
     assert all("start=" in url and "waterway=mine" in url for url, _status, _type in tiles)
     screenshot(page, "river-chief-map-vector-tiles")
+    assert errors == []
+
+
+PATROL_ORANGE = "#d9480f"  # orange, not blue: patrol tracks are drawn over blue rivers
+
+
+def kind_colour(page, kind):
+    """The colour kinds.css gives a kind, as the page sees it."""
+    return page.evaluate(f"getComputedStyle(document.documentElement).getPropertyValue('--kind-{kind}').trim()")
+
+
+def as_rgb(page, colour):
+    """A CSS colour as the browser computes it (rgb(…)), to compare with computed styles."""
+    return page.evaluate("""(colour) => {
+        const probe = document.createElement('span');
+        probe.style.color = colour;
+        document.body.append(probe);
+        const rgb = getComputedStyle(probe).color;
+        probe.remove();
+        return rgb;
+    }""", colour)
+
+
+def test_a_patrol_has_the_same_colour_on_the_activity_pages_and_the_map(page_factory, live_server, chief_with_patrols):
+    page = page_factory()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, live_server, chief_with_patrols, start=reverse("activity-list"))
+    page.wait_for_selector("#activity-map[data-ready]")
+    patrol = kind_colour(page, "patrol")
+    assert patrol == PATROL_ORANGE
+    # The list: the patrols' tracks and their badge dots.
+    strokes = page.locator("path.rw-track.rw-kind-patrol").evaluate_all("(paths) => paths.map((p) => p.getAttribute('stroke'))")
+    assert strokes and set(strokes) == {patrol}
+    dots = page.locator(".kind-dot.kind-patrol").evaluate_all("(dots) => dots.map((d) => getComputedStyle(d).backgroundColor)")
+    assert dots and set(dots) == {as_rgb(page, patrol)}
+
+    page.goto(live_server.url + reverse("river-chief-map"))
+    page.wait_for_selector("#rc-map[data-ready='true']")
+    assert kind_colour(page, "patrol") == patrol
+    # Activities are single dots or, close together, a cluster: either way in the patrol colour.
+    fills = page.locator("path.rc-activity.rc-kind-patrol").evaluate_all("(paths) => paths.map((p) => p.getAttribute('fill'))")
+    clusters = page.locator(".rc-cluster.rc-kind-patrol span").evaluate_all(
+        "(spans) => spans.map((s) => getComputedStyle(s).backgroundColor)")
+    assert fills or clusters
+    assert set(fills) <= {patrol} and set(clusters) <= {as_rgb(page, patrol)}
+    # The legend's patrol dot, and the tracks once their layer is on.
+    legend_dot = page.locator(".rc-legend .rc-kind .dot").first.evaluate("(d) => getComputedStyle(d).backgroundColor")
+    assert legend_dot == as_rgb(page, patrol)
+    page.locator(".leaflet-control-layers").hover()
+    page.get_by_label("巡河轨迹").check()
+    page.wait_for_selector("path.rc-track")
+    strokes = page.locator("path.rc-track.rc-kind-patrol").evaluate_all("(paths) => paths.map((p) => p.getAttribute('stroke'))")
+    assert strokes and set(strokes) == {patrol}
     assert errors == []

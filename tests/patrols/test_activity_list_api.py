@@ -1,8 +1,9 @@
-"""GET /api/activities/: GeoJSON in EPSG:4326, filters, and a capped page size."""
+"""GET /api/activities/: GeoJSON in lon/lat, filters, and a capped page size."""
 
 import pytest
 
-from .factories import activity_body, walk_along
+from tests.support.factories import activity_body
+from tests.support.walks import walk_along
 
 
 @pytest.fixture
@@ -87,7 +88,7 @@ def test_bad_filters_are_explained(crew, api, mixed, query, message):
 
 
 def test_pages_are_capped(crew, api, mixed, monkeypatch):
-    from patrols.api import ActivityPagination
+    from patrols.api.activities import ActivityPagination
 
     client = api(crew["staff"])
     first = client.get("/api/activities/?page_size=2").json()

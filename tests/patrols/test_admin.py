@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from patrols import services
+from patrols import services, submissions
 from patrols.models import Activity, PatrolRule, ReachVisit, ServiceRecord
 from people.models import Person
 from waterways.models import Reach
@@ -32,9 +32,9 @@ def record(user, *, kind="cleanup", notes=""):
     started = timezone.now() - timedelta(hours=3)
     activity, _created = services.record_activity(
         submitted_by=user,
-        submission=services.Submission(
+        submission=submissions.build(
             client_uuid=uuid.uuid4(), kind=kind, started_at=started, ended_at=started + timedelta(hours=1),
-            point_lonlat=(110.55, 32.70), location_source="gps", notes=notes,
+            point=[110.55, 32.70], location_source="gps", notes=notes,
         ),
         payload_sha256="x",
     )

@@ -16,7 +16,8 @@ from PIL import Image
 
 from patrols import services
 from patrols.field_views import SHELL_STATIC
-from tests.patrols.factories import activity_body, make_person, walk_along
+from tests.support.factories import activity_body, make_person
+from tests.support.walks import walk_along
 
 pytestmark = pytest.mark.django_db
 
@@ -220,8 +221,10 @@ def test_my_history_shows_the_reviewers_reason_for_a_rejection(crew):
 
 def test_history_limit_is_bounded(crew):
     client = browser_for(crew["volunteer"])
-    assert client.get(reverse("api-field-history") + "?limit=abc").status_code == 200
-    assert client.get(reverse("api-field-history") + "?limit=100000").status_code == 200
+    for wrong in ("abc", "100000", "0", "²"):
+        response = client.get(reverse("api-field-history"), {"limit": wrong})
+        assert response.status_code == 400 and "条数应为 1 到 200 之间的整数" in response.json()["detail"]
+    assert client.get(reverse("api-field-history"), {"limit": "200"}).status_code == 200
 
 
 def test_a_lapsed_login_is_told_apart_from_a_refused_record():

@@ -9,7 +9,8 @@ from rest_framework.test import APIClient
 
 from patrols.models import Activity, ServiceRecord
 
-from .factories import activity_body, walk_along
+from tests.support.factories import activity_body
+from tests.support.walks import walk_along
 
 
 def test_first_post_creates_and_repeat_returns_the_same_record(crew, api):

@@ -5,7 +5,8 @@ from rest_framework.test import APIClient
 
 from patrols.models import Activity
 
-from .factories import activity_body, make_person, walk_along
+from tests.support.factories import activity_body, make_person
+from tests.support.walks import walk_along
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from rest_framework.test import APIClient
 
 from patrols.models import Activity, Photo
 
-from .factories import activity_body, walk_along
+from tests.support.factories import activity_body
+from tests.support.walks import walk_along
 
 
 def _dms(value):

@@ -20,14 +20,16 @@ from rest_framework.test import APIClient
 from patrols import selectors
 from patrols.models import Activity, Photo, ProblemReport, ServiceRecord
 
-from .factories import activity_body, walk_along
+from tests.support.factories import activity_body
+from tests.support.walks import walk_along
+from django.conf import settings
 
 SHIZIGOU = "ZW-G07"  # 狮子沟, the crew's chief's gully
 
 
-def lonlat_on(code=SHIZIGOU, metres=500.0, offset_m=0.0):
+def lonlat_on(code=SHIZIGOU, metres=500.0, sideways_m=0.0):
     """A [lon, lat] metres from the source of a waterway (offset_m east of it)."""
-    return [round(value, 7) for value in walk_along(code, start_m=metres, length_m=0, offset_m=offset_m)[0][:2]]
+    return [round(value, 7) for value in walk_along(code, start_m=metres, length_m=0, sideways_m=sideways_m)[0][:2]]
 
 
 def problem(**values):
@@ -95,13 +97,14 @@ def test_a_standalone_report_is_an_activity_with_its_problem_where_it_was_seen(c
     assert activity.kind == Activity.Kind.PROBLEM_REPORT
     assert activity.status == Activity.Status.SUBMITTED
     # The report's own location is its problem's, snapped like any activity.
-    lon, lat = activity.point.transform(4326, clone=True).coords
+    lon, lat = activity.point.transform(settings.API_SRID, clone=True).coords
     assert [lon, lat] == pytest.approx(seen["point"], abs=1e-6)
     assert activity.location_source == Activity.LocationSource.GPS
     assert activity.waterway.code == SHIZIGOU and not activity.off_network
     # Not a service toward the target, and not measured against the patrol rules.
     assert ServiceRecord.objects.filter(activity=activity).count() == 0
-    assert activity.counts_for_compliance is None and activity.compliance_detail == {}
+    shown = response.json()["properties"]
+    assert shown["counts_for_compliance"] is None and shown["compliance_note"] == ""
 
     stored = ProblemReport.objects.get(activity=activity)
     assert str(stored.client_uuid) == seen["client_uuid"]
@@ -120,7 +123,7 @@ def test_a_standalone_report_is_an_activity_with_its_problem_where_it_was_seen(c
 def test_a_report_with_its_own_point_keeps_it_and_its_location_source(crew, api):
     body = report_body(problem(point=lonlat_on(metres=1500)), point=lonlat_on(metres=3000), location_source="map")
     activity = Activity.objects.get(pk=post(api(crew["volunteer"]), body).json()["id"])
-    assert activity.point.transform(4326, clone=True).coords == pytest.approx(tuple(body["point"]), abs=1e-6)
+    assert activity.point.transform(settings.API_SRID, clone=True).coords == pytest.approx(tuple(body["point"]), abs=1e-6)
     assert activity.location_source == Activity.LocationSource.MAP
     assert activity.waterway_position_m == pytest.approx(3000, abs=2)
     assert activity.problems.get().position_m == pytest.approx(1500, abs=2)
@@ -128,7 +131,7 @@ def test_a_report_with_its_own_point_keeps_it_and_its_location_source(crew, api)
 
 def test_a_problem_far_from_every_waterway_belongs_to_none(crew, api):
     # 1 km east of 狮子沟: about 850 m from the nearest waterway, beyond SNAP_DISTANCE_M (200 m).
-    response = post(api(crew["volunteer"]), report_body(problem(point=lonlat_on(offset_m=1000))))
+    response = post(api(crew["volunteer"]), report_body(problem(point=lonlat_on(sideways_m=1000))))
     assert response.status_code == 201, response.json()
     activity = Activity.objects.get(pk=response.json()["id"])
     assert activity.off_network and activity.waterway is None

@@ -7,15 +7,17 @@ import numpy as np
 import pytest
 import shapely
 from django.db import connection
-from pyproj import Transformer
 
 from patrols.models import Activity
 from waterways.models import Reach, Waterway
 from waterways.services import rebuild_reaches
 
-from .factories import TO_LONLAT, activity_body, walk_along
+from tests.support.factories import activity_body
+from tests.support.walks import walk_along
+from tests.support.geo import to_lonlat
+from django.conf import settings
+from tests.support.geo import to_metres
 
-TO_METRES = Transformer.from_crs(4326, 4546, always_xy=True)
 
 
 def _post(client, body):
@@ -26,7 +28,7 @@ def _post(client, body):
 
 def _lonlat_at(code, along_m, side_m):
     point = Waterway.objects.get(code=code).geom.interpolate(along_m)
-    return list(TO_LONLAT.transform(point.x + side_m, point.y))
+    return list(to_lonlat(point.x + side_m, point.y))
 
 
 def test_a_cleanup_point_snaps_to_the_nearest_waterway_within_200_m(crew, api):
@@ -39,9 +41,10 @@ def test_a_cleanup_point_snaps_to_the_nearest_waterway_within_200_m(crew, api):
 def test_a_point_far_from_every_waterway_is_flagged_off_network(crew, api):
     # A spot in the district's hills: check the premise first, in the database.
     lon, lat = 110.70, 32.60
-    x, y = TO_METRES.transform(lon, lat)
+    x, y = to_metres(lon, lat)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT MIN(ST_Distance(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4546))) FROM waterways_waterway", [x, y])
+        cursor.execute("SELECT MIN(ST_Distance(geom, ST_SetSRID(ST_MakePoint(%s, %s), %s))) FROM waterways_waterway",
+                       [x, y, settings.GIS_SRID])
         assert cursor.fetchone()[0] > 200
     activity = _post(api(crew["volunteer"]), activity_body(kind="cleanup", point=[lon, lat]))
     assert activity.waterway is None
@@ -72,7 +75,7 @@ def test_crossing_a_river_on_a_bridge_is_not_patrolling_it(crew, api):
     fixes = []
     for i in range(61):
         offset = -300 + i * 10
-        lon, lat = TO_LONLAT.transform(middle.x + nx * offset, middle.y + ny * offset)
+        lon, lat = to_lonlat(middle.x + nx * offset, middle.y + ny * offset)
         fixes.append([lon, lat, 1777593600000 + i * 8000, 6])
     activity = _post(api(crew["volunteer"]), activity_body(fixes))
     assert not activity.reach_visits.filter(reach__waterway=river).exists()
@@ -121,7 +124,7 @@ def test_reach_visits_equal_an_independent_shapely_computation_on_random_tracks(
         for i in range(int(length / 15) + 1):
             point = line.interpolate(min(line.length, start + i * 15))
             jitter_x, jitter_y = rng.gauss(0, 6), rng.gauss(0, 6)
-            lon, lat = TO_LONLAT.transform(point.x + side + jitter_x, point.y + jitter_y)
+            lon, lat = to_lonlat(point.x + side + jitter_x, point.y + jitter_y)
             fixes.append([lon, lat, 1777593600000 + i * 12000, 6])
         activity = _post(client, activity_body(fixes))
         stored = set(activity.reach_visits.values_list("reach_id", flat=True))

@@ -4,7 +4,8 @@ import pytest
 
 from patrols.models import Activity, RawTrack
 
-from .factories import activity_body, walk_along
+from tests.support.factories import activity_body
+from tests.support.walks import walk_along
 
 
 def _post(client, fixes, **extra):

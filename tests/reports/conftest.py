@@ -1,78 +1,19 @@
-"""Shared fixtures for the reports tests: people in each role (a village chief with posts on two
-gullies, a township chief, the office's staff, a volunteer team), and two ways to put patrols on
-the map — a GPS walk submitted through POST /api/activities/ (reach visits computed for real), or
-visits planted on chosen reaches (exact times, no geometry involved).
+"""Fixtures of the reports tests: people in each role (a village chief with posts on two gullies, a
+township chief, the office's staff, a volunteer team), and two ways to put patrols on the map — a GPS
+walk submitted through POST /api/activities/ (reach visits computed for real), or visits planted on
+chosen reaches (exact times, no geometry involved). Times are Beijing times (tests.support.clock)."""
 
-Times are Beijing times (`beijing("2026-04-30 23:50")`), the district's calendar."""
-
-import math
 import uuid
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
-import shapely
 
 from patrols import services as patrol_services
 from patrols.models import Activity, ReachVisit, ServiceRecord
 from people.models import ChiefAssignment
-from tests.patrols.conftest import api, crew  # noqa: F401  (the patrols tests' client and small district, shared here)
-from tests.patrols.factories import TO_LONLAT, make_person, make_team
+from tests.support.factories import make_person, make_team
+from tests.support.walks import SECONDS_PER_STEP, fixes
 from waterways.models import Reach, Waterway
-
-BEIJING = ZoneInfo("Asia/Shanghai")
-SECONDS_PER_FIX = 8  # a walker's pace with a fix every 10 m: 4.5 km/h
-
-
-def beijing(text):
-    """'2026-04-30 23:50' as an aware Beijing time."""
-    return datetime.fromisoformat(text).replace(tzinfo=BEIJING)
-
-
-def waterway_line(code):
-    """The waterway's centre line as a shapely LineString in the storage SRID (metres)."""
-    return shapely.from_wkb(bytes(Waterway.objects.get(code=code).geom.wkb))
-
-
-def _normal(line, along_m):
-    """Unit vector to the left of the line at along_m."""
-    a = line.interpolate(max(0.0, along_m - 2))
-    b = line.interpolate(min(line.length, along_m + 2))
-    dx, dy = b.x - a.x, b.y - a.y
-    norm = math.hypot(dx, dy) or 1.0
-    return -dy / norm, dx / norm
-
-
-def points_along(code, start_m, length_m, *, step_m=10.0, offsets=None):
-    """Storage-SRID (x, y) every step_m along a waterway from start_m; offsets[i] (metres, left
-    positive) moves the i-th point sideways, perpendicular to the line."""
-    line = waterway_line(code)
-    steps = max(1, int(round(length_m / step_m)))
-    xys = []
-    for i in range(steps + 1):
-        along = min(line.length, max(0.0, start_m + i * step_m))
-        point = line.interpolate(along)
-        offset = offsets[i] if offsets is not None else 0.0
-        nx, ny = _normal(line, along)
-        xys.append((point.x + nx * offset, point.y + ny * offset))
-    return xys
-
-
-def points_across(code, at_m, half_width_m, *, step_m=10.0):
-    """A straight walk across a waterway at at_m (a bridge), half_width_m to each side."""
-    line = waterway_line(code)
-    middle = line.interpolate(at_m)
-    nx, ny = _normal(line, at_m)
-    steps = int(2 * half_width_m / step_m)
-    return [(middle.x + nx * (-half_width_m + i * step_m), middle.y + ny * (-half_width_m + i * step_m))
-            for i in range(steps + 1)]
-
-
-def fixes(xys, when):
-    """Phone fixes [lon, lat, unix_ms, accuracy] for storage-SRID points, the first at `when`."""
-    start_ms = int(when.timestamp() * 1000)
-    lons, lats = TO_LONLAT.transform([x for x, _y in xys], [y for _x, y in xys])
-    return [[lon, lat, start_ms + i * SECONDS_PER_FIX * 1000, 6.0] for i, (lon, lat) in enumerate(zip(lons, lats))]
 
 
 @pytest.fixture
@@ -104,12 +45,12 @@ def submit_walk(api):
     through POST /api/activities/ as the phone would, so snapping and reach visits run for real."""
 
     def submit(person, xys, when, *, kind="patrol", participants=()):
-        points = fixes(xys, when)
+        points = fixes(xys, when, accuracy=6.0)
         body = {
             "client_uuid": str(uuid.uuid4()),
             "kind": kind,
             "started_at": when.isoformat(),
-            "ended_at": (when + timedelta(seconds=len(points) * SECONDS_PER_FIX + 60)).isoformat(),
+            "ended_at": (when + timedelta(seconds=len(points) * SECONDS_PER_STEP + 60)).isoformat(),
             "points": points,
         }
         if participants:

@@ -4,7 +4,6 @@ the "只看未达标" filter, the rules with their admin link, the deputies sect
 import re
 import uuid
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -15,9 +14,9 @@ from patrols.models import Activity, ServiceRecord
 from people.models import ChiefAssignment
 from waterways.models import Waterway
 
-from ..patrols.factories import make_person
+from tests.support.factories import make_person
+from tests.support.clock import beijing
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 MAY = {"start": "2025-05-05", "end": "2025-05-18"}  # two whole ISO weeks, long past
 
 
@@ -29,7 +28,7 @@ def chief(level, code, name):
 
 
 def patrol(person, code, day, *, minutes=45, metres=2500, kind="patrol"):
-    at = datetime.fromisoformat(f"{day} 09:00").replace(tzinfo=BEIJING)
+    at = beijing(f"{day} 09:00")
     activity = Activity.objects.create(
         client_uuid=uuid.uuid4(), payload_sha256="0" * 64, kind=kind, submitted_by=person.user, started_at=at,
         ended_at=at + timedelta(minutes=minutes), duration_s=minutes * 60, distance_m=metres,
@@ -99,9 +98,11 @@ def test_a_township_chief_sees_the_chiefs_under_them_without_the_rule_admin_link
     assert set(chief_rows(html)) == {"狮子沟落后村长", "斤坪沟按时村长", "堵河乡镇河长"}
     assert "村级河长" in html and "每周至少 1 次" in html  # the rules in force are shown to everyone
     assert reverse("admin:patrols_patrolrule_changelist") not in html
-    # The gully patrol is listed, but not linked: its page is for the gully's own chief (it would 404).
+    # The gully patrol is listed and linked: the township chief oversees the gully's chief, and may
+    # open what is counted in the row (the same rule as the activity pages).
     assert "2025-05-06 09:00" in html
-    assert reverse("activity-detail", args=[people["short"].pk]) not in html
+    assert reverse("activity-detail", args=[people["short"].pk]) in html
+    assert client.get(reverse("activity-detail", args=[people["short"].pk])).status_code == 200
 
 
 def test_a_village_chief_sees_only_their_own_row(client, people):
@@ -169,24 +170,32 @@ def test_the_page_runs_the_same_number_of_queries_for_more_chiefs(client, people
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
-def test_a_patrol_the_viewer_may_not_read_is_listed_without_the_reviewers_note_or_a_link(client, people, api):
-    """The 堵河 township chief oversees the 狮子沟 village chief's compliance but may not read patrols on
-    the gully: the rejected patrol is listed as rejected, without the note and without a link."""
+def test_whoever_sees_a_row_may_open_its_patrols_and_nothing_else_is_listed(client, people, api):
+    """The 堵河 township chief oversees the 狮子沟 village chief, and reads the patrols on the gully,
+    a rejected one with its note. The village chief's walk on the 神定河 (another river system, outside
+    the township chief's waters) is listed for the chief and for staff, but not for the township
+    chief, who could not open it."""
     rejected = patrol(people["behind"], "ZW-G07", "2025-05-13")
     Activity.objects.filter(pk=rejected.pk).update(
         status=Activity.Status.REJECTED, review_note="轨迹是开车录的", reviewed_by=people["staff"].user,
         reviewed_at=rejected.started_at + timedelta(days=1))
-    link = reverse("activity-detail", args=[rejected.pk])
+    elsewhere = patrol(people["behind"], "ZW-R03", "2025-05-14")
+
+    def listed(viewer):
+        body = api(viewer).get("/api/compliance/chiefs/", MAY).json()
+        return {p["id"]: p for chief in body["chiefs"] if chief["id"] == people["behind"].pk for p in chief["patrols"]}
 
     township = client_for(client, people["township"]).get(reverse("compliance"), MAY).content.decode()
-    assert "2025-05-13 09:00" in township and "审核已驳回" in township
-    assert "轨迹是开车录的" not in township and link not in township
-    body = api(people["township"]).get("/api/compliance/chiefs/", MAY).json()
-    listed = {p["id"]: p for chief in body["chiefs"] for p in chief["patrols"]}
-    assert (listed[rejected.pk]["readable"], listed[rejected.pk]["reasons"]) == (False, ["审核已驳回"])
+    assert "审核已驳回（轨迹是开车录的）" in township
+    assert reverse("activity-detail", args=[rejected.pk]) in township
+    assert reverse("activity-detail", args=[elsewhere.pk]) not in township and "2025-05-14 09:00" not in township
+    assert set(listed(people["township"])) == {people["short"].pk, rejected.pk}
+    for patrol_id in listed(people["township"]):  # every one listed opens
+        assert client.get(reverse("activity-detail", args=[patrol_id])).status_code == 200
+    assert client.get(reverse("activity-detail", args=[elsewhere.pk])).status_code == 404
 
-    staff = client_for(client, people["staff"]).get(reverse("compliance"), MAY).content.decode()
-    assert "审核已驳回（轨迹是开车录的）" in staff and link in staff
-    body = api(people["staff"]).get("/api/compliance/chiefs/", MAY).json()
-    listed = {p["id"]: p for chief in body["chiefs"] for p in chief["patrols"]}
-    assert (listed[rejected.pk]["readable"], listed[rejected.pk]["reasons"]) == (True, ["审核已驳回（轨迹是开车录的）"])
+    for viewer in (people["staff"], people["behind"]):
+        shown = listed(viewer)
+        assert set(shown) == {people["short"].pk, rejected.pk, elsewhere.pk}
+        assert shown[elsewhere.pk]["reasons"] == ["不是本人任河长的河道"]
+        assert shown[rejected.pk]["reasons"] == ["审核已驳回（轨迹是开车录的）"]

@@ -14,7 +14,8 @@ from shapely.ops import substring
 from reports.permissions import ChiefOrStaff
 from waterways.models import Reach, Waterway
 
-from .conftest import beijing, points_across, points_along, waterway_line
+from tests.support.clock import beijing
+from tests.support.walks import points_across, points_along, waterway_line
 
 URL = "/api/coverage/"
 

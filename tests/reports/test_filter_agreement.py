@@ -7,28 +7,25 @@ reading rule."""
 import itertools
 import uuid
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 import shapely
 from django.contrib.gis.geos import LineString, MultiLineString, Point
 from django.db import connection
-from pyproj import Transformer
 from shapely.geometry import shape
 
 from patrols.models import Activity, ProblemReport, ServiceRecord
 from reports.filters import FILTERED_ACTIVITIES_SQL, ReportFilters
 from reports.selectors.layers import filtered_activities
 from waterways.models import Waterway
+from tests.support.clock import beijing
+from tests.support.geo import to_metres
 
-BEIJING = ZoneInfo("Asia/Shanghai")
-TO_METRES = Transformer.from_crs(4326, 4546, always_xy=True).transform
 MAY = {"start": "2026-05-01", "end": "2026-05-31"}
 
 
-def at(text):
-    return datetime.fromisoformat(text).replace(tzinfo=BEIJING)
+at = beijing
 
 
 def on(code, position_m, sideways_m=0.0):
@@ -138,7 +135,7 @@ def test_the_hex_hotspot_counts_an_activity_where_the_activity_layer_draws_it(cr
 
     drawn = staff.get("/api/map/activities/", MAY).json()["features"]
     assert [feature["properties"]["id"] for feature in drawn] == [walk.pk]
-    drawn_at = shapely.Point(TO_METRES(*drawn[0]["geometry"]["coordinates"]))
+    drawn_at = shapely.Point(to_metres(*drawn[0]["geometry"]["coordinates"]))
     line = shapely.from_wkb(bytes(track.wkb))
     nearest_centre = shapely.ops.nearest_points(line, line.centroid)[0]
     assert drawn_at.distance(nearest_centre) > 150  # the two rules really place it apart
@@ -148,7 +145,7 @@ def test_the_hex_hotspot_counts_an_activity_where_the_activity_layer_draws_it(cr
     counted = [feature for feature in result["features"] if feature["properties"]["raw"]]
     assert len(counted) == 1
     cell = shapely.transform(shape(counted[0]["geometry"]),
-                             lambda xy: np.column_stack(TO_METRES(xy[:, 0], xy[:, 1])))
+                             lambda xy: np.column_stack(to_metres(xy[:, 0], xy[:, 1])))
     assert cell.buffer(0.01).contains(drawn_at)
 
 

@@ -9,17 +9,17 @@ from datetime import timedelta
 
 import pytest
 import shapely
-from pyproj import Transformer
 from shapely.ops import substring
 
 from reports.permissions import ChiefOrStaff
 from waterways.models import Reach, Waterway
 
-from .conftest import beijing, waterway_line
+from tests.support.clock import beijing
+from tests.support.walks import waterway_line
+from tests.support.geo import to_metres
 
 GAPS = "/api/coverage/gaps/"
 FRESHNESS = "/api/coverage/reaches/"
-TO_METRES = Transformer.from_crs(4326, 4546, always_xy=True)
 END = "2026-04-30"
 
 
@@ -126,7 +126,7 @@ def test_a_stretch_is_drawn_along_its_waterway_in_wgs84(g09_history, report_peop
     assert 110 < lon < 111 and 32 < lat < 33
     assert all(len(str(value).split(".")[-1]) <= 6 for point in feature["geometry"]["coordinates"] for value in point)
     lons, lats = zip(*feature["geometry"]["coordinates"])
-    drawn = shapely.LineString(zip(*TO_METRES.transform(lons, lats)))
+    drawn = shapely.LineString(zip(*to_metres(lons, lats)))
     line = waterway_line("ZW-G09")
     props = feature["properties"]
     assert drawn.length == pytest.approx(props["length_m"], abs=1.0)

@@ -7,13 +7,11 @@ import json
 import math
 import uuid
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 import shapely
 from django.contrib.gis.geos import LineString, MultiLineString, Point
-from pyproj import Transformer
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import shape
@@ -27,12 +25,13 @@ from reports.selectors.hotspots import (
     local_gi_star,
     network_neighbours,
 )
-from tests.patrols.factories import make_person
+from tests.support.factories import make_person
 from waterways.models import Reach, ReachLink, Waterway
+from django.conf import settings
+from tests.support.clock import beijing
+from tests.support.geo import to_metres
 
-BEIJING = ZoneInfo("Asia/Shanghai")
-AT = datetime(2026, 5, 1, 10, 0, tzinfo=BEIJING)
-TO_METRES = Transformer.from_crs(4326, 4546, always_xy=True).transform
+AT = beijing("2026-05-01 10:00")
 HOT = {"hot_99", "hot_95", "hot_90"}
 SIGNIFICANT = HOT | {"cold_99", "cold_95", "cold_90"}
 CLASSES_OUT = SIGNIFICANT | {"not_significant"}
@@ -92,7 +91,7 @@ def random_places(rng, count):
 
 
 def polygon_metres(feature):
-    return shapely.transform(shape(feature["geometry"]), lambda xy: np.column_stack(TO_METRES(xy[:, 0], xy[:, 1])))
+    return shapely.transform(shape(feature["geometry"]), lambda xy: np.column_stack(to_metres(xy[:, 0], xy[:, 1])))
 
 
 def by_id(result):
@@ -141,7 +140,7 @@ def test_a_planted_cluster_on_a_gully_is_hot_and_nothing_far_from_it_is(reporter
     meta = result["meta"]
     assert meta["units"] == len(features) and meta["items"] == len(plant) + len(background)
     assert sum(meta["counts"].values()) == len(features)
-    assert meta["p_value"] == "randomisation_two_sided" and meta["seed"] == 4546
+    assert meta["p_value"] == "randomisation_two_sided" and meta["seed"] == settings.HOTSPOT_SEED
     assert 0 < meta["fdr_thresholds"]["0.01"] <= meta["fdr_thresholds"]["0.05"] <= meta["fdr_thresholds"]["0.10"]
 
 
@@ -155,7 +154,7 @@ def test_uniform_random_counts_show_nothing_after_fdr(reporter):
     for seed in (1, 2, 3, 4):
         ProblemReport.objects.all().delete()
         counts = np.random.default_rng(seed).poisson(0.5, len(centres))
-        problems_at(owner, [Point(c.x, c.y, srid=4546) for c, k in zip(centres, counts) for _ in range(k)])
+        problems_at(owner, [Point(c.x, c.y, srid=settings.GIS_SRID) for c, k in zip(centres, counts) for _ in range(k)])
 
         result = hotspots(year_2026(), measure="problems", method="hex", normalize="none")
 
@@ -167,10 +166,10 @@ def test_uniform_random_counts_show_nothing_after_fdr(reporter):
 
 def test_items_are_located_counted_and_filtered(reporter):
     gully = Waterway.objects.get(code="ZW-G07")
-    far = Point(on_waterway(gully, 100).x + 5000, on_waterway(gully, 100).y + 5000, srid=4546)
+    far = Point(on_waterway(gully, 100).x + 5000, on_waterway(gully, 100).y + 5000, srid=settings.GIS_SRID)
     assert not Waterway.objects.filter(geom__dwithin=(far, 600)).exists()
-    track_only = LineString([on_waterway(gully, 500).coords, on_waterway(gully, 700).coords], srid=4546)
-    activity(reporter, kind="cleanup", track=MultiLineString(track_only, srid=4546), debris_kg=12.5,
+    track_only = LineString([on_waterway(gully, 500).coords, on_waterway(gully, 700).coords], srid=settings.GIS_SRID)
+    activity(reporter, kind="cleanup", track=MultiLineString(track_only, srid=settings.GIS_SRID), debris_kg=12.5,
              waterway=gully, position_m=500)
     cleanup_at_point = activity(reporter, kind="cleanup", point=on_waterway(gully, 3000), debris_kg=7.5,
                                 waterway=gully, position_m=3000)
@@ -382,7 +381,7 @@ def test_an_extreme_cell_with_empty_neighbours_is_tested_in_its_upper_tail_not_c
     centre = 15 * side + 15
     y[dst[src == centre]] = 0
     y[centre] = 40
-    z, p = local_gi_star(y, src, dst, permutations=999, seed=4546)
+    z, p = local_gi_star(y, src, dst, permutations=999, seed=settings.HOTSPOT_SEED)
     assert z[centre] > 0
     assert p[centre] == pytest.approx(2 * 7 / (side * side), rel=0.15)  # a settled Monte Carlo p: ±10 %
 
@@ -425,7 +424,7 @@ def test_no_data_gives_every_unit_not_significant_as_valid_json(api, crew, metho
     first = body["features"][0]["geometry"]["coordinates"]
     flat = np.array(first[0] if method == "hex" else first).ravel().tolist()
     assert all(len(repr(c).split(".")[1]) <= 6 for c in flat)
-    assert 110 < flat[0] < 111.2 and 32 < flat[1] < 33  # EPSG:4326 lon/lat in Zhangwan
+    assert 110 < flat[0] < 111.2 and 32 < flat[1] < 33  # lon/lat in Zhangwan
 
 
 def test_a_waterway_filter_keeps_its_own_cells_and_reaches(api, crew):

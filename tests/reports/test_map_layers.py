@@ -8,16 +8,15 @@ import mapbox_vector_tile
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from pyproj import Transformer
 
-from patrols import selectors as patrol_selectors
+from patrols import scopes
 from patrols.models import Activity
 from reports.filters import ReportFilters
 from reports.selectors import tiles
-from tests.patrols.factories import activity_body, walk_along
+from tests.support.factories import activity_body
+from tests.support.walks import walk_along
 
 YEAR = {"start": "2026-01-01", "end": "2026-12-31"}
-TO_LONLAT = Transformer.from_crs(4546, 4326, always_xy=True)
 
 
 def _submit(client, body):
@@ -199,21 +198,9 @@ def test_tile_requests_outside_the_grid_or_for_unknown_layers_are_404(crew, api,
     assert response.status_code == 404 and "超出范围" in response.json()["detail"]
 
 
-def test_the_tile_sql_sees_what_activities_visible_to_sees(crew, work):
-    """VISIBLE_ACTIVITY_CONDITION restates the reading rule in SQL for the tiles: it must agree."""
-    sql = "SELECT a.id FROM patrols_activity a WHERE " + patrol_selectors.VISIBLE_ACTIVITY_CONDITION
-    for who in ("volunteer", "teammate", "leader", "outsider", "chief", "other_chief", "staff"):
-        user = crew[who].user
-        with connection.cursor() as cursor:
-            cursor.execute(sql, patrol_selectors.visibility_params(user))
-            in_sql = {row[0] for row in cursor.fetchall()}
-        assert in_sql == set(patrol_selectors.activities_visible_to(user).values_list("id", flat=True)), who
-        assert in_sql, who  # everyone here sees something, so agreement is not two empty sets
-
-
 def test_the_tile_function_renders_without_a_user_for_benchmarks(work):
     lon, lat = walk_along("ZW-G07", start_m=300, length_m=0)[0][:2]
     x, y = _tile_of(lon, lat, 13)
     filters = ReportFilters(start=date(2026, 1, 1), end=date(2026, 12, 31))
-    decoded = mapbox_vector_tile.decode(tiles.tile("tracks", 13, x, y, filters, visibility=tiles.EVERYTHING))
+    decoded = mapbox_vector_tile.decode(tiles.tile("tracks", 13, x, y, filters, reader=scopes.EVERYTHING))
     assert {feature["id"] for feature in decoded["tracks"]["features"]} == {work["patrol"].id}

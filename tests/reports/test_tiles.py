@@ -5,33 +5,35 @@ the tile function never reads everything unless told to."""
 import math
 import uuid
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import mapbox_vector_tile
 import numpy as np
 import pytest
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection
 
+from patrols import scopes
 from patrols.models import Activity
 from reports.filters import ReportFilters
 from reports.selectors import tiles
-from tests.patrols.factories import make_person
+from tests.support.clock import beijing
+from tests.support.factories import make_person
+from tests.support.geo import to_metres
 from waterways.models import Waterway
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 YEAR = {"start": "2026-01-01", "end": "2026-12-31"}
 HALF_WORLD = tiles.WORLD_M / 2
 
-# The 4546 point whose Web Mercator position is exactly (x, y) in the coordinates asked for: the
+# The storage-SRID point whose Web Mercator position is exactly (x, y) in the coordinates asked for: the
 # transform there and back is not exact, so the neighbours of the first guess a few ulps apart are
 # tried and the first that lands exactly is kept.
 EXACT_POINT_SQL = """
 WITH guess AS (
-    SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 3857), 4546) AS p
+    SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 3857), %(srid)s) AS p
 ), tried AS (
     SELECT ST_X(guess.p) + i * 2e-10 AS x, ST_Y(guess.p) + j * 2e-10 AS y,
-           ST_Transform(ST_SetSRID(ST_MakePoint(ST_X(guess.p) + i * 2e-10, ST_Y(guess.p) + j * 2e-10), 4546), 3857) AS m
+           ST_Transform(ST_SetSRID(ST_MakePoint(ST_X(guess.p) + i * 2e-10, ST_Y(guess.p) + j * 2e-10), %(srid)s), 3857) AS m
       FROM guess, generate_series(-40, 40) AS i, generate_series(-40, 40) AS j
 )
 SELECT x, y FROM tried
@@ -57,14 +59,15 @@ def tile_of(mx, my, z):
 def stored_point(mx, my, *, exact_x=False, exact_y=False):
     """A storage-SRID point at Web Mercator (mx, my), exactly on it in the coordinates asked for."""
     with connection.cursor() as cursor:
-        cursor.execute(EXACT_POINT_SQL, {"x": mx, "y": my, "exact_x": exact_x, "exact_y": exact_y})
+        cursor.execute(EXACT_POINT_SQL, {"x": mx, "y": my, "exact_x": exact_x, "exact_y": exact_y,
+                                         "srid": settings.GIS_SRID})
         row = cursor.fetchone()
     assert row is not None, f"no storage point lands exactly on {mx!r}, {my!r} ({exact_x}, {exact_y})"
-    return Point(row[0], row[1], srid=4546)
+    return Point(row[0], row[1], srid=settings.GIS_SRID)
 
 
 def located_activity(user, point, kind="patrol"):
-    at = datetime(2026, 5, 1, 9, tzinfo=BEIJING)
+    at = beijing("2026-05-01 09:00")
     return Activity.objects.create(client_uuid=uuid.uuid4(), payload_sha256="0" * 64, kind=kind, submitted_by=user,
                                    started_at=at, ended_at=at + timedelta(hours=1), point=point)
 
@@ -120,10 +123,7 @@ def test_the_tile_box_stays_true_far_from_the_storage_central_meridian(crew, api
     z = 3
     x, y = int((lon + 180) / 360 * 2**z), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
     assert (x, y) == (6, 2)  # 90°E–135°E, 41.0°N–66.5°N
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 4546)"
-                       " AS p) AS t", [lon, lat])
-        point = Point(*cursor.fetchone(), srid=4546)
+    point = Point(*to_metres(lon, lat), srid=settings.GIS_SRID)
     located_activity(crew["volunteer"].user, point)
     assert counted(api(crew["staff"]), z, x, y) == 1
 
@@ -139,13 +139,13 @@ def test_a_tile_outside_the_grid_is_a_chinese_404(crew, api, address):
 def test_the_tile_function_reads_everything_only_when_told(crew):
     filters = ReportFilters(start=date(2026, 1, 1), end=date(2026, 12, 31))
     gully = Waterway.objects.get(code="ZW-G07").geom.interpolate(400)
-    located_activity(make_person().user, Point(gully.x, gully.y, srid=4546))
+    located_activity(make_person().user, Point(gully.x, gully.y, srid=settings.GIS_SRID))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4546), 3857)"
-                       " AS p) AS t", [gully.x, gully.y])
+        cursor.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), %s), 3857)"
+                       " AS p) AS t", [gully.x, gully.y, settings.GIS_SRID])
         x, y = tile_of(*cursor.fetchone(), 12)
     with pytest.raises(TypeError):
-        tiles.tile("activities", 12, x, y, filters)  # no visibility: refused, not "everything"
+        tiles.tile("activities", 12, x, y, filters)  # no reader: refused, not "everything"
     with pytest.raises(TypeError):
         tiles.tile_sql_and_params("activities", 12, x, y, filters)
-    assert tiles.tile("activities", 12, x, y, filters, visibility=tiles.EVERYTHING)
+    assert tiles.tile("activities", 12, x, y, filters, reader=scopes.EVERYTHING)

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from waterways.models import Waterway
+from django.conf import settings
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def test_change_page_shows_the_line_on_a_leaflet_map(admin_client_logged_in, dis
 def test_saving_a_shortened_line_updates_length_and_reaches(admin_client_logged_in, district_data):
     gully = Waterway.objects.get(name="狮子沟")
     reaches_before = gully.reaches.count()
-    lonlat = gully.geom.transform(4326, clone=True)
+    lonlat = gully.geom.transform(settings.API_SRID, clone=True)
     half = json.dumps({"type": "LineString", "coordinates": lonlat.coords[len(lonlat.coords) // 2:]})
     form = {
         "code": gully.code, "name": gully.name, "name_pinyin": gully.name_pinyin, "kind": gully.kind,
@@ -51,7 +52,7 @@ def test_moving_a_gully_to_another_river_moves_its_junction(admin_client_logged_
         "code": gully.code, "name": gully.name, "name_pinyin": gully.name_pinyin, "kind": gully.kind,
         "parent": other_river.pk, "town": gully.town_id or "", "village": gully.village_id or "",
         "accuracy": gully.accuracy, "source": gully.source,
-        "geom": gully.geom.transform(4326, clone=True).geojson,
+        "geom": gully.geom.transform(settings.API_SRID, clone=True).geojson,
     }
     response = admin_client_logged_in.post(reverse("admin:waterways_waterway_change", args=[gully.pk]), form)
     assert response.status_code == 302

@@ -1,11 +1,11 @@
-"""GET /api/waterways/ and friends: GeoJSON in EPSG:4326, login required."""
+"""GET /api/waterways/ and friends: GeoJSON in lon/lat, login required."""
 
 import pytest
 from django.urls import reverse
 
 from waterways.models import Waterway
 
-# The district's bounding box in lon/lat: anything in 4326 lies in here, anything in 4546 does not.
+# The district's bounding box in lon/lat: anything in lon/lat lies in here, anything in metres does not.
 LON_RANGE = (110.44, 110.86)
 LAT_RANGE = (32.48, 32.78)
 

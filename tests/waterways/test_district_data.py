@@ -6,6 +6,7 @@ from django.db.models import Count, Sum
 from pyproj import Geod
 
 from waterways.models import District, ReachLink, Station, Town, Village, Waterway
+from django.conf import settings
 
 GEOD = Geod(ellps="GRS80")  # CGCS2000's ellipsoid
 
@@ -54,7 +55,7 @@ def test_lines_look_like_rivers_not_straight_segments(district_data):
 
 def test_stored_lengths_agree_with_geodesic_lengths(district_data):
     for waterway in Waterway.objects.all():
-        lonlat = waterway.geom.transform(4326, clone=True)
+        lonlat = waterway.geom.transform(settings.API_SRID, clone=True)
         lons, lats = zip(*lonlat.coords)
         geodesic = GEOD.line_length(lons, lats)
         assert waterway.length_m == pytest.approx(geodesic, rel=0.001), waterway.code

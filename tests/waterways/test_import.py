@@ -11,6 +11,7 @@ from shapely.geometry import LineString
 from waterways.models import Reach, Waterway
 
 from . import files
+from django.conf import settings
 
 
 def import_file(path, *args):
@@ -42,14 +43,14 @@ def test_good_file_is_imported_with_reaches(empty_network, tmp_path):
     gully = Waterway.objects.get(code="T-G1")
     assert gully.parent == river
     assert river.name_pinyin == "Ceshi He"  # derived when the file has no pinyin column
-    assert river.geom.srid == 4546
+    assert river.geom.srid == settings.GIS_SRID
     assert river.length_m == pytest.approx(river.geom.length)
     assert river.reaches.count() == round(river.length_m / 100)
     assert gully.accuracy == "approximate"
 
 
 @pytest.mark.parametrize(
-    "epsg, suffix", [(4326, ".geojson"), (4546, ".gpkg"), (32649, ".gpkg"), (4490, ".gpkg")]
+    "epsg, suffix", [(4326, ".geojson"), (settings.GIS_SRID, ".gpkg"), (32649, ".gpkg"), (4490, ".gpkg")]
 )
 def test_every_allowed_crs_gives_the_same_stored_geometry(empty_network, tmp_path, epsg, suffix):
     path = files.write(files.frame(files.sample_rows(), epsg=epsg), tmp_path / f"in_{epsg}{suffix}")
@@ -60,16 +61,16 @@ def test_every_allowed_crs_gives_the_same_stored_geometry(empty_network, tmp_pat
     with connection.cursor() as cursor:
         for row in files.sample_rows():
             cursor.execute(
-                "SELECT ST_HausdorffDistance(w.geom, ST_Transform(ST_GeomFromText(%s, 4326), 4546))"
+                "SELECT ST_HausdorffDistance(w.geom, ST_Transform(ST_GeomFromText(%s, 4326), %s))"
                 " FROM waterways_waterway w WHERE w.code = %s",
-                [row["geometry"].wkt, row["code"]],
+                [row["geometry"].wkt, settings.GIS_SRID, row["code"]],
             )
             assert cursor.fetchone()[0] < 0.1, row["code"]
 
 
 def test_file_without_crs_is_refused_and_nothing_written(district_data, tmp_path):
     before = network_fingerprint()
-    path = files.zipped_shapefile(files.frame(files.sample_rows(), epsg=4546), tmp_path / "no_prj.zip", with_prj=False)
+    path = files.zipped_shapefile(files.frame(files.sample_rows(), epsg=settings.GIS_SRID), tmp_path / "no_prj.zip", with_prj=False)
 
     with pytest.raises(CommandError, match="没有声明坐标参考系"):
         import_file(path)
@@ -77,7 +78,7 @@ def test_file_without_crs_is_refused_and_nothing_written(district_data, tmp_path
 
 
 def test_zipped_shapefile_with_prj_is_read(empty_network, tmp_path):
-    path = files.zipped_shapefile(files.frame(files.sample_rows(), epsg=4546), tmp_path / "ok.zip")
+    path = files.zipped_shapefile(files.frame(files.sample_rows(), epsg=settings.GIS_SRID), tmp_path / "ok.zip")
     import_file(path)
     assert set(Waterway.objects.values_list("code", flat=True)) == {"T-R1", "T-G1"}
 
@@ -174,7 +175,7 @@ def test_over_long_attributes_are_listed_before_anything_is_written(district_dat
 def test_a_line_of_exactly_three_reach_lengths_is_three_reaches(empty_network, tmp_path):
     rows = [{"code": "T-R9", "name": "直河", "kind": "river", "parent": None,
              "geometry": LineString([(460000, 3614000), (460150, 3614000), (460300, 3614000)])}]
-    frame = geopandas.GeoDataFrame(rows, geometry="geometry", crs=4546)
+    frame = geopandas.GeoDataFrame(rows, geometry="geometry", crs=settings.GIS_SRID)
     import_file(files.write(frame, tmp_path / "straight.gpkg"))
     river = Waterway.objects.get(code="T-R9")
     assert [(r.start_m, r.end_m) for r in river.reaches.order_by("seq")] == [(0, 100), (100, 200), (200, 300)]

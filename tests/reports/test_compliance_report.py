@@ -8,24 +8,18 @@ district quarterly all year 30 min; township monthly Mar–Dec 30 min 2 km; vill
 import uuid
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
-from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
 
 from patrols.models import Activity, PatrolRule, ServiceRecord
 from people.models import ChiefAssignment
-from reports.selectors.compliance import chief_compliance, deputy_participation, period_containing
+from patrols.compliance import period_containing
+from reports.selectors.compliance import chief_compliance, deputy_participation
 from waterways.models import Waterway
 
-from ..patrols.factories import make_person
+from tests.support.factories import make_person
+from tests.support.clock import beijing
 
-BEIJING = ZoneInfo("Asia/Shanghai")
-
-
-def beijing(text):
-    """'2025-03-09 23:30' as an aware Beijing time."""
-    return datetime.fromisoformat(text).replace(tzinfo=BEIJING)
 
 
 def chief(level, code, since=date(2024, 1, 1), until=None, name=None, role="chief"):
@@ -358,7 +352,7 @@ def test_the_api_returns_periods_patrols_and_rules(staff, api):
     assert entry["patrols"] == [{
         "id": short.pk, "started_at": "2025-05-06T09:00:00+08:00", "day": "2025-05-06", "waterway": "狮子沟",
         "waterway_id": short.waterway_id, "minutes": 20, "km": 2.5, "rejected": False, "counts": False,
-        "readable": True, "reason_codes": ["short_minutes"], "reasons": ["时长不足 30 分钟（本次 20 分钟）"],
+        "reason_codes": ["short_minutes"], "reasons": ["时长不足 30 分钟（本次 20 分钟）"],
     }]
 
 
@@ -369,13 +363,21 @@ def test_the_api_says_in_chinese_what_was_wrong_with_a_date(staff, api):
     assert response.status_code == 400 and "behind" in response.json()["errors"]
 
 
-def test_the_default_window_is_this_year_so_far_with_the_current_period_in_progress(staff, api):
+def test_a_period_ending_today_is_in_progress_until_midnight_and_finished_the_next_day(staff):
+    """Sunday 30 March 2025 ends ISO week 13; Monday 31 March ends March. On its last day a period
+    is still in progress (the chief has until midnight), never missed."""
     village = chief("village", "ZW-G07")
-    today = timezone.localdate()
-    body = api(staff).get("/api/compliance/chiefs/").json()
-    assert body["period"] == {"start": f"{today.year}-01-01", "end": today.isoformat(), "as_of": today.isoformat()}
-    current = [period for period in row(body, village)["periods"] if period["last_day"] >= today.isoformat()]
-    assert len(current) == 1 and current[0]["state"] in ("in_progress", "not_required") and current[0]["missing"] == 0
+    township = chief("township", "ZW-R01")
+    for today, person, kind, last_day in [(date(2025, 3, 30), village, "week", "2025-03-30"),
+                                          (date(2025, 3, 31), township, "month", "2025-03-31")]:
+        on_the_day = row(report(staff, date(2025, 3, 1), today, today=today), person)
+        ending = [period for period in on_the_day["periods"] if period["last_day"] == date.fromisoformat(last_day)]
+        assert [(p["kind"], p["state"], p["missing"]) for p in ending] == [(kind, "in_progress", 0)], today
+        # The next day the chief has missed it; and a report asked for up to that past day says so too.
+        for next_day in (today + timedelta(days=1), today + timedelta(days=30)):
+            after = row(report(staff, date(2025, 3, 1), today, today=next_day), person)
+            ended = [p for p in after["periods"] if p["last_day"] == date.fromisoformat(last_day)]
+            assert [(p["state"], p["missing"]) for p in ended] == [("finished", 1)], (today, next_day)
 
 
 # --- Deputies ------------------------------------------------------------------------------------

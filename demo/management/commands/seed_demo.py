@@ -1,3 +1,5 @@
+"""manage.py seed_demo: checks the database is one to put a demo in, plans, writes and reports."""
+
 import os
 import time
 from datetime import date
@@ -10,10 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from patrols import demo
+from demo import planner, writer
+from demo.network import load_network
+from demo.progress import progress_bar
+from demo.reset import DemoEntangled, delete_demo_data, existing_state, summary
 from patrols.models import Activity
 from people.models import Level, Role, Team
-from waterways.management.commands._progress import progress_bar
 
 LOGIN_LABELS = {
     "volunteer": gettext_lazy("志愿者"), "leader": gettext_lazy("志愿服务队队长"), "village-chief": gettext_lazy("村级河长"),
@@ -44,11 +48,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help=_("随机种子（默认 %(default)s）"))
-        parser.add_argument("--end", type=_date, default=demo.DEFAULT_END,
+        parser.add_argument("--seed", type=int, default=planner.DEFAULT_SEED, help=_("随机种子（默认 %(default)s）"))
+        parser.add_argument("--end", type=_date, default=planner.DEFAULT_END,
                             help=_("两年数据的最后一天，YYYY-MM-DD（默认 %(default)s）"))
         parser.add_argument("--scale", type=float, default=1.0, help=_("活动数量的倍数，测试时用小数（默认 1.0）"))
-        parser.add_argument("--password", default=demo.DEFAULT_PASSWORD, help=_("演示账号的密码（默认 %(default)s）"))
+        parser.add_argument("--password", default=writer.DEFAULT_PASSWORD, help=_("演示账号的密码（默认 %(default)s）"))
         parser.add_argument("--reset", action="store_true", help=_("先删除以前生成的演示数据，其他数据不动"))
         parser.add_argument("--if-empty", action="store_true", help=_("数据库已有活动记录或演示人员时跳过，不报错"))
         parser.add_argument("--allow-production", action="store_true", help=_("允许在生产环境中运行"))
@@ -66,15 +70,15 @@ class Command(BaseCommand):
         if not self.database_ready(reset=reset, if_empty=if_empty):
             return
 
-        network = demo.load_network()
+        network = load_network()
         if not network.ways:
             raise CommandError(_("还没有河流与支沟数据，请先运行 manage.py load_district_data。"))
-        plan = demo.build_plan(network, seed=seed, end=end, scale=scale)
+        plan = planner.build_plan(network, seed=seed, end=end, scale=scale)
         planned_records = plan.service_record_count
-        if scale >= 1 and planned_records < demo.MIN_SERVICE_RECORDS:
+        if scale >= 1 and planned_records < planner.MIN_SERVICE_RECORDS:
             raise CommandError(
                 _("计划只有 %(n)d 条服务记录，少于 %(min)d 条，演示数据不完整。")
-                % {"n": planned_records, "min": demo.MIN_SERVICE_RECORDS}
+                % {"n": planned_records, "min": planner.MIN_SERVICE_RECORDS}
             )
         self.stdout.write(
             _("· 生成 %(start)s 至 %(end)s 的演示数据：%(people)d 人，%(activities)d 条活动（种子 %(seed)d，倍数 %(scale)g）")
@@ -82,16 +86,16 @@ class Command(BaseCommand):
                "seed": seed, "scale": scale}
         )
         try:
-            directory = demo.write_people(plan, password=password)
-            result = demo.write_activities(plan, directory, network.ways, progress=progress_bar(self, _("写入活动"), verbosity))
+            directory = writer.write_people(plan, password=password)
+            result = writer.write_activities(plan, directory, network.ways, progress=progress_bar(self, _("写入活动"), verbosity))
         except IntegrityError as error:
-            demo.delete_demo_data()
+            delete_demo_data()
             raise CommandError(_("写入演示数据失败（与已有数据冲突），已撤回：%(error)s") % {"error": error}) from None
         except BaseException:
-            demo.delete_demo_data()  # Ctrl-C or a failure half-way leaves no half-written demo behind
+            delete_demo_data()  # Ctrl-C or a failure half-way leaves no half-written demo behind
             raise
 
-        figures = demo.summary()
+        figures = summary()
         if figures["service_records"] != planned_records:
             raise CommandError(
                 _("写入的服务记录（%(done)d 条）与计划（%(planned)d 条）不符。")
@@ -101,7 +105,7 @@ class Command(BaseCommand):
 
     def database_ready(self, *, reset, if_empty):
         """False to skip quietly; raises when the database is not one to put a demo in."""
-        activities, demo_people = demo.existing_state()
+        activities, demo_people = existing_state()
         if if_empty and not reset and (activities or demo_people):
             self.stdout.write(
                 _("· 数据库中已有 %(n)d 条活动记录、%(people)d 名演示人员，跳过演示数据。") % {"n": activities, "people": demo_people}
@@ -109,15 +113,15 @@ class Command(BaseCommand):
             return False
         if reset:
             try:
-                removed = demo.delete_demo_data()
-            except demo.DemoEntangled as error:
+                removed = delete_demo_data()
+            except DemoEntangled as error:
                 raise CommandError(str(error)) from None
             except ProtectedError as error:
                 raise CommandError(_("演示数据仍被其他记录引用，无法删除：%(error)s") % {"error": error}) from None
             self.stdout.write(
                 _("· 已删除以前的演示数据：%(people)d 人、%(users)d 个账号、%(teams)d 支队伍、%(activities)d 条活动") % removed
             )
-            activities, demo_people = demo.existing_state()
+            activities, demo_people = existing_state()
             if activities:
                 raise CommandError(
                     _("数据库中还有 %(n)d 条不属于演示数据的活动记录。演示数据只生成到没有活动记录的数据库里，以免混入真实统计。")
@@ -156,7 +160,7 @@ class Command(BaseCommand):
         out(_("    河长巡河：符合要求 %(ok)d 次，未达最低时长或里程 %(short)d 次")
             % {"ok": compliance.get(True, 0), "short": compliance.get(False, 0)})
         out(_("  服务记录 %(n)d 条（一人参加一次活动为一条；目标 %(target)d 条）")
-            % {"n": figures["service_records"], "target": demo.MIN_SERVICE_RECORDS})
+            % {"n": figures["service_records"], "target": planner.MIN_SERVICE_RECORDS})
         out(_("  巡河里程 %(km).1f 公里，河段巡查记录 %(visits)d 条，清理垃圾 %(kg).1f 公斤")
             % {"km": figures["distance_m"] / 1000, "visits": figures["reach_visits"], "kg": figures["debris_kg"]})
         out(_("  现场问题 %(n)d 个（几处反复出问题的地点，加上零星问题，供热点分析）") % {"n": figures["problems"]})

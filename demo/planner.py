@@ -1,51 +1,32 @@
-"""Demo data: a deterministic, realistic two years of river work in the district.
+"""The demo's plan: who takes part, their teams and chief posts, what each does when, and the
+problems found at the district's trouble spots.
 
-`build_plan` decides everything (people, teams, chief posts, activities, reviews) from a seed,
-an end date and the loaded network, without writing. `write_people` stores people in one
-transaction; `write_activities` sends every activity through `services.record_activity`, so
-cleaning, snapping, reach visits, service records and compliance are the real ones, and reviews
-through `services.review_activity`.
+`build_plan` decides everything from a seed, an end date and the network (network.load_network)
+and writes nothing: the same seed and end give the same plan, down to each track's random stream.
 
-Demo data is marked: every demo Person's note starts with DEMO_NOTE and every demo login's
-username with DEMO_USERNAME_PREFIX. `delete_demo_data` removes those people and logins, the
-activities demo logins submitted, and teams whose members are all demo people; it refuses, before
-deleting anything, when demo people are mixed into real activities or linked to real logins.
+Demo data is marked: every demo person's note starts with DEMO_NOTE and every demo login's
+username with DEMO_USERNAME_PREFIX (reset.py finds the demo by these marks).
 """
 
 from __future__ import annotations
 
-import bisect
-import itertools
-import math
 import random
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Count, Sum
-from django.utils.translation import gettext
-from pyproj import Transformer
+from people.models import Level, Role, Team
 
-from people.models import ChiefAssignment, Level, Person, Role, Team
-from waterways.models import District, Station, Town, Village, Waterway
-
-from . import services
-from .api import ActivityInputSerializer
-from .models import Activity, ProblemReport, ReachVisit, ServiceRecord
+from .network import Network
+from .tracks import TrackSpec
 
 DEFAULT_SEED = 3200
 DEFAULT_END = date(2026, 10, 31)
-DEFAULT_PASSWORD = "riverwatch-demo"
 DEMO_NOTE = "[演示数据]"
 DEMO_USERNAME_PREFIX = "demo-"
+# Every username the planner gives out, and no other (reset.py deletes only these logins).
 DEMO_USERNAME_PATTERN = r"^demo-(p[0-9]{4}|volunteer|leader|village-chief|township-chief|staff)$"
 MIN_SERVICE_RECORDS = 3200
 TARGET_PEOPLE = 400
@@ -54,8 +35,6 @@ DAYS = 730  # two years, ending on the end date
 TRACK_GAP_ALLOWANCE_S = 3600
 
 TZ = ZoneInfo("Asia/Shanghai")
-# Demo activity uuids are uuid5 in this namespace, so a seed always gives the same ids.
-UUID_NAMESPACE = uuid.UUID("6f1d3c52-8f7e-4d0a-9a57-3e2b7c1d5a90")
 
 # --- Names -------------------------------------------------------------------------------------
 
@@ -141,80 +120,6 @@ DEPUTY_KINDS = {"cleanup": 0.35, "patrol": 0.15, "sewer_inspection": 0.3, "garba
 VOLUNTEER_KINDS = {"cleanup": 0.5, "patrol": 0.2, "garbage_sorting": 0.12, "sewer_inspection": 0.13, "other": 0.05}
 
 
-# --- The network, as plain data ----------------------------------------------------------------
-
-@dataclass
-class Way:
-    code: str
-    name: str
-    kind: str
-    parent: str | None
-    town: str | None
-    village: str | None
-    coords: list
-    cum: list = field(default_factory=list)
-
-    def __post_init__(self):
-        self.cum = [0.0]
-        for (x0, y0), (x1, y1) in zip(self.coords, self.coords[1:]):
-            self.cum.append(self.cum[-1] + math.hypot(x1 - x0, y1 - y0))
-
-    @property
-    def length(self):
-        return self.cum[-1]
-
-    def at(self, s):
-        """(x, y, ux, uy): the point `s` metres from the source and the downstream direction there."""
-        s = min(max(s, 0.0), self.length)
-        i = min(max(bisect.bisect_right(self.cum, s) - 1, 0), len(self.coords) - 2)
-        (x0, y0), (x1, y1) = self.coords[i], self.coords[i + 1]
-        piece = (self.cum[i + 1] - self.cum[i]) or 1.0
-        f = (s - self.cum[i]) / piece
-        return x0 + f * (x1 - x0), y0 + f * (y1 - y0), (x1 - x0) / piece, (y1 - y0) / piece
-
-    def project(self, x, y):
-        """(s, distance): where the nearest point of the line to (x, y) lies."""
-        best = (0.0, math.inf)
-        for i, ((x0, y0), (x1, y1)) in enumerate(zip(self.coords, self.coords[1:])):
-            dx, dy = x1 - x0, y1 - y0
-            piece = dx * dx + dy * dy
-            f = 0.0 if piece == 0 else min(max(((x - x0) * dx + (y - y0) * dy) / piece, 0.0), 1.0)
-            d = math.hypot(x - (x0 + f * dx), y - (y0 + f * dy))
-            if d < best[1]:
-                best = (self.cum[i] + f * (self.cum[i + 1] - self.cum[i]), d)
-        return best
-
-
-@dataclass
-class Network:
-    district: str
-    towns: list  # (code, name), by code
-    villages: dict  # code -> (name, town code)
-    ways: dict  # code -> Way, by code
-    stations: list  # (name, town code, (x, y))
-
-
-def load_network():
-    """The loaded district data as plain values (geometry in metres, settings.GIS_SRID)."""
-    district = District.objects.order_by("id").values_list("name", flat=True).first() or "张湾区"
-    ways = {}
-    for w in Waterway.objects.select_related("parent", "town", "village").order_by("code"):
-        ways[w.code] = Way(
-            code=w.code, name=w.name, kind=w.kind, parent=w.parent.code if w.parent else None,
-            town=w.town.code if w.town else None, village=w.village.code if w.village else None,
-            coords=[tuple(c) for c in w.geom.coords],
-        )
-    return Network(
-        district=district,
-        towns=list(Town.objects.order_by("code").values_list("code", "name")),
-        villages={code: (name, town) for code, name, town in Village.objects.values_list("code", "name", "town__code")},
-        ways=ways,
-        stations=[
-            (s.name, s.town.code, (s.geom.x, s.geom.y)) for s in Station.objects.select_related("town").order_by("code")
-        ],
-    )
-
-
 # --- The plan ----------------------------------------------------------------------------------
 
 @dataclass
@@ -258,18 +163,6 @@ class PlannedAssignment:
     level: str
     since: date
     until: date | None = None
-
-
-@dataclass
-class TrackSpec:
-    way: str
-    start_s: float
-    direction: int
-    distance_m: float
-    speed: float
-    interval_s: float
-    accuracy_m: float
-    seed: int
 
 
 @dataclass
@@ -707,7 +600,7 @@ class _Planner:
                 if self.active(chief, day) and self.happens(team.diligence * self.factor(day, PATROL_SEASON)):
                     self.add_team_activity(team, "patrol", day, chief, size=rng.choices([1, 2, 3], [0.5, 0.35, 0.15])[0],
                                            pool=team.worker_keys + team.chief_keys, chief=True)
-        for town, chief in self.township_chief.items():
+        for chief in self.township_chief.values():
             day = rng.choices(days, weekday_weights)[0]
             if self.happens(0.2 * self.factor(day, PATROL_SEASON)):
                 teams = [t for t in self.village_teams if chief.key in t.members]
@@ -913,304 +806,3 @@ class _Planner:
             assignments=self.assignments, activities=self.activities, logins=self.logins,
         )
 
-
-# --- Tracks ------------------------------------------------------------------------------------
-
-def _walk_events(rng):
-    """What interrupts a walk, as (share of the distance walked, kind, seconds or metres), in order:
-    pauses to look at something, a detour off the bank and back (metres out), the screen locked
-    with no fixes for 6–20 minutes, rarely a stretch on a motorbike (too fast: flagged)."""
-    events = []
-    if rng.random() < 0.5:
-        for _ in range(rng.randint(1, 2)):
-            events.append((rng.uniform(0.1, 0.9), "stop", rng.uniform(120, 480)))
-    if rng.random() < 0.2:
-        events.append((rng.uniform(0.2, 0.8), "detour", rng.uniform(60, 180)))
-    if rng.random() < 0.2:
-        events.append((rng.uniform(0.15, 0.85), "gap", rng.uniform(360, 1200)))
-    if rng.random() < 0.03:
-        events.append((rng.uniform(0.2, 0.8), "ride", rng.uniform(60, 150)))
-    return sorted(events)
-
-
-def track_fixes(spec: TrackSpec, way: Way, started_at: datetime, to_lonlat):
-    """A phone's fixes [lon, lat, unix_ms, accuracy_m] for a walk along the bank: noise that
-    drifts as real GPS error does, a few wild fixes, pauses, a detour, a gap with the screen locked."""
-    rng = random.Random(spec.seed)
-    events = _walk_events(rng)
-    bad_share = 0.0 if rng.random() < 0.5 else rng.uniform(0.01, 0.05)
-
-    s, direction, walked, t = spec.start_s, spec.direction, 0.0, 0.0
-    side = rng.choice([-1, 1])
-    bank = rng.uniform(4, 15)
-    error_x = error_y = 0.0
-    mode, mode_left, detour_out, lateral = "walk", 0.0, 0.0, 0.0
-    gap_until = -1.0
-    points = []
-    while walked < spec.distance_m and len(points) < 5000:
-        if mode == "walk" and events and walked >= events[0][0] * spec.distance_m:
-            _f, kind, amount = events.pop(0)
-            if kind == "gap":
-                gap_until = t + amount
-            elif kind == "detour":
-                mode, detour_out, mode_left = "detour", amount, 2 * amount / spec.speed
-            else:
-                mode, mode_left = kind, amount
-        dt = min(15.0, max(5.0, spec.interval_s + rng.uniform(-1, 1)))
-        t += dt
-        if mode == "walk" or mode == "ride":
-            step = (rng.uniform(6, 8) if mode == "ride" else spec.speed * rng.uniform(0.9, 1.1)) * dt
-            s += direction * step
-            walked += step
-            if s > way.length:  # walk back at the ends
-                s, direction = 2 * way.length - s, -direction
-            elif s < 0:
-                s, direction = -s, -direction
-        if mode != "walk":
-            mode_left -= dt
-            if mode == "detour":
-                total = 2 * detour_out / spec.speed
-                done = total - mode_left
-                lateral = detour_out * (1 - abs(1 - 2 * min(max(done / total, 0), 1)))
-            if mode_left <= 0:
-                mode, lateral = "walk", 0.0
-        bank = min(25.0, max(2.0, bank + rng.gauss(0, 0.3)))
-        x, y, ux, uy = way.at(s)
-        offset = side * (bank + lateral)
-        accuracy = min(15.0, max(3.0, spec.accuracy_m * rng.uniform(0.8, 1.25)))
-        rho = math.exp(-dt / 60)
-        spread = math.sqrt(1 - rho * rho) * accuracy * 0.7
-        error_x = rho * error_x + rng.gauss(0, spread)
-        error_y = rho * error_y + rng.gauss(0, spread)
-        fx, fy = x - uy * offset + error_x, y + ux * offset + error_y
-        if rng.random() < bad_share:  # a wild fix the phone itself knows is poor
-            accuracy = rng.uniform(60, 150)
-            angle = rng.uniform(0, 2 * math.pi)
-            fx, fy = fx + math.cos(angle) * accuracy, fy + math.sin(angle) * accuracy
-        if t > gap_until:
-            points.append((fx, fy, t, accuracy))
-    lons, lats = to_lonlat.transform([p[0] for p in points], [p[1] for p in points])
-    first_ms = round(started_at.timestamp() * 1000) + rng.randint(5000, 60000)
-    return [
-        [round(lon, 6), round(lat, 6), first_ms + round(p[2] * 1000), round(p[3], 1)]
-        for lon, lat, p in zip(lons, lats, points)
-    ]
-
-
-# --- Writing -----------------------------------------------------------------------------------
-
-@dataclass
-class Directory:
-    people: dict  # key -> Person
-    users: dict  # key -> User
-
-
-def demo_people():
-    return Person.objects.filter(note__startswith=DEMO_NOTE)
-
-
-def existing_state():
-    """(activities, demo people) in the database."""
-    return Activity.objects.count(), demo_people().count()
-
-
-@transaction.atomic
-def write_people(plan: Plan, *, password=DEFAULT_PASSWORD):
-    """People, logins, teams and chief posts, in one transaction."""
-    User = get_user_model()
-    towns = dict(Town.objects.values_list("code", "id"))
-    villages = dict(Village.objects.values_list("code", "id"))
-    ways = dict(Waterway.objects.values_list("code", "id"))
-    taken_phones = set(Person.objects.exclude(phone="").values_list("phone", flat=True))
-    taken_teams = set(Team.objects.values_list("name", flat=True))
-
-    known = make_password(password)  # one hash (slow on purpose) shared by the demo logins
-    users = {
-        p.key: User(username=p.username, password=known if p.password_login else make_password(None))
-        for p in plan.people if p.login
-    }
-    User.objects.bulk_create(users.values())
-    people = {
-        p.key: Person(
-            name=p.name, role=p.role, level=p.level, phone="" if p.phone in taken_phones else p.phone,
-            town_id=towns.get(p.town), village_id=villages.get(p.village), user=users.get(p.key), note=p.note,
-        )
-        for p in plan.people
-    }
-    Person.objects.bulk_create(people.values())
-
-    teams = []
-    for planned in plan.teams:
-        name = planned.name if planned.name not in taken_teams else f"{planned.name}（演示）"
-        team = Team(name=name, kind=planned.kind, town_id=towns.get(planned.town), village_id=villages.get(planned.village))
-        teams.append((planned, team))
-    Team.objects.bulk_create(team for _p, team in teams)
-    Team.members.through.objects.bulk_create(
-        Team.members.through(team_id=team.id, person_id=people[key].id) for planned, team in teams for key in planned.members
-    )
-    Team.leaders.through.objects.bulk_create(
-        Team.leaders.through(team_id=team.id, person_id=people[key].id) for planned, team in teams for key in planned.leaders
-    )
-    ChiefAssignment.objects.bulk_create(
-        ChiefAssignment(person=people[a.person], waterway_id=ways[a.waterway], level=a.level, since=a.since, until=a.until)
-        for a in plan.assignments
-    )
-    return Directory(people=people, users=users)
-
-
-def activity_uuid(planned: PlannedActivity):
-    return uuid.uuid5(UUID_NAMESPACE, f"{planned.number}/{planned.started_at.isoformat()}/{planned.submitter}")
-
-
-def _submission(planned: PlannedActivity, directory: Directory, ways, to_lonlat):
-    """The body a phone would send for this activity, read by the API's own serializer, so the
-    demo goes through the same checks and cleaning as real submissions."""
-    payload = {
-        "client_uuid": str(activity_uuid(planned)), "kind": planned.kind,
-        "participants": [directory.people[key].id for key in planned.participants],
-        "figures": {k: str(v) for k, v in planned.figures.items()}, "notes": planned.notes,
-        "location_source": planned.location_source,
-    }
-    ended_at = planned.started_at + timedelta(seconds=planned.duration_s)
-    if planned.track is not None:
-        fixes = track_fixes(planned.track, ways[planned.track.way], planned.started_at, to_lonlat)
-        payload["points"] = [fixes]
-        # The phone stops recording a moment after its last fix.
-        ended_at = datetime.fromtimestamp(fixes[-1][2] / 1000, tz=TZ) + timedelta(seconds=round(planned.track.interval_s))
-    else:
-        lon, lat = to_lonlat.transform(*planned.point)
-        payload["point"] = [round(lon, 6), round(lat, 6)]
-    payload["started_at"], payload["ended_at"] = planned.started_at.isoformat(), ended_at.isoformat()
-    if planned.problems:
-        payload["problems"] = []
-        for index, problem in enumerate(planned.problems):
-            lon, lat = to_lonlat.transform(*problem.point)
-            seen = min(planned.started_at + timedelta(seconds=problem.after_s), ended_at)
-            payload["problems"].append({
-                "client_uuid": str(uuid.uuid5(UUID_NAMESPACE, f"{activity_uuid(planned)}/problem/{index}")),
-                "category": problem.category, "note": problem.note,
-                "point": [round(lon, 6), round(lat, 6)], "observed_at": seen.isoformat(),
-            })
-    serializer = ActivityInputSerializer(data=payload)
-    serializer.is_valid(raise_exception=True)
-    return serializer.to_submission(), services.payload_digest(payload)
-
-
-@dataclass
-class WriteResult:
-    activities: int = 0
-    reviewer_fallbacks: int = 0  # reviews the office did because the planned reviewer could not
-
-
-def write_activities(plan: Plan, directory: Directory, ways: dict, *, progress=lambda items: items, chunk=150):
-    """Every planned activity through record_activity (and review_activity), a chunk per transaction.
-    Returns a WriteResult. Review and receive times are then set to when they would have happened,
-    since the services stamp the moment of the call."""
-    to_lonlat = Transformer.from_crs(settings.GIS_SRID, 4326, always_xy=True)
-    result = WriteResult()
-    pending = iter(progress(plan.activities))
-    finished = False
-    while not finished:
-        finished = True
-        with transaction.atomic():
-            stamps = []
-            for planned in itertools.islice(pending, chunk):
-                finished = False
-                submission, digest = _submission(planned, directory, ways, to_lonlat)
-                submitter = directory.users[planned.submitter]
-                activity, _created = services.record_activity(
-                    submitted_by=submitter, submission=submission, payload_sha256=digest
-                )
-                activity.received_at = submission.ended_at + timedelta(seconds=planned.receive_delay_s)
-                if planned.decision:
-                    _review(activity, planned, directory, result)
-                    activity.reviewed_at = activity.received_at + timedelta(seconds=planned.review_delay_s)
-                stamps.append(activity)
-                result.activities += 1
-            Activity.objects.bulk_update(stamps, ["received_at", "reviewed_at"])
-    return result
-
-
-def _review(activity, planned, directory, result):
-    for attempt, key in enumerate(planned.reviewers):
-        try:
-            services.review_activity(
-                activity=activity, reviewer=directory.users[key], decision=planned.decision, note=planned.review_note
-            )
-        except PermissionDenied:
-            # Snapping may put the activity on another waterway than planned; then the office reviews.
-            continue
-        result.reviewer_fallbacks += attempt > 0
-        return
-    raise PermissionDenied(f"no reviewer could review activity {activity.pk}")
-
-
-# --- Removing and summing up -------------------------------------------------------------------
-
-class DemoEntangled(Exception):
-    """Demo records are mixed with real ones; deleting them would take real data along."""
-
-
-@transaction.atomic
-def delete_demo_data():
-    """Removes the demo: activities submitted by demo logins, the demo people, their logins
-    (usernames demo-…, never a superuser) and teams with only demo members. Refuses, before
-    deleting anything, when a demo person took part in an activity a real login submitted or is
-    linked to a real login. Returns {what: count}."""
-    User = get_user_model()
-    people = demo_people()
-    person_ids = list(people.values_list("id", flat=True))
-    demo_logins = User.objects.filter(username__regex=DEMO_USERNAME_PATTERN, is_superuser=False)
-    user_ids = list(demo_logins.values_list("id", flat=True))
-    mixed_activities = (
-        Activity.objects.filter(service_records__person_id__in=person_ids).exclude(submitted_by_id__in=user_ids).distinct().count()
-    )
-    real_logins = people.exclude(user=None).exclude(user_id__in=user_ids).count()
-    if mixed_activities or real_logins:
-        raise DemoEntangled(
-            gettext("演示人员出现在 %(activities)d 条非演示提交的活动里、关联了 %(logins)d 个非演示账号，"
-                    "为免误删真实数据，未删除任何内容。") % {"activities": mixed_activities, "logins": real_logins}
-        )
-    activity_ids = list(Activity.objects.filter(submitted_by_id__in=user_ids).values_list("id", flat=True))
-    counts = {"activities": len(activity_ids)}
-    for start in range(0, len(activity_ids), 500):
-        Activity.objects.filter(id__in=activity_ids[start:start + 500]).delete()
-    others = Person.objects.exclude(id__in=person_ids)
-    team_ids = list(Team.objects.filter(members__id__in=person_ids).exclude(members__in=others).values_list("id", flat=True))
-    counts["teams"] = Team.objects.filter(id__in=team_ids).delete()[1].get("people.Team", 0)
-    counts["people"] = Person.objects.filter(id__in=person_ids).delete()[1].get("people.Person", 0)
-    counts["users"] = User.objects.filter(id__in=user_ids).delete()[1].get(User._meta.label, 0)
-    return counts
-
-
-def demo_user_ids():
-    return list(demo_people().exclude(user=None).values_list("user_id", flat=True))
-
-
-def summary():
-    """Figures of the demo data now in the database. Demo activities are those demo logins submitted."""
-    people = demo_people()
-    activities = Activity.objects.filter(submitted_by_id__in=demo_user_ids())
-
-    def by(queryset, column):
-        return dict(queryset.order_by().values_list(column).annotate(n=Count("id")))
-
-    teams = Team.objects.filter(id__in=Team.members.through.objects.filter(person__in=people).values("team_id"))
-    totals = activities.aggregate(distance=Sum("distance_m"), debris=Sum("debris_kg"))
-    return {
-        "people_by_role": by(people, "role"),
-        "levels": {role: by(people.filter(role=role), "level") for role in (Role.DEPUTY, Role.CHIEF)},
-        "teams_by_kind": by(teams, "kind"),
-        "assignments": ChiefAssignment.objects.filter(person__in=people).count(),
-        "activities_by_kind": by(activities, "kind"),
-        "activities_by_status": by(activities, "status"),
-        "service_records": ServiceRecord.objects.filter(activity__in=activities).count(),
-        "distance_m": totals["distance"] or 0.0,
-        "reach_visits": ReachVisit.objects.filter(activity__in=activities).count(),
-        "problems": ProblemReport.objects.filter(activity__in=activities).count(),
-        "compliance": dict(
-            activities.filter(counts_for_compliance__isnull=False).order_by()
-            .values_list("counts_for_compliance").annotate(n=Count("id"))
-        ),
-        "debris_kg": totals["debris"] or Decimal(0),
-    }

@@ -14,11 +14,15 @@ from django.test import override_settings
 from django.utils import timezone
 from pyproj import Transformer
 
-from patrols import demo, selectors, services, tracks
+from demo import planner, reset, writer
+from demo import tracks as demo_tracks
+from demo.network import load_network
+from patrols import scopes, selectors, services, tracks
 from patrols.models import Activity, ProblemReport, RawTrack, ReachVisit, ServiceRecord
 from people.models import ChiefAssignment, Level, Person, Role, Team
 
-from .factories import activity_body, make_person, walk_along
+from tests.support.factories import activity_body, make_person
+from tests.support.walks import walk_along
 
 # About 70 activities: enough for every kind and every review outcome, a few seconds to write.
 SMALL = 0.04
@@ -46,7 +50,7 @@ def fingerprint():
 
 @pytest.fixture
 def full_plan(district_data):
-    return demo.build_plan(demo.load_network())
+    return planner.build_plan(load_network())
 
 
 def test_the_full_demo_has_400_people_in_every_role_and_level_and_reaches_3200_service_records(full_plan):
@@ -62,7 +66,7 @@ def test_the_full_demo_has_400_people_in_every_role_and_level_and_reaches_3200_s
     phones = [p.phone for p in people if p.phone]
     assert len(phones) == len(set(phones)) and all(len(phone) == 11 and phone.startswith("1") for phone in phones)
 
-    assert full_plan.service_record_count >= demo.MIN_SERVICE_RECORDS
+    assert full_plan.service_record_count >= planner.MIN_SERVICE_RECORDS
     # Every kind of service; problem reports (no service record) come only from phones.
     assert {a.kind for a in full_plan.activities} == {k.value for k in Activity.Kind} - {Activity.Kind.PROBLEM_REPORT.value}
     assert all(full_plan.start <= a.started_at.date() <= full_plan.end for a in full_plan.activities)
@@ -77,7 +81,7 @@ def test_the_full_demo_has_400_people_in_every_role_and_level_and_reaches_3200_s
 
 
 def test_every_waterway_has_its_chiefs_and_teams_have_leaders_among_members(full_plan):
-    network = demo.load_network()
+    network = load_network()
     levels_by_way = {}
     for post in full_plan.assignments:
         if post.until is None:
@@ -91,23 +95,23 @@ def test_every_waterway_has_its_chiefs_and_teams_have_leaders_among_members(full
 
 
 def test_the_same_seed_plans_the_same_data_and_another_seed_does_not(district_data):
-    network = demo.load_network()
-    first, again = (demo.build_plan(network, scale=0.2) for _ in range(2))
-    other = demo.build_plan(network, scale=0.2, seed=demo.DEFAULT_SEED + 1)
+    network = load_network()
+    first, again = (planner.build_plan(network, scale=0.2) for _ in range(2))
+    other = planner.build_plan(network, scale=0.2, seed=planner.DEFAULT_SEED + 1)
     assert [p.name for p in first.people] == [p.name for p in again.people]
-    assert [demo.activity_uuid(a) for a in first.activities] == [demo.activity_uuid(a) for a in again.activities]
+    assert [writer.activity_uuid(a) for a in first.activities] == [writer.activity_uuid(a) for a in again.activities]
     assert [p.name for p in first.people] != [p.name for p in other.people]
 
 
 def test_patrol_fixes_look_like_a_phone_walking_the_bank(full_plan):
-    way = demo.load_network().ways["ZW-G07"]
+    way = load_network().ways["ZW-G07"]
     to_lonlat = Transformer.from_crs(4546, 4326, always_xy=True)
     patrols = [a for a in full_plan.activities if a.track is not None][:60]
     gaps = wild = 0
     for planned in patrols:
         spec = planned.track
         spec.way, spec.start_s = way.code, min(spec.start_s, way.length)
-        fixes = demo.track_fixes(spec, way, planned.started_at, to_lonlat)
+        fixes = demo_tracks.track_fixes(spec, way, planned.started_at, to_lonlat)
         steps = [(b[2] - a[2]) / 1000 for a, b in zip(fixes, fixes[1:])]
         assert all(5 <= s <= 15 or 360 <= s <= 1300 for s in steps)
         gaps += any(s >= 360 for s in steps)
@@ -131,13 +135,13 @@ def test_problems_gather_at_a_few_trouble_spots_with_some_scattered(full_plan):
     crowded = [p for p in points if sum(math.dist(p, q) < 400 for q in points) >= 6]
     assert len(crowded) >= len(points) / 5  # the trouble spots
     assert len(crowded) <= len(points) * 4 / 5  # and scattered ones
-    assert all(problem.note and problem.category in demo.PROBLEM_NOTES for _a, problem in problems)
+    assert all(problem.note and problem.category in planner.PROBLEM_NOTES for _a, problem in problems)
 
 
 def test_the_demo_is_written_through_the_services_as_planned(district_data):
     seed()
-    plan = demo.build_plan(demo.load_network(), scale=SMALL)
-    planned = {demo.activity_uuid(a): a for a in plan.activities}
+    plan = planner.build_plan(load_network(), scale=SMALL)
+    planned = {writer.activity_uuid(a): a for a in plan.activities}
     assert Activity.objects.count() == len(planned)
     assert ServiceRecord.objects.count() == plan.service_record_count
 
@@ -166,9 +170,10 @@ def test_the_demo_is_written_through_the_services_as_planned(district_data):
     assert ReachVisit.objects.filter(activity__in=patrols).values("activity").distinct().count() == patrols.count()
     assert any(p.track_quality["fixes_dropped_inaccurate"] for p in patrols)
     assert any(p.track_quality["gaps"] and len(p.track) > 1 for p in patrols)
-    chief_patrols = patrols.exclude(counts_for_compliance=None)
-    assert chief_patrols.filter(counts_for_compliance=True).exists()
-    assert chief_patrols.filter(counts_for_compliance=False).filter(compliance_detail__outcome="short").exists()
+    verdicts = selectors.compliance_of(list(patrols.prefetch_related("service_records"))).values()
+    assert any(verdict.counts is True for verdict in verdicts)
+    assert any(verdict.counts is False and any(code.startswith("short_") for _post, chief in verdict.chiefs
+                                               for code, _params in chief.reasons) for verdict in verdicts)
     cleanups = Activity.objects.filter(kind=Activity.Kind.CLEANUP)
     assert cleanups.exists() and not cleanups.filter(debris_kg=None).exists() and not cleanups.filter(off_network=True).exists()
     # Problems go in with their activity, seen during it, and snap to a waterway like phone reports.
@@ -199,7 +204,7 @@ def test_running_again_gives_identical_data_and_reset_keeps_other_people(distric
 def test_reset_refuses_when_demo_people_are_mixed_into_real_work(district_data, api):
     """A real login recorded a cleanup with a demo person: resetting would delete real records."""
     seed()
-    demo_person = demo.demo_people().filter(role=Role.VOLUNTEER).first()
+    demo_person = reset.demo_people().filter(role=Role.VOLUNTEER).first()
     staff = make_person(name="河长办真实人员", role="staff")
     real = api(staff).post("/api/activities/", activity_body(kind="cleanup", point=[110.55, 32.70],
                            participants=[demo_person.id]), format="json")
@@ -230,7 +235,7 @@ def test_demo_logins_tell_one_story(district_data):
     # The leader finds the volunteer's latest work waiting for review.
     waiting = Activity.objects.filter(submitted_by=people["volunteer"].user, status=Activity.Status.SUBMITTED)
     assert waiting.exists()
-    assert all(selectors.can_review(people["leader"].user, activity) for activity in waiting)
+    assert all(scopes.may_review(people["leader"].user, activity) for activity in waiting)
 
 
 def test_refuses_a_database_with_real_activities_even_with_reset(district_data, api):
@@ -242,7 +247,7 @@ def test_refuses_a_database_with_real_activities_even_with_reset(district_data, 
     assert "跳过" in seed(if_empty=True)  # what script/server runs on every start
     with pytest.raises(CommandError, match="不属于演示数据"):
         seed(reset=True)
-    assert not demo.demo_people().exists()
+    assert not reset.demo_people().exists()
     assert Activity.objects.count() == 1
 
 
@@ -279,7 +284,7 @@ def test_a_failure_half_way_leaves_no_demo_data(district_data, monkeypatch):
 
 
 def test_network_helpers_measure_along_the_line(district_data):
-    way = demo.load_network().ways["ZW-G07"]
+    way = load_network().ways["ZW-G07"]
     x, y, ux, uy = way.at(1000)
     assert math.isclose(math.hypot(ux, uy), 1, rel_tol=1e-9)
     s, distance = way.project(x - uy * 20, y + ux * 20)

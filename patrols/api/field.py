@@ -3,17 +3,16 @@ so that a phone on one bar of signal fetches a few kilobytes, not tracks."""
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers as drf
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from people import selectors as people_selectors
 
-from . import selectors
-from .models import Activity
-
-HISTORY_LIMIT_MAX = 200
+from .. import selectors
+from ..models import Activity
+from ..params import HistoryParams
 
 
 class FieldPersonSerializer(drf.Serializer):
@@ -28,6 +27,22 @@ class FieldPersonSerializer(drf.Serializer):
         return [team.name for team in person.teams.all()]
 
 
+def district_progress(target: dict) -> dict:
+    """The district's count for the phone's home screen: the campaign running today (running), or
+    the last one's result and this year's count so far; what counts, in one sentence."""
+    campaign = target["campaign"]
+    return {
+        "running": bool(campaign and campaign["running"]),
+        "campaign": campaign["name"] if campaign else None,
+        "count": campaign["count"] if campaign else None,
+        "target": campaign["target"] if campaign else None,
+        "percent": campaign["percent"] if campaign else None,
+        "year": target["year"]["year"],
+        "year_count": target["year"]["count"],
+        "definition": target["definition"],
+    }
+
+
 class FieldMe(APIView):
     """The signed-in user's status for the phone home screen: today, my service records, the district's
     progress. Points are reported as not yet available until the points scheme exists."""
@@ -36,13 +51,12 @@ class FieldMe(APIView):
     def get(self, request):
         person = people_selectors.person_of(request.user)
         today = timezone.localdate()
-        progress = selectors.target_progress()
         return Response({
             "user": {"id": request.user.pk, "username": request.user.get_username(), "display_name": request.user.display_name},
             "person": FieldPersonSerializer(person).data if person else None,
             "today": selectors.day_summary(request.user, person, today),
             "service_records": selectors.service_record_summary(person, today.year) if person else None,
-            "district": {key: progress[key] for key in ("count", "target", "percent")} | {"definition": progress["definition"]},
+            "district": district_progress(selectors.target_status(today)),
             "points": None,
             "points_note": _("积分制上线后，这里显示你的积分。"),
             "server_time": timezone.now().isoformat(),
@@ -52,7 +66,7 @@ class FieldMe(APIView):
 class FieldHistoryItemSerializer(drf.ModelSerializer):
     kind_display = drf.CharField(source="get_kind_display")
     status_display = drf.CharField(source="get_status_display")
-    waterway_name = drf.CharField(source="waterway.name", default=None)
+    waterway_name = drf.CharField(source="waterway.name", default=None, allow_null=True)
     photo_count = drf.IntegerField()
     problem_count = drf.IntegerField()
     submitted_by_me = drf.BooleanField()
@@ -69,15 +83,9 @@ class FieldHistoryItemSerializer(drf.ModelSerializer):
 class FieldHistory(APIView):
     """What I submitted or took part in, newest first, without geometry."""
 
-    @extend_schema(
-        parameters=[OpenApiParameter("limit", int, description=_("条数，默认 50，最多 200"))],
-        responses=FieldHistoryItemSerializer(many=True),
-    )
+    @extend_schema(parameters=[HistoryParams], responses=FieldHistoryItemSerializer(many=True))
     def get(self, request):
-        try:
-            limit = min(max(int(request.query_params.get("limit", 50)), 1), HISTORY_LIMIT_MAX)
-        except ValueError:
-            limit = 50
+        limit = HistoryParams.read(request.query_params)["limit"]
         person = people_selectors.person_of(request.user)
         rows = selectors.my_recent_activities(request.user, person, limit=limit)
         return Response({"results": FieldHistoryItemSerializer(rows, many=True).data})

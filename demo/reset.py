@@ -1,0 +1,98 @@
+"""Finding, removing and summing up the demo data already in the database.
+
+The demo is what carries its marks (planner.DEMO_NOTE on people, demo-… usernames on logins), and
+the activities demo logins submitted. Nothing else is ever deleted.
+"""
+
+from collections import Counter
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils.translation import gettext
+
+from patrols import selectors
+from patrols.models import Activity, ProblemReport, ReachVisit, ServiceRecord
+from people.models import ChiefAssignment, Person, Role, Team
+
+from .planner import DEMO_NOTE, DEMO_USERNAME_PATTERN
+
+
+def demo_people():
+    return Person.objects.filter(note__startswith=DEMO_NOTE)
+
+
+def existing_state():
+    """(activities, demo people) in the database."""
+    return Activity.objects.count(), demo_people().count()
+
+
+class DemoEntangled(Exception):
+    """Demo records are mixed with real ones; deleting them would take real data along."""
+
+
+@transaction.atomic
+def delete_demo_data():
+    """Removes the demo: activities submitted by demo logins, the demo people, their logins
+    (usernames demo-…, never a superuser) and teams with only demo members. Refuses, before
+    deleting anything, when a demo person took part in an activity a real login submitted or is
+    linked to a real login. Returns {what: count}."""
+    User = get_user_model()
+    people = demo_people()
+    person_ids = list(people.values_list("id", flat=True))
+    demo_logins = User.objects.filter(username__regex=DEMO_USERNAME_PATTERN, is_superuser=False)
+    user_ids = list(demo_logins.values_list("id", flat=True))
+    mixed_activities = (
+        Activity.objects.filter(service_records__person_id__in=person_ids).exclude(submitted_by_id__in=user_ids).distinct().count()
+    )
+    real_logins = people.exclude(user=None).exclude(user_id__in=user_ids).count()
+    if mixed_activities or real_logins:
+        raise DemoEntangled(
+            gettext("演示人员出现在 %(activities)d 条非演示提交的活动里、关联了 %(logins)d 个非演示账号，"
+                    "为免误删真实数据，未删除任何内容。") % {"activities": mixed_activities, "logins": real_logins}
+        )
+    activity_ids = list(Activity.objects.filter(submitted_by_id__in=user_ids).values_list("id", flat=True))
+    counts = {"activities": len(activity_ids)}
+    for start in range(0, len(activity_ids), 500):
+        Activity.objects.filter(id__in=activity_ids[start:start + 500]).delete()
+    others = Person.objects.exclude(id__in=person_ids)
+    team_ids = list(Team.objects.filter(members__id__in=person_ids).exclude(members__in=others).values_list("id", flat=True))
+    counts["teams"] = Team.objects.filter(id__in=team_ids).delete()[1].get("people.Team", 0)
+    counts["people"] = Person.objects.filter(id__in=person_ids).delete()[1].get("people.Person", 0)
+    counts["users"] = User.objects.filter(id__in=user_ids).delete()[1].get(User._meta.label, 0)
+    return counts
+
+
+def demo_user_ids():
+    return list(demo_people().exclude(user=None).values_list("user_id", flat=True))
+
+
+def summary():
+    """Figures of the demo data now in the database. Demo activities are those demo logins submitted."""
+    people = demo_people()
+    activities = Activity.objects.filter(submitted_by_id__in=demo_user_ids())
+
+    def by(queryset, column):
+        return dict(queryset.order_by().values_list(column).annotate(n=Count("id")))
+
+    teams = Team.objects.filter(id__in=Team.members.through.objects.filter(person__in=people).values("team_id"))
+    totals = activities.aggregate(distance=Sum("distance_m"), debris=Sum("debris_kg"))
+    return {
+        "people_by_role": by(people, "role"),
+        "levels": {role: by(people.filter(role=role), "level") for role in (Role.DEPUTY, Role.CHIEF)},
+        "teams_by_kind": by(teams, "kind"),
+        "assignments": ChiefAssignment.objects.filter(person__in=people).count(),
+        "activities_by_kind": by(activities, "kind"),
+        "activities_by_status": by(activities, "status"),
+        "service_records": ServiceRecord.objects.filter(activity__in=activities).count(),
+        "distance_m": totals["distance"] or 0.0,
+        "reach_visits": ReachVisit.objects.filter(activity__in=activities).count(),
+        "problems": ProblemReport.objects.filter(activity__in=activities).count(),
+        "compliance": Counter(
+            verdict.counts for verdict in selectors.compliance_of(
+                list(activities.filter(kind=Activity.Kind.PATROL).prefetch_related("service_records"))
+            ).values() if verdict.counts is not None
+        ),
+        "debris_kg": totals["debris"] or Decimal(0),
+    }

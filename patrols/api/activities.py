@@ -1,0 +1,143 @@
+"""Activities: list and record (JSON or GPX) once and only once, read one, review."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_gis.pagination import GeoJsonPagination
+
+from riverwatch.api_errors import Conflict, as_drf_error, refuse_oversized
+
+from .. import scopes, selectors, services, submissions
+from ..params import ActivityParams
+from ..serializers import ActivityFeatureSerializer, activity_features
+from .inputs import ActivityInputSerializer, GpxUploadSerializer, ReviewSerializer
+
+# Room for multipart boundaries and the other form fields around an uploaded file.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+
+
+class ActivityPagination(GeoJsonPagination):
+    page_size = 100
+    max_page_size = 1000
+
+
+def _stored(request, activity, created):
+    stored = selectors.activity_detail(request.user, activity.pk)
+    return Response(
+        ActivityFeatureSerializer(stored).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    )
+
+
+def _record(request, build, digest):
+    """Builds the submission (ValidationError → 400) and stores it once."""
+    try:
+        submission = build()
+        activity, created = services.record_activity(
+            submitted_by=request.user, submission=submission, payload_sha256=digest
+        )
+    except services.DuplicateConflict as conflict:
+        raise Conflict(str(conflict)) from None
+    except DjangoValidationError as error:
+        raise as_drf_error(error) from None
+    return _stored(request, activity, created)
+
+
+def visible_activity(request, pk):
+    activity = scopes.readable_by(request.user).filter(pk=pk).first()
+    if activity is None:
+        raise NotFound(_("没有这条活动记录，或您无权查看。"))
+    return activity
+
+
+class ActivityListCreate(APIView):
+    """GET: activities you may read, as GeoJSON (lon/lat), filtered and paginated.
+    POST: record an activity. The same client_uuid again returns the stored record (200);
+    the same uuid with a different body is refused (409)."""
+
+    @extend_schema(parameters=[ActivityParams], responses=ActivityFeatureSerializer(many=True))
+    def get(self, request):
+        filters = ActivityParams.read(request.query_params)
+        paginator = ActivityPagination()
+        page = paginator.paginate_queryset(selectors.activity_list(request.user, **filters), request, view=self)
+        return paginator.get_paginated_response(activity_features(page))
+
+    @extend_schema(request=ActivityInputSerializer, responses={201: ActivityFeatureSerializer, 200: ActivityFeatureSerializer})
+    def post(self, request):
+        refuse_oversized(request, settings.DATA_UPLOAD_MAX_MEMORY_SIZE, _("提交内容太大（%(size).1f MB），上限 %(max).1f MB。"))
+        serializer = ActivityInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+
+        def build():
+            return submissions.build(
+                client_uuid=data["client_uuid"], kind=data["kind"], started_at=data["started_at"],
+                ended_at=data["ended_at"], points=data.get("points"), track=data.get("track"), point=data.get("point"),
+                location_source=data["location_source"], participant_ids=data.get("participants", []),
+                figures=submissions.Figures(**data.get("figures", {})), notes=data.get("notes", ""),
+                problems=data.get("problems", []),
+            )
+
+        return _record(request, build, submissions.payload_digest(request.data))
+
+
+class ActivityGpxUpload(APIView):
+    """Record an activity from a GPX file. Each <trkseg> stays a separate line; gaps inside one are split too."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": GpxUploadSerializer}, responses={201: ActivityFeatureSerializer})
+    def post(self, request):
+        refuse_oversized(
+            request, settings.GPX_MAX_BYTES + MULTIPART_OVERHEAD_BYTES, _("GPX 文件太大（%(size).1f MB），上限 %(max).1f MB。")
+        )
+        serializer = GpxUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        content = data["file"].read(settings.GPX_MAX_BYTES + 1)
+        digest = submissions.payload_digest({
+            "file": hashlib.sha256(content).hexdigest(), "kind": data["kind"],
+            "participants": data.get("participants", []), "notes": data.get("notes", ""),
+        })
+        return _record(request, lambda: submissions.from_gpx(
+            content, client_uuid=data["client_uuid"], kind=data["kind"],
+            participant_ids=data.get("participants", []), notes=data.get("notes", ""),
+        ), digest)
+
+
+class ActivityDetail(APIView):
+    @extend_schema(responses=ActivityFeatureSerializer)
+    def get(self, request, pk):
+        activity = selectors.activity_detail(request.user, pk)
+        if activity is None:
+            raise NotFound(_("没有这条活动记录，或您无权查看。"))
+        return Response(ActivityFeatureSerializer(activity).data)
+
+
+class ActivityReview(APIView):
+    """Verify or reject (with a reason). Team leaders, the waterway's chiefs and staff; never your own."""
+
+    @extend_schema(request=ReviewSerializer, responses=ActivityFeatureSerializer)
+    def post(self, request, pk):
+        activity = visible_activity(request, pk)
+        serializer = ReviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.review_activity(
+                activity=activity, reviewer=request.user, decision=serializer.validated_data["decision"],
+                note=serializer.validated_data.get("note", ""),
+            )
+        except services.AlreadyReviewed as error:
+            raise Conflict(" ".join(error.messages)) from None
+        except DjangoValidationError as error:
+            raise as_drf_error(error) from None
+        return _stored(request, activity, created=False)
