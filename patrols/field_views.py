@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 from waterways.views import basemap_text
@@ -192,7 +191,6 @@ def field_config():
 def _screen(template, title):
     @login_required
     @ensure_csrf_cookie  # the outbox reads the CSRF cookie when it sends, perhaps days later
-    @gzip_page
     @require_GET
     def view(request):
         response = render(request, template, {

@@ -4,6 +4,7 @@ and the reaches each patrol covered. Geometry is stored in settings.GIS_SRID (me
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.contrib.postgres.indexes import GistIndex
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -307,7 +308,8 @@ class ServiceCampaign(models.Model):
     2025–2026, and whatever the office sets next. Edited by staff in the admin."""
 
     name = models.CharField(_("名称"), max_length=64, help_text=_("例如：2025—2026 年志愿服务目标"))
-    target = models.PositiveIntegerField(_("目标（条）"), help_text=_("这一期要达到的服务记录条数。"))
+    target = models.PositiveIntegerField(_("目标（条）"), validators=[MinValueValidator(1)],
+                                         help_text=_("这一期要达到的服务记录条数。"))
     start = models.DateField(_("开始日期"), help_text=_("北京时间，含当天。"))
     end = models.DateField(_("结束日期"), help_text=_("北京时间，含当天。"))
     definition = models.TextField(

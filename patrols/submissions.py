@@ -134,8 +134,7 @@ def _check_track_area(track: CleanTrack, label: str):
     index = service_area.first_outside([x for x, _y in points], [y for _x, y in points])
     if index is not None:
         lon, lat = storage_to_lonlat().transform(*points[index])
-        where = _("轨迹的第 %(n)s 个点") % {"n": index + 1}
-        raise ValidationError({label: _outside_message(where, lon, lat)})
+        raise ValidationError({label: _outside_message(_("轨迹上的一点"), lon, lat)})
 
 
 # --- Tracks ------------------------------------------------------------------------------------------

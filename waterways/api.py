@@ -1,8 +1,6 @@
 """Read API of the water network, GeoJSON in lon/lat (settings.API_SRID, EPSG:4326)."""
 
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.views.decorators.gzip import gzip_page
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import NotFound
@@ -10,12 +8,6 @@ from rest_framework.exceptions import NotFound
 from . import selectors
 from .serializers import DistrictSerializer, ReachSerializer, StationSerializer, WaterwaySerializer
 
-# The network layers are the biggest downloads of a phone's first visit and compress to a quarter.
-# They hold no secrets, so compressing them is safe from BREACH-style guessing.
-compressed = method_decorator(gzip_page, name="dispatch")
-
-
-@compressed
 class WaterwayList(generics.ListAPIView):
     """All rivers and gullies as a GeoJSON FeatureCollection (lon/lat), rivers first."""
 
@@ -26,7 +18,6 @@ class WaterwayList(generics.ListAPIView):
         return selectors.waterways_for_map()
 
 
-@compressed
 class WaterwayReachList(generics.ListAPIView):
     """The reaches of one waterway, from source to mouth."""
 
@@ -40,7 +31,6 @@ class WaterwayReachList(generics.ListAPIView):
         return selectors.reaches_of(waterway).select_related("waterway")
 
 
-@compressed
 class StationList(generics.ListAPIView):
     """Deputy homes and liaison stations (家站)."""
 
@@ -51,7 +41,6 @@ class StationList(generics.ListAPIView):
         return selectors.stations_for_map()
 
 
-@compressed
 @extend_schema(responses=DistrictSerializer)
 class DistrictOutline(generics.RetrieveAPIView):
     """The district outline as one GeoJSON Feature."""

@@ -1,7 +1,8 @@
 """Settings shared by every environment. Values come from the environment (django-environ)."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import environ
 
@@ -42,7 +43,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files: precompressed, hashed, before the rest
+    # Pages and API answers compressed (gzip) and given an ETag, so an unchanged answer is a 304:
+    # the ETag is taken from the uncompressed body, then weakened by the compression.
+    "riverwatch.middleware.CompressionMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "riverwatch.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,12 +80,20 @@ TEMPLATES = [
     },
 ]
 
+
+
+def _local_cluster_url() -> str:
+    """The project-local cluster that script/server and script/test start: port RW_PG_PORT, the
+    riverwatch role's random password in .pgpassword. So `.venv/bin/python manage.py …` works as
+    README shows it, without the scripts' environment."""
+    password_file = BASE_DIR / ".pgpassword"
+    password = password_file.read_text().strip() if password_file.is_file() else ""
+    login = f"riverwatch:{quote(password, safe='')}" if password else "riverwatch"
+    return f"postgis://{login}@127.0.0.1:{env.int('RW_PG_PORT', default=54329)}/riverwatch"
+
+
 # postgis:// URLs select the GeoDjango backend; psycopg 3 is the driver.
-DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default="postgis://riverwatch@127.0.0.1:54329/riverwatch"
-    )
-}
+DATABASES = {"default": env.db("DATABASE_URL", default=_local_cluster_url())}
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 # PostgreSQL's JIT compiles plans whose estimated cost is high (spatial functions look expensive)
@@ -169,11 +182,6 @@ PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)  # decompression-bomb guard
 PHOTO_STORED_EDGE_PX = env.int("PHOTO_STORED_EDGE_PX", default=2048)
 PHOTO_THUMBNAIL_EDGE_PX = env.int("PHOTO_THUMBNAIL_EDGE_PX", default=320)
-# The district's target: service records (one person in one activity) over a campaign period.
-SERVICE_TARGET = env.int("SERVICE_TARGET", default=3200)
-SERVICE_TARGET_START = date.fromisoformat(env("SERVICE_TARGET_START", default="2025-01-01"))
-SERVICE_TARGET_END = date.fromisoformat(env("SERVICE_TARGET_END", default="2026-12-31"))
-
 # Hotspots (Getis-Ord Gi*). Hexagon edge length in metres: 250 m cells (≈0.16 km²) hold several
 # reaches, so a cell's count is not one reach's noise.
 HOTSPOT_HEX_SIZE_M = env.int("HOTSPOT_HEX_SIZE_M", default=250)

@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from django.db.models import Sum
 from django.test import override_settings
 from django.utils import timezone
+from django.conf import settings
 from pyproj import Transformer
 
 from demo import planner, reset, writer
@@ -105,7 +106,7 @@ def test_the_same_seed_plans_the_same_data_and_another_seed_does_not(district_da
 
 def test_patrol_fixes_look_like_a_phone_walking_the_bank(full_plan):
     way = load_network().ways["ZW-G07"]
-    to_lonlat = Transformer.from_crs(4546, 4326, always_xy=True)
+    to_lonlat = Transformer.from_crs(settings.GIS_SRID, settings.API_SRID, always_xy=True)
     patrols = [a for a in full_plan.activities if a.track is not None][:60]
     gaps = wild = 0
     for planned in patrols:

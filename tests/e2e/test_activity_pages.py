@@ -1,16 +1,19 @@
 """Activity pages in a real browser: the list's map, a track drawn segment by segment, review,
 the header counter, and how it all looks on a desk screen and on a phone."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from patrols import services
-from patrols.models import ReachVisit
+from patrols.models import ReachVisit, ServiceCampaign
 from tests.patrols.test_pages import HOSTILE, build_scene, jpeg
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "pw-12345"  # what tests.patrols.factories.make_person gives every login
+PASSWORD = "pw-12345"  # what tests.support.factories.make_person gives every login
 DESK = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 640}
 
@@ -18,7 +21,6 @@ PHONE = {"width": 360, "height": 640}
 @pytest.fixture
 def scene(district_data, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.SERVICE_TARGET = 3200
     scene = build_scene()
     services.add_photo(activity=scene["patrol"], uploaded_by=scene["volunteer"].user, data=jpeg())
     services.add_photo(activity=scene["patrol"], uploaded_by=scene["volunteer"].user, data=jpeg(colour=(200, 120, 40)))
@@ -86,7 +88,10 @@ def test_open_the_list_click_an_activity_and_see_its_track(page_factory, live_se
 
 def test_a_phone_shows_list_detail_and_person_pages_without_sideways_scrolling(page_factory, live_server, scene, screenshot,
                                                                              settings):
-    settings.SERVICE_TARGET = 100_000  # a counter as wide as the district's real "4347 / 3200"
+    # A counter as wide as the district's real "4347 / 3200", in a campaign running whatever the date.
+    today = timezone.localdate()
+    ServiceCampaign.objects.create(name="宽计数器", target=100_000, start=today - timedelta(days=400),
+                                   end=today + timedelta(days=400))
     page = page_factory(viewport=PHONE)
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -22,7 +22,7 @@ from tests.support.geo import to_metres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "pw-12345"  # what tests.patrols.factories.make_person gives every login
+PASSWORD = "pw-12345"  # what tests.support.factories.make_person gives every login
 PHONE = {"width": 360, "height": 640}
 
 

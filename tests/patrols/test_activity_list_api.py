@@ -1,7 +1,16 @@
 """GET /api/activities/: GeoJSON in lon/lat, filters, and a capped page size."""
 
-import pytest
+import io
+import uuid
+from datetime import timedelta
 
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from PIL import Image
+
+from tests.support.clock import beijing
 from tests.support.factories import activity_body
 from tests.support.walks import walk_along
 
@@ -96,3 +105,49 @@ def test_pages_are_capped(crew, api, mixed, monkeypatch):
     monkeypatch.setattr(ActivityPagination, "max_page_size", 3)
     capped = client.get("/api/activities/?page_size=1000000").json()
     assert len(capped["features"]) == 3 and capped["count"] == 4
+
+
+def _more_work(crew, api, count):
+    """Patrols by a village chief, each with a problem and its photo: everything a listed activity
+    shows comes from related rows (participants, photos, problems, the chief's rule)."""
+    client = api(crew["chief"])
+    for n in range(count):
+        started = beijing(f"2026-05-{n + 2:02d} 08:00")
+        problem_uuid = str(uuid.uuid4())
+        body = activity_body(
+            walk_along(start_m=100 * n, length_m=300, start_ms=int(started.timestamp() * 1000)),
+            started_at=started.isoformat(), ended_at=(started + timedelta(hours=1)).isoformat(),
+            problems=[{"client_uuid": problem_uuid, "category": "garbage", "observed_at": started.isoformat(),
+                       "point": walk_along(start_m=100 * n, length_m=0)[0][:2]}],
+        )
+        created = client.post("/api/activities/", body, format="json")
+        assert created.status_code == 201, created.json()
+        buffer = io.BytesIO()
+        Image.new("RGB", (64, 48), (n * 20, 90, 160)).save(buffer, "JPEG")
+        photo = client.post(f"/api/activities/{created.json()['id']}/photos/",
+                            {"photo": SimpleUploadedFile("p.jpg", buffer.getvalue()), "problem": problem_uuid},
+                            format="multipart")
+        assert photo.status_code == 201, photo.json()
+
+
+def test_the_list_costs_the_same_queries_for_two_activities_or_twelve(crew, api, client):
+    """The selector returns what the list shows (participants, photos, problems and their photos,
+    the compliance verdicts): no query per activity, in the API or on the page."""
+    staff_api = api(crew["staff"])
+    client.force_login(crew["staff"].user)
+
+    def cost():
+        with CaptureQueriesContext(connection) as api_queries:
+            body = staff_api.get("/api/activities/").json()
+        with CaptureQueriesContext(connection) as page_queries:
+            page = client.get("/activities/")
+        assert page.status_code == 200
+        return body["count"], len(api_queries), len(page_queries)
+
+    _more_work(crew, api, 2)
+    few, api_few, page_few = cost()
+    _more_work(crew, api, 10)
+    many, api_many, page_many = cost()
+    assert (few, many) == (2, 12)
+    assert api_many == api_few and page_many == page_few, (api_few, api_many, page_few, page_many)
+    assert api_few <= 15, api_few

@@ -160,7 +160,6 @@ def _times(fixes):
 
 
 def test_me_gives_today_my_service_records_and_the_district_progress(crew, settings):
-    settings.SERVICE_TARGET = 3200
     fixes = _walk_today()
     _post(crew["volunteer"], activity_body(fixes, participants=[crew["teammate"].pk], **_times(fixes)))
     last_year = timezone.now() - timedelta(days=400)

@@ -102,7 +102,6 @@ def build_scene():
 @pytest.fixture
 def scene(district_data, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.SERVICE_TARGET = 3200
     return build_scene()
 
 

@@ -164,3 +164,28 @@ def test_scripts_download_photos_with_their_token(crew, api, cleanup_without_loc
     outsider.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=crew['outsider'].user).key}")
     assert outsider.get(body["url"]).status_code == 404
     assert APIClient().get(body["url"]).status_code in (401, 403)
+
+
+def test_a_photo_whose_transaction_fails_leaves_no_file_behind(crew, api, cleanup_without_location, monkeypatch,
+                                                              settings):
+    """The files are written before the row is stored; if anything fails before the commit, the row
+    is rolled back and the files are deleted again, never left orphaned in storage."""
+    from patrols import services
+
+    def snapping_fails(activity):
+        raise RuntimeError("the database went away while snapping")
+
+    monkeypatch.setattr(services, "_snap", snapping_fails)  # runs after the photo row and its files
+    lon, lat = walk_along(start_m=500, length_m=0)[0][:2]
+    client = api(crew["volunteer"])
+    client.raise_request_exception = False
+    response = _upload(client, cleanup_without_location, _photo(lonlat=(lon, lat)))
+    assert response.status_code == 500
+    assert not Photo.objects.exists()
+    stored = list((settings.MEDIA_ROOT / "photos").rglob("*")) if (settings.MEDIA_ROOT / "photos").exists() else []
+    assert [path for path in stored if path.is_file()] == []
+
+    monkeypatch.undo()  # the same photo goes through later, stored once with both files
+    response = _upload(api(crew["volunteer"]), cleanup_without_location, _photo(lonlat=(lon, lat)))
+    assert response.status_code == 201
+    assert len([path for path in (settings.MEDIA_ROOT / "photos").rglob("*") if path.is_file()]) == 2

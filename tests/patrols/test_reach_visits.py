@@ -8,7 +8,7 @@ import pytest
 import shapely
 from django.db import connection
 
-from patrols.models import Activity
+from patrols.models import Activity, ReachVisit
 from waterways.models import Reach, Waterway
 from waterways.services import rebuild_reaches
 
@@ -142,3 +142,16 @@ def test_visits_are_recomputed_when_the_network_is_recut(crew, api):
     after = activity.reach_visits.all()
     assert after.count() == before
     assert all(visit.reach.waterway.code == "ZW-G07" for visit in after.select_related("reach__waterway"))
+
+
+def test_the_database_deletes_a_reachs_visits_with_it(crew, api):
+    """Re-cutting the reaches deletes them with plain SQL; no visit may outlive its reach, whatever
+    listens to the rebuild (ON DELETE CASCADE, checked at once rather than at commit)."""
+    activity = _post(api(crew["volunteer"]), activity_body(walk_along(length_m=1200)))
+    assert activity.reach_visits.count() >= 11
+    gully = Waterway.objects.get(code="ZW-G07")
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("DELETE FROM waterways_reachlink")
+        cursor.execute("DELETE FROM waterways_reach WHERE waterway_id = %s", [gully.pk])
+    assert not ReachVisit.objects.filter(activity=activity).exists()

@@ -1,8 +1,7 @@
-"""Where the same question is answered twice, the answers agree: the problem layer and the problems
-hotspot count the same problems; the hex hotspot puts an activity where the activity layer draws it;
-the SQL and ORM statements of the shared activity filter pick the same activities. And aggregates
-(hotspots) count work a chief may not read, while the records themselves (the layers) follow the
-reading rule."""
+"""Which activities a report counts (reports.filters), and the places that read it: the problem layer
+and the problems hotspot count the same problems; the hex hotspot puts an activity where the activity
+layer draws it; the rule's SQL form and its ORM form pick the same activities. Aggregates (hotspots)
+count work a chief may not read, while the records themselves (the layers) follow the reading rule."""
 
 import itertools
 import uuid
@@ -16,8 +15,7 @@ from django.db import connection
 from shapely.geometry import shape
 
 from patrols.models import Activity, ProblemReport, ServiceRecord
-from reports.filters import FILTERED_ACTIVITIES_SQL, ReportFilters
-from reports.selectors.layers import filtered_activities
+from reports.filters import FILTERED_ACTIVITIES_SQL, ReportFilters, counted_activities
 from waterways.models import Waterway
 from tests.support.clock import beijing
 from tests.support.geo import to_metres
@@ -168,10 +166,9 @@ def test_hotspots_count_work_a_chief_may_not_read_which_the_problem_layer_does_n
     assert shown < counted["meta"]["items"] == 7
 
 
-def test_the_sql_and_orm_activity_filters_pick_the_same_activities(mixed):
-    """reports.filters.FILTERED_ACTIVITIES_SQL (coverage, hotspots, tiles) and
-    reports.selectors.layers.filtered_activities (the GeoJSON layers) state one rule twice."""
-    staff = mixed["staff"].user
+def test_the_sql_and_orm_forms_of_the_rule_pick_the_same_activities(mixed):
+    """reports.filters states the rule once in each form, side by side: FILTERED_ACTIVITIES_SQL
+    (coverage, hotspots, tiles) and counted_activities (the GeoJSON layers)."""
     periods = [(date(2026, 5, 1), date(2026, 5, 31)), (date(2026, 4, 30), date(2026, 4, 30)),
                (date(2026, 5, 31), date(2026, 6, 30)), (date(2026, 1, 1), date(2026, 12, 31))]
     kinds = [None, ("patrol",), ("cleanup", "sewer_inspection"), ("other",)]
@@ -183,7 +180,7 @@ def test_the_sql_and_orm_activity_filters_pick_the_same_activities(mixed):
         with connection.cursor() as cursor:
             cursor.execute(FILTERED_ACTIVITIES_SQL, filters.sql_params())
             in_sql = {row[0] for row in cursor.fetchall()}
-        in_orm = set(filtered_activities(staff, filters).values_list("id", flat=True))
+        in_orm = set(counted_activities(filters).values_list("id", flat=True))
         assert in_sql == in_orm, filters
         nonempty += bool(in_sql)
     assert nonempty >= 40  # most combinations select something, so agreement is not between empty sets
