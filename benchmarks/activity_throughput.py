@@ -25,6 +25,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from pyproj import Transformer  # noqa: E402
@@ -35,7 +36,7 @@ from patrols.models import ReachVisit  # noqa: E402
 from people.models import Person  # noqa: E402
 from waterways.models import Reach, Waterway  # noqa: E402
 
-TO_LONLAT = Transformer.from_crs(4546, 4326, always_xy=True)
+TO_LONLAT = Transformer.from_crs(settings.GIS_SRID, settings.API_SRID, always_xy=True)
 STEP_M = 8.0
 SECONDS_PER_FIX = 6
 

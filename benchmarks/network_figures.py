@@ -75,7 +75,7 @@ def main():
             worst_geodesic = 0.0
             worst_reach_sum = 0.0
             for waterway in Waterway.objects.all():
-                lons, lats = zip(*waterway.geom.transform(4326, clone=True).coords)
+                lons, lats = zip(*waterway.geom.transform(settings.API_SRID, clone=True).coords)
                 geodesic = GEOD.line_length(lons, lats)
                 worst_geodesic = max(worst_geodesic, abs(waterway.length_m - geodesic) / geodesic)
                 cut = sum(r.length_m for r in waterway.reaches.all())

@@ -358,7 +358,7 @@ INSERT INTO patrols_activity (
     id, client_uuid, payload_sha256, kind, submitted_by_id, started_at, ended_at, received_at,
     track, point, location_source, waterway_id, waterway_position_m, off_network, distance_m, duration_s,
     track_quality, debris_kg, bags, manholes_checked, outfalls_checked, findings, notes,
-    status, reviewed_by_id, reviewed_at, review_note, skipped_participants, counts_for_compliance, compliance_detail)
+    status, reviewed_by_id, reviewed_at, review_note, skipped_participants)
 SELECT t.id, md5('pv-activity-' || t.id)::uuid, encode(sha256(('pv-activity-' || t.id)::bytea), 'hex'),
        t.kind, t.submitter, t.started_at, t.started_at + t.duration_s * INTERVAL '1 second',
        t.started_at + t.duration_s * INTERVAL '1 second' + (1 + t.u2 * 600) * INTERVAL '1 minute',
@@ -379,7 +379,7 @@ SELECT t.id, md5('pv-activity-' || t.id)::uuid, encode(sha256(('pv-activity-' ||
        CASE WHEN t.status <> 'submitted' THEN COALESCE(t.vchief, 1) END,
        CASE WHEN t.status <> 'submitted' THEN t.started_at + INTERVAL '1 day' END,
        CASE WHEN t.status = 'rejected' THEN '轨迹与所报河道不符（模拟）' ELSE '' END,
-       '[]'::jsonb, NULL, '{}'::jsonb
+       '[]'::jsonb
   FROM tracked t
   JOIN pv_ww w ON w.idx = t.widx
   LEFT JOIN LATERAL (
@@ -1007,12 +1007,12 @@ def measure_tiles(year, count):
         return
     from django.contrib.auth import get_user_model
 
-    from patrols.selectors import visibility_params
+    from patrols import scopes
     from reports.selectors import tiles as tiles_module
 
     filters = ReportFilters(start=year[0], end=year[1])
     chief = get_user_model().objects.get(pk=scalar(CHIEF_USER_SQL))
-    chief_view = visibility_params(chief)
+    chief_view = scopes.reader_of(chief)
     print(f"  {'layer':<24}{'tiles':>7}{'app p50':>10}{'app p95':>10}{'floor p50':>11}{'floor p95':>11}{'max app':>10}"
           f"{'avg KB':>9}{'empty':>7}")
     for layer in ("tracks", "activities"):
@@ -1020,18 +1020,18 @@ def measure_tiles(year, count):
         spots = fetch(TILE_SPOTS_SQL, {"layer": layer, "n": count})
         zooms = list(range(max(8, lowest), 15))
         wanted = [tile_of(lon, lat, zooms[i % len(zooms)]) for i, (lon, lat) in enumerate(spots)]
-        time_tiles(tile, layer, wanted, filters, tiles_module.EVERYTHING, f"{layer}（工作人员）")
+        time_tiles(tile, layer, wanted, filters, scopes.EVERYTHING, f"{layer}（工作人员）")
         time_tiles(tile, layer, wanted[::2], filters, chief_view, f"{layer}（村级河长）")
 
 
-def time_tiles(tile, layer, wanted, filters, visibility, label):
+def time_tiles(tile, layer, wanted, filters, reader, label):
     """Each tile by the app, then the same statement in psql; a warm pass over all tiles first."""
     for z, x, y in wanted:
-        _seconds, capture, _data = call_app(partial(tile, layer, z, x, y, filters, visibility=visibility))
+        _seconds, capture, _data = call_app(partial(tile, layer, z, x, y, filters, reader=reader))
         PSQL.run(call_texts(capture.statements))
     app_ms, floor, sizes = [], [], []
     for z, x, y in tqdm(wanted, desc=f"{layer} 瓦片", unit="块", leave=False):
-        seconds, capture, data = call_app(partial(tile, layer, z, x, y, filters, visibility=visibility))
+        seconds, capture, data = call_app(partial(tile, layer, z, x, y, filters, reader=reader))
         app_ms.append(seconds * 1000)
         sizes.append(len(data))
         floor.append(sum(PSQL.run(call_texts(capture.statements))))

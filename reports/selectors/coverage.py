@@ -3,7 +3,7 @@
 Scope: like hotspots, these are aggregates over every activity that is not rejected, for any chief
 or staff member: they reveal whether and when a reach was visited, not who walked it or any note.
 Individual records (the map's layers and tiles, the patrols in the compliance details) follow the
-reading rule (patrols.selectors.activities_visible_to) instead.
+reading rule (patrols.scopes) instead.
 
 All three start from one fact per reach: its latest visit before the end of the period by an
 activity that passes the report filters (kind, role, team, not rejected). A reach was visited in the

@@ -257,24 +257,6 @@ LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 
-def _login_client_address(request):
-    """The client's address as the proxies we trust saw it (AXES_CLIENT_IP_CALLABLE)."""
-    import ipaddress
-
-    from django.conf import settings
-
-    address = request.META.get("REMOTE_ADDR")
-    count = settings.TRUSTED_PROXY_COUNT
-    if count > 0:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        if len(forwarded) >= count:
-            try:
-                address = str(ipaddress.ip_address(forwarded[-count]))
-            except ValueError:
-                pass  # not an address a proxy of ours wrote: keep REMOTE_ADDR
-    return address
-
-
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before any password check
     "django.contrib.auth.backends.ModelBackend",
@@ -286,7 +268,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # two separate counters, e
 # Tries during a lockout do not push its end further back: the user is told "in N minutes", and a
 # stranger cannot keep someone locked out with one guess every quarter of an hour.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_CLIENT_IP_CALLABLE = _login_client_address
+AXES_CLIENT_IP_CALLABLE = "riverwatch.client_address.client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"  # with HTTP 429 (AXES_HTTP_RESPONSE_CODE)
 # Every failure is also kept in admin → Axes → Access failures, after the attempts are deleted.
 AXES_ENABLE_ACCESS_FAILURE_LOG = True

@@ -12,20 +12,3 @@ WHITENOISE_AUTOREFRESH = True
 # (tests/people/test_login_lockout.py) set the limit they exercise.
 LOGIN_FAILURE_LIMIT = AXES_FAILURE_LIMIT = 20
 
-
-class AxesBackendForTests:
-    """django-axes' check for every login with a request. Tests also call authenticate() and
-    client.login() without one, which axes refuses outright (as it should on a live site)."""
-
-    def authenticate(self, request, username=None, password=None, **kwargs):
-        if request is None:
-            return None
-        from axes.backends import AxesStandaloneBackend
-
-        return AxesStandaloneBackend().authenticate(request, username, password, **kwargs)
-
-
-AUTHENTICATION_BACKENDS = [
-    "riverwatch.settings.test.AxesBackendForTests" if path == "axes.backends.AxesStandaloneBackend" else path
-    for path in AUTHENTICATION_BACKENDS  # noqa: F405
-]

@@ -43,16 +43,32 @@ async function showMe() {
   $('stat-hours').textContent = records ? `${records.hours}` : '—';
   $('stat-points').textContent = me.points ?? '—';
   $('points-note').textContent = me.points === null ? me.points_note : '';
-  $('district-count').textContent = me.district.count;
-  $('district-target').textContent = me.district.target;
-  $('district-bar').max = me.district.target;
-  $('district-bar').value = Math.min(me.district.count, me.district.target);
-  $('district-definition').textContent = me.district.definition;
+  showDistrict(me.district);
   $('me-source').textContent = result.stale ? t('me_offline') : '';
   if (records) {
     $('mini-stats').textContent = t('mini_stats', { year: records.year, points: me.points ?? '—' });
     $('mini-stats').hidden = false;
   }
+}
+
+// The campaign running today, with its bar; between campaigns, this year's count and the last
+// campaign's result; with none ever set, that the office has not set one.
+function showDistrict(district) {
+  const bar = $('district-bar');
+  bar.hidden = !district.running;
+  if (district.running) {
+    $('district-line').textContent = t('district_running', { count: district.count, target: district.target });
+    bar.max = district.target;
+    bar.value = Math.min(district.count, district.target);
+  } else {
+    $('district-line').textContent = t('district_year', { year: district.year, n: district.year_count });
+  }
+  const last = $('district-last');
+  last.hidden = district.running;
+  last.textContent = district.campaign
+    ? t('district_last', { name: district.campaign, count: district.count, target: district.target, percent: district.percent })
+    : t('district_none');
+  $('district-definition').textContent = district.definition;
 }
 
 $('sync-now').addEventListener('click', async () => {

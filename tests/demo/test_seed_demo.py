@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from django.test import RequestFactory
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -220,12 +221,13 @@ def test_demo_logins_tell_one_story(district_data):
     seed(password="demo-pass-123")
     people = {}
     for label in ("volunteer", "leader", "village-chief", "township-chief", "staff"):
-        user = authenticate(username=f"demo-{label}", password="demo-pass-123")
+        user = authenticate(RequestFactory().post("/accounts/login/"), username=f"demo-{label}", password="demo-pass-123")
         assert user is not None, label
         people[label] = user.person
     # Other demo logins exist to submit the history; nobody can log in with them.
     other = get_user_model().objects.filter(username__startswith="demo-p").first()
-    assert not other.has_usable_password() and authenticate(username=other.username, password="demo-pass-123") is None
+    assert not other.has_usable_password() and authenticate(RequestFactory().post("/accounts/login/"), username=other.username,
+                                                             password="demo-pass-123") is None
 
     assert people["volunteer"].role == Role.VOLUNTEER and people["staff"].role == Role.STAFF
     assert (people["village-chief"].level, people["township-chief"].level) == (Level.VILLAGE, Level.TOWNSHIP)

@@ -16,7 +16,7 @@ from patrols.models import Activity, Photo, ProblemReport
 from tests.support.factories import activity_body
 from tests.support.walks import MAY_DAY_8AM_MS, lonlat_on, walk_along
 
-BEIJING_CITY = (116.397, 39.909)  # 1,000 km away, outside the storage projection's zone
+CAPITAL_CITY = (116.397, 39.909)  # 1,000 km away, outside the storage projection's zone
 NEAR_BUT_OUT = (110.25, 32.05)  # inside the zone, about 45 km beyond the district's outline
 NOWHERE = (25.0, 0.0)  # projects to infinity in the storage SRID
 
@@ -30,7 +30,7 @@ def nothing_stored():
     return not Activity.objects.exists() and not ProblemReport.objects.exists()
 
 
-@pytest.mark.parametrize("where", [BEIJING_CITY, NEAR_BUT_OUT, NOWHERE], ids=["beijing", "45km", "nowhere"])
+@pytest.mark.parametrize("where", [CAPITAL_CITY, NEAR_BUT_OUT, NOWHERE], ids=["beijing", "45km", "nowhere"])
 def test_phone_fixes_far_away_are_refused_and_nothing_is_stored(crew, api, where):
     response = api(crew["volunteer"]).post("/api/activities/", activity_body(_line(*where)), format="json")
     assert response.status_code == 400, response.json()
@@ -50,7 +50,7 @@ def test_one_stray_fix_in_a_good_track_is_cleaned_away_not_measured(crew, api):
     assert 250 < response.json()["properties"]["distance_m"] < 320
 
 
-@pytest.mark.parametrize("where", [BEIJING_CITY, NEAR_BUT_OUT, NOWHERE], ids=["beijing", "45km", "nowhere"])
+@pytest.mark.parametrize("where", [CAPITAL_CITY, NEAR_BUT_OUT, NOWHERE], ids=["beijing", "45km", "nowhere"])
 def test_a_geojson_track_or_point_far_away_is_refused(crew, api, where):
     client = api(crew["volunteer"])
     track = {"type": "LineString", "coordinates": [list(where), [where[0] + 0.001, where[1] + 0.001]]}
@@ -62,7 +62,7 @@ def test_a_geojson_track_or_point_far_away_is_refused(crew, api, where):
     assert nothing_stored()
 
 
-@pytest.mark.parametrize("where", [BEIJING_CITY, NOWHERE], ids=["beijing", "nowhere"])
+@pytest.mark.parametrize("where", [CAPITAL_CITY, NOWHERE], ids=["beijing", "nowhere"])
 def test_a_problem_far_away_is_refused_naming_the_problem(crew, api, where):
     problem = {"client_uuid": str(uuid.uuid4()), "category": "garbage", "point": list(where),
                "observed_at": "2026-05-01T08:10:00+08:00"}
@@ -83,7 +83,7 @@ def test_positions_just_outside_the_outline_are_kept(crew, api):
 
 def _gpx_far_away():
     points = "".join(
-        f'<trkpt lat="{BEIJING_CITY[1]}" lon="{BEIJING_CITY[0] + i * 0.0001:.6f}"><time>2026-05-01T0{i // 60}:{i % 60:02d}:00Z</time></trkpt>'
+        f'<trkpt lat="{CAPITAL_CITY[1]}" lon="{CAPITAL_CITY[0] + i * 0.0001:.6f}"><time>2026-05-01T0{i // 60}:{i % 60:02d}:00Z</time></trkpt>'
         for i in range(30))
     return ('<?xml version="1.0" encoding="UTF-8"?><gpx version="1.1" creator="a watch abroad" '
             f'xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>{points}</trkseg></trk></gpx>').encode()
@@ -110,7 +110,7 @@ def _photo_taken_at(lon, lat):
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("where", [BEIJING_CITY, NEAR_BUT_OUT], ids=["beijing", "45km"])
+@pytest.mark.parametrize("where", [CAPITAL_CITY, NEAR_BUT_OUT], ids=["beijing", "45km"])
 def test_a_photo_taken_far_away_is_kept_without_its_position(crew, api, where):
     client = api(crew["volunteer"])
     activity = client.post("/api/activities/", activity_body(kind="cleanup"), format="json").json()

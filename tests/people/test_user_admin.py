@@ -83,7 +83,7 @@ def test_the_clerk_cannot_promote_another_login(clerk_client, volunteer, manager
 def test_a_login_the_clerk_adds_has_no_privileges(clerk_client, managers, django_user_model):
     response = clerk_client.post(reverse("admin:people_user_add"), {
         "username": "new-volunteer", "usable_password": "true",
-        "password1": "a-long-pass-4546", "password2": "a-long-pass-4546", **grants(managers),
+        "password1": "a-long-pass-7731", "password2": "a-long-pass-7731", **grants(managers),
     })
     assert response.status_code == 302
     assert privileges(django_user_model.objects.get(username="new-volunteer")) == (False, False, [], [])
@@ -98,7 +98,7 @@ def test_the_clerk_cannot_change_a_superuser_or_their_password(clerk_client, adm
     refused = clerk_client.post(url, change_form(admin_user, is_staff="", is_superuser="", is_active=""))
     assert refused.status_code == 403
     password = clerk_client.post(reverse("admin:auth_user_password_change", args=[admin_user.pk]),
-                                 {"password1": "taken-over-4546", "password2": "taken-over-4546"})
+                                 {"password1": "taken-over-7731", "password2": "taken-over-7731"})
     assert password.status_code == 403
     admin_user.refresh_from_db()
     assert admin_user.is_superuser and admin_user.is_staff and admin_user.is_active
@@ -110,17 +110,17 @@ def test_the_clerk_cannot_take_over_another_staff_login(clerk_client, django_use
     assert clerk_client.post(reverse("admin:people_user_change", args=[colleague.pk]),
                              change_form(colleague, is_staff="")).status_code == 403
     assert clerk_client.post(reverse("admin:auth_user_password_change", args=[colleague.pk]),
-                             {"password1": "taken-over-4546", "password2": "taken-over-4546"}).status_code == 403
+                             {"password1": "taken-over-7731", "password2": "taken-over-7731"}).status_code == 403
     colleague.refresh_from_db()
     assert colleague.is_staff and colleague.check_password("pw-12345")
 
 
 def test_the_clerk_still_resets_a_volunteers_password(clerk_client, volunteer):
     response = clerk_client.post(reverse("admin:auth_user_password_change", args=[volunteer.pk]),
-                                 {"password1": "new-pass-4546", "password2": "new-pass-4546"})
+                                 {"password1": "new-pass-7731", "password2": "new-pass-7731"})
     assert response.status_code == 302
     volunteer.refresh_from_db()
-    assert volunteer.check_password("new-pass-4546")
+    assert volunteer.check_password("new-pass-7731")
 
 
 def test_a_superuser_still_grants_and_takes_away(client, admin_user, volunteer, clerk, managers):
