@@ -1,6 +1,7 @@
 """Project-wide guarantees: settings, checks, migrations."""
 
 import os
+from pathlib import Path
 import subprocess
 import sys
 
@@ -40,3 +41,20 @@ def test_production_refuses_to_start_without_a_secret_key(secret, ok):
     assert (result.returncode == 0) is ok, result.stderr
     if not ok:
         assert "SECRET_KEY must be set" in result.stderr
+
+
+LOCAL_PASSWORD = Path(__file__).resolve().parents[1] / ".pgpassword"
+
+
+@pytest.mark.skipif(not LOCAL_PASSWORD.is_file(), reason="the project's own cluster (script/server, script/test) is not here")
+def test_readme_commands_find_the_local_cluster_without_database_url(db):
+    """README's commands are run as `.venv/bin/python manage.py …` in a plain shell, without the
+    DATABASE_URL the scripts export: the settings find the local cluster's port and password."""
+    from django.db import connection
+
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env.update(DJANGO_SETTINGS_MODULE="riverwatch.settings.dev", RW_PG_PORT=str(connection.settings_dict["PORT"]))
+    result = subprocess.run([sys.executable, "manage.py", "showmigrations", "patrols"], cwd=LOCAL_PASSWORD.parent,
+                            env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "0001_initial" in result.stdout
