@@ -1,9 +1,9 @@
 """Project-wide guarantees: settings, checks, migrations."""
 
 import os
-from pathlib import Path
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.core.checks import run_checks

@@ -6,14 +6,13 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.test import RequestFactory
+from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Sum
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 from django.utils import timezone
-from django.conf import settings
 from pyproj import Transformer
 
 from demo import planner, reset, writer
@@ -22,7 +21,6 @@ from demo.network import load_network
 from patrols import scopes, selectors, services, tracks
 from patrols.models import Activity, ProblemReport, RawTrack, ReachVisit, ServiceRecord
 from people.models import ChiefAssignment, Level, Person, Role, Team
-
 from tests.support.factories import activity_body, make_person
 from tests.support.walks import walk_along
 

@@ -13,12 +13,12 @@ from PIL import Image
 from shapely.geometry import LineString
 
 from patrols import services
+from patrols.models import Activity, Photo, ProblemReport, ReachVisit
 from tests.e2e.conftest import CHROMIUM, keep_to_live_server
 from tests.e2e.test_activity_pages import log_in as sign_in
-from patrols.models import Activity, Photo, ProblemReport, ReachVisit
 from tests.support.factories import make_person, make_team
-from tests.support.walks import walk_along
 from tests.support.geo import to_metres
+from tests.support.walks import walk_along
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -16,7 +16,7 @@ from PIL import Image
 
 from patrols import services
 from patrols.field_views import SHELL_STATIC
-from tests.support.factories import activity_body, make_person
+from tests.support.factories import activity_body
 from tests.support.walks import walk_along
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from patrols.gpx import METRES_PER_HDOP, GpxError, read_gpx
 from patrols.models import Activity
 from patrols.tracks import EARLIEST_MS, LATEST_MS
-
 from tests.support.walks import walk_along
 
 GPX_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'

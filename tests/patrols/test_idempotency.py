@@ -8,7 +8,6 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from patrols.models import Activity, ServiceRecord
-
 from tests.support.factories import activity_body
 from tests.support.walks import walk_along
 

@@ -15,7 +15,6 @@ from PIL import Image
 
 from patrols import services, submissions, views
 from patrols.models import Activity, ReachVisit, ServiceRecord
-
 from tests.support.factories import make_person, make_team
 from tests.support.walks import walk_along
 

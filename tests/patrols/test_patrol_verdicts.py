@@ -5,17 +5,15 @@ shown, so a rejection, a rule edit or a move to another waterway shows at once, 
 from datetime import date
 
 import pytest
-
 from django.urls import reverse
 
 from patrols import services
 from patrols.compliance import PatrolFigures, judge_patrol
 from patrols.models import Activity, PatrolRule
 from people.models import ChiefAssignment
-from waterways.models import Waterway
-
 from tests.support.factories import activity_body, make_person
 from tests.support.walks import walk_along
+from waterways.models import Waterway
 
 
 class Patrol:

@@ -4,7 +4,6 @@ import pytest
 from rest_framework.test import APIClient
 
 from patrols.models import Activity
-
 from tests.support.factories import activity_body, make_person
 from tests.support.walks import walk_along
 

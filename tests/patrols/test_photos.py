@@ -9,7 +9,6 @@ from PIL.TiffImagePlugin import IFDRational
 from rest_framework.test import APIClient
 
 from patrols.models import Activity, Photo
-
 from tests.support.factories import activity_body
 from tests.support.walks import walk_along
 

@@ -9,6 +9,7 @@ import threading
 import uuid
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -19,10 +20,8 @@ from rest_framework.test import APIClient
 
 from patrols import selectors
 from patrols.models import Activity, Photo, ProblemReport, ServiceRecord
-
 from tests.support.factories import activity_body
 from tests.support.walks import walk_along
-from django.conf import settings
 
 SHIZIGOU = "ZW-G07"  # 狮子沟, the crew's chief's gully
 

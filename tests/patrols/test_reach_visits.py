@@ -6,18 +6,15 @@ import random
 import numpy as np
 import pytest
 import shapely
+from django.conf import settings
 from django.db import connection
 
 from patrols.models import Activity, ReachVisit
+from tests.support.factories import activity_body
+from tests.support.geo import to_lonlat, to_metres
+from tests.support.walks import walk_along
 from waterways.models import Reach, Waterway
 from waterways.services import rebuild_reaches
-
-from tests.support.factories import activity_body
-from tests.support.walks import walk_along
-from tests.support.geo import to_lonlat
-from django.conf import settings
-from tests.support.geo import to_metres
-
 
 
 def _post(client, body):

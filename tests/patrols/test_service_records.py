@@ -3,7 +3,6 @@
 import pytest
 
 from patrols.models import Activity, ServiceCampaign, ServiceRecord
-
 from tests.support.factories import activity_body
 
 

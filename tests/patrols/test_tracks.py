@@ -3,7 +3,6 @@
 import pytest
 
 from patrols.models import Activity, RawTrack
-
 from tests.support.factories import activity_body
 from tests.support.walks import walk_along
 

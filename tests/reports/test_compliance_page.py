@@ -3,7 +3,7 @@ the "只看未达标" filter, the rules with their admin link, the deputies sect
 
 import re
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -12,10 +12,9 @@ from django.urls import reverse
 
 from patrols.models import Activity, ServiceRecord
 from people.models import ChiefAssignment
-from waterways.models import Waterway
-
-from tests.support.factories import make_person
 from tests.support.clock import beijing
+from tests.support.factories import make_person
+from waterways.models import Waterway
 
 MAY = {"start": "2025-05-05", "end": "2025-05-18"}  # two whole ISO weeks, long past
 

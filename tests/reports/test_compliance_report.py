@@ -6,20 +6,18 @@ places a patrol on the edge it is about; the rules are the shipped defaults unle
 district quarterly all year 30 min; township monthly Mar–Dec 30 min 2 km; village weekly Mar–Dec 30 min 2 km."""
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from datetime import timezone as dt_timezone
 
 import pytest
 
+from patrols.compliance import period_containing
 from patrols.models import Activity, PatrolRule, ServiceRecord
 from people.models import ChiefAssignment
-from patrols.compliance import period_containing
 from reports.selectors.compliance import chief_compliance, deputy_participation
-from waterways.models import Waterway
-
-from tests.support.factories import make_person
 from tests.support.clock import beijing
-
+from tests.support.factories import make_person
+from waterways.models import Waterway
 
 
 def chief(level, code, since=date(2024, 1, 1), until=None, name=None, role="chief"):

@@ -12,10 +12,9 @@ import shapely
 from shapely.ops import substring
 
 from reports.permissions import ChiefOrStaff
-from waterways.models import Reach, Waterway
-
 from tests.support.clock import beijing
 from tests.support.walks import points_across, points_along, waterway_line
+from waterways.models import Reach, Waterway
 
 URL = "/api/coverage/"
 

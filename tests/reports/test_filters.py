@@ -5,7 +5,7 @@ count work a chief may not read, while the records themselves (the layers) follo
 
 import itertools
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -16,9 +16,9 @@ from shapely.geometry import shape
 
 from patrols.models import Activity, ProblemReport, ServiceRecord
 from reports.filters import FILTERED_ACTIVITIES_SQL, ReportFilters, counted_activities
-from waterways.models import Waterway
 from tests.support.clock import beijing
 from tests.support.geo import to_metres
+from waterways.models import Waterway
 
 MAY = {"start": "2026-05-01", "end": "2026-05-31"}
 

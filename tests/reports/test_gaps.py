@@ -12,11 +12,10 @@ import shapely
 from shapely.ops import substring
 
 from reports.permissions import ChiefOrStaff
-from waterways.models import Reach, Waterway
-
 from tests.support.clock import beijing
-from tests.support.walks import waterway_line
 from tests.support.geo import to_metres
+from tests.support.walks import waterway_line
+from waterways.models import Reach, Waterway
 
 GAPS = "/api/coverage/gaps/"
 FRESHNESS = "/api/coverage/reaches/"

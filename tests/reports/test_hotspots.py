@@ -6,11 +6,12 @@ import itertools
 import json
 import math
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
 import shapely
+from django.conf import settings
 from django.contrib.gis.geos import LineString, MultiLineString, Point
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
@@ -25,11 +26,10 @@ from reports.selectors.hotspots import (
     local_gi_star,
     network_neighbours,
 )
-from tests.support.factories import make_person
-from waterways.models import Reach, ReachLink, Waterway
-from django.conf import settings
 from tests.support.clock import beijing
+from tests.support.factories import make_person
 from tests.support.geo import to_metres
+from waterways.models import Reach, ReachLink, Waterway
 
 AT = beijing("2026-05-01 10:00")
 HOT = {"hot_99", "hot_95", "hot_90"}

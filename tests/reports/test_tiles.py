@@ -4,7 +4,7 @@ the tile function never reads everything unless told to."""
 
 import math
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import mapbox_vector_tile
 import numpy as np

@@ -3,10 +3,10 @@
 import json
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from waterways.models import Waterway
-from django.conf import settings
 
 
 @pytest.fixture

@@ -1,12 +1,12 @@
 """The shipped gis_data/: 3 rivers and 39 gullies, joined, inside the district, measured right."""
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Sum
 from pyproj import Geod
 
 from waterways.models import District, ReachLink, Station, Town, Village, Waterway
-from django.conf import settings
 
 GEOD = Geod(ellps="GRS80")  # CGCS2000's ellipsoid
 

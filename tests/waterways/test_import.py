@@ -4,6 +4,7 @@ import hashlib
 
 import geopandas
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from shapely.geometry import LineString
@@ -11,7 +12,6 @@ from shapely.geometry import LineString
 from waterways.models import Reach, Waterway
 
 from . import files
-from django.conf import settings
 
 
 def import_file(path, *args):
