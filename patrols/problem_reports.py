@@ -1,16 +1,19 @@
 """Problems seen at the river (现场问题), as they are kept today: with the activity that reported them.
 The one place that creates and reads them, so that the closed-loop problem list (a problems app of
-its own) can take them over here without hunting through the rest of patrols."""
+its own) can take them over here without hunting through the rest of patrols. Besides this module,
+only the problems hotspot's set-based statement (reports/selectors/hotspots.py) reads their table."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.gis.db.models.functions import Transform
+from django.contrib.gis.db.models import PointField
+from django.contrib.gis.db.models.functions import PointOnSurface, Transform
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Prefetch
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -129,3 +132,17 @@ def prefetch():
         .annotate(point_api=Transform("point", settings.API_SRID))
         .prefetch_related(Prefetch("photos", queryset=Photo.objects.only("id", "problem_id"))),
     )
+
+
+def located(activities, start_at, end_at, *, waterway_ids=None):
+    """The problems of these activities seen in [start_at, end_at), on the given waterways (by
+    their own snapped waterway), each with `location`: its point, else its activity's (the point,
+    else a point on the track), in lon/lat; those with no location at all are left out."""
+    problems = ProblemReport.objects.filter(
+        activity__in=activities.values("pk"), observed_at__gte=start_at, observed_at__lt=end_at,
+    )
+    if waterway_ids is not None:
+        problems = problems.filter(waterway_id__in=waterway_ids)
+    location = Coalesce("point", "activity__point", PointOnSurface("activity__track"),
+                        output_field=PointField(srid=settings.GIS_SRID))
+    return problems.annotate(location=Transform(location, settings.API_SRID)).filter(location__isnull=False)

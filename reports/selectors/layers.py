@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from patrols import scopes
+from patrols import problem_reports, scopes
 from patrols import selectors as patrol_selectors
 from patrols.models import Activity, ProblemReport
 
@@ -131,17 +131,8 @@ def problem_points(user, filters: ReportFilters) -> dict:
     hotspot counts (reports.selectors.hotspots). A problem without its own point is drawn where its
     activity is (its point, else a point on its track), as the hotspot places it."""
     activities = scopes.readable_by(user).filter(scope_q(filters))
-    problems = ProblemReport.objects.filter(
-        activity__in=activities.values("pk"),
-        observed_at__gte=filters.start_at, observed_at__lt=filters.end_at,
-    )
-    if filters.waterway_ids is not None:
-        problems = problems.filter(waterway_id__in=filters.waterway_ids)
-    location = Coalesce("point", "activity__point", PointOnSurface("activity__track"),
-                        output_field=PointField(srid=settings.GIS_SRID))
     rows = (
-        problems.annotate(location=Transform(location, settings.API_SRID))
-        .filter(location__isnull=False)
+        problem_reports.located(activities, filters.start_at, filters.end_at, waterway_ids=filters.waterway_ids)
         .select_related("activity", "waterway")
         .only("id", "category", "note", "observed_at", "point", "activity__id", "activity__status",
               "waterway__name")

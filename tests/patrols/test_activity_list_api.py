@@ -151,3 +151,31 @@ def test_the_list_costs_the_same_queries_for_two_activities_or_twelve(crew, api,
     assert (few, many) == (2, 12)
     assert api_many == api_few and page_many == page_few, (api_few, api_many, page_few, page_many)
     assert api_few <= 15, api_few
+
+
+def test_the_last_instant_of_a_day_belongs_to_that_day_in_the_list_and_on_the_map(crew, api):
+    """One end of day everywhere (riverwatch.dates, half-open): the activity list and the river-chief
+    map's layers put the last microsecond of 31 May in May and midnight in June."""
+    from datetime import timedelta as delta
+
+    from patrols.models import Activity
+
+    staff = api(crew["staff"])
+    ids = {}
+    for name, started in (("last", beijing("2026-05-31 23:59:59.999999")), ("first", beijing("2026-06-01 00:00"))):
+        body = activity_body(kind="cleanup", point=walk_along(start_m=300, length_m=0)[0][:2],
+                             started_at=started.isoformat(), ended_at=(started + delta(hours=1)).isoformat())
+        response = api(crew["volunteer"]).post("/api/activities/", body, format="json")
+        assert response.status_code == 201, response.json()
+        ids[name] = response.json()["id"]
+    assert Activity.objects.get(pk=ids["last"]).started_at.microsecond == 999999
+
+    def listed(query):
+        return {feature["id"] for feature in staff.get("/api/activities/", query).json()["features"]}
+
+    def drawn(query):
+        return {f["properties"]["id"] for f in staff.get("/api/map/activities/", query).json()["features"]}
+
+    may, june = {"start": "2026-05-01", "end": "2026-05-31"}, {"start": "2026-06-01", "end": "2026-06-30"}
+    assert listed(may) == drawn(may) == {ids["last"]}
+    assert listed(june) == drawn(june) == {ids["first"]}
