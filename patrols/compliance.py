@@ -158,15 +158,32 @@ class Verdict:
     reasons: tuple = ()
 
 
-def judge_patrol(figures: PatrolFigures, level: str, rule) -> Verdict:
-    """A patrol against the rule of a chief's level (rule None: the office set none)."""
+def post_term(since: date, until: date | None) -> dict:
+    """A chief post's term as the reasons show it."""
+    if until:
+        return {"term": _("%(since)s 至 %(until)s") % {"since": since.isoformat(), "until": until.isoformat()}}
+    return {"term": _("%(since)s 起") % {"since": since.isoformat()}}
+
+
+def covers(since: date, until: date | None, period: RulePeriod) -> bool:
+    """Whether a post's term covers the whole period: only then is the period measured for it."""
+    return since <= period.first_day and (until is None or until >= period.last_day)
+
+
+def judge_patrol(figures: PatrolFigures, level: str, rule, *, since: date | None = None,
+                 until: date | None = None) -> Verdict:
+    """A patrol against the rule of a chief's level (rule None: the office set none). With the
+    post's term (since, until), a period the term does not cover whole is not measured for it."""
     if rule is None:
         return Verdict(None, (("no_rule", {"level": level_label(level)}),))
     reasons = []
     if figures.rejected:
         reasons.append(("rejected", {}))
-    if not period_in_season(rule, period_containing(rule.period, figures.day)):
+    period = period_containing(rule.period, figures.day)
+    if not period_in_season(rule, period):
         reasons.append(("out_of_season", {"season": season_label(rule)}))
+    elif since is not None and not covers(since, until, period):
+        reasons.append(("post_partial", post_term(since, until)))
     if figures.duration_s < rule.min_duration_min * 60:
         # Rounded down, so "本次" never reads as much as the minimum it fell short of.
         reasons.append(("short_minutes", {"need": rule.min_duration_min, "done": figures.duration_s // 60}))
@@ -226,6 +243,8 @@ class ChiefPost:
     name: str
     level: str
     waterway_id: int
+    since: date
+    until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -263,6 +282,7 @@ def judge_activity(figures: PatrolFigures, waterway_id, posts, rules) -> Activit
                  key=lambda post: (post.person_id, post.level))
     if not own:
         return ActivityCompliance(counts=None, reason="no_chief_of_waterway" if posts else "no_chief")
-    chiefs = tuple((post, judge_patrol(figures, post.level, rules.get(post.level))) for post in own)
+    chiefs = tuple((post, judge_patrol(figures, post.level, rules.get(post.level), since=post.since, until=post.until))
+                   for post in own)
     judged = [verdict.counts for _post, verdict in chiefs if verdict.counts is not None]
     return ActivityCompliance(counts=any(judged) if judged else None, chiefs=chiefs)

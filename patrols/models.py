@@ -170,7 +170,9 @@ class ReachVisit(models.Model):
     """A patrol covered at least half of a reach (within PATROL_BUFFER_M of its track)."""
 
     # The database deletes a reach's visits with it (ON DELETE CASCADE, migration 0006): re-cutting
-    # the reaches deletes them with plain SQL, and no visit may outlive its reach.
+    # the reaches deletes them with plain SQL, and no visit may outlive its reach. Django 5.2 cannot
+    # declare this: a migration that alters this field recreates the foreign key without it, so
+    # such a migration must run 0006's CASCADE_SQL again.
     reach = models.ForeignKey("waterways.Reach", on_delete=models.CASCADE, related_name="visits")
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="reach_visits")
     visited_at = models.DateTimeField()

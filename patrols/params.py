@@ -9,13 +9,10 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from riverwatch.dates import FIRST_DAY, LAST_DAY
-from riverwatch.params import ChoiceField, DayField, QueryParams, WholeNumberField, shown
+from riverwatch.params import BIGINT_MAX, ChoiceField, DayField, QueryParams, WholeNumberField, shown
 from waterways.params import WaterwayField
 
 from .models import Activity
-
-BIGINT_MAX = 2**63 - 1
-
 
 class ActivityParams(QueryParams):
     bbox = serializers.CharField(required=False, max_length=200, label=gettext_lazy("范围"),

@@ -1,7 +1,8 @@
 """Problems seen at the river (现场问题), as they are kept today: with the activity that reported them.
 The one place that creates and reads them, so that the closed-loop problem list (a problems app of
 its own) can take them over here without hunting through the rest of patrols. Besides this module,
-only the problems hotspot's set-based statement (reports/selectors/hotspots.py) reads their table."""
+only the problems hotspot's set-based statement (reports/selectors/hotspots.py) reads their table,
+and the demo's summary counts them (demo/reset.py)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Prefetch
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from riverwatch.dates import local_minute
 
 from .models import Activity, Photo, ProblemReport
 
@@ -52,10 +54,6 @@ UPDATE patrols_problemreport AS p
 """
 
 
-def _local_minute(moment):
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
-
-
 def check(submission):
     """Raises ValidationError naming the problem (by its number in the body) that is wrong."""
     problems = submission.problems
@@ -73,8 +71,8 @@ def check(submission):
         if not low <= problem.observed_at <= high:
             raise ValidationError(
                 _("第 %(n)s 个问题的发现时间（%(when)s）不在活动的开始、结束时间内（%(start)s 至 %(end)s，前后可差 %(hours)s 小时）。")
-                % {"n": number, "when": _local_minute(problem.observed_at), "start": _local_minute(submission.started_at),
-                   "end": _local_minute(submission.ended_at), "hours": round(PROBLEM_TIME_MARGIN.total_seconds() / 3600)}
+                % {"n": number, "when": local_minute(problem.observed_at), "start": local_minute(submission.started_at),
+                   "end": local_minute(submission.ended_at), "hours": round(PROBLEM_TIME_MARGIN.total_seconds() / 3600)}
             )
 
 

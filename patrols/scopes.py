@@ -64,7 +64,8 @@ class Reader:
 EVERYTHING = Reader(sees_everything=True)
 
 
-def reader_of(user) -> Reader:
+def reader_of(user, day=None) -> Reader:
+    """What the reading rule needs of a login, with the chief posts held on `day` (today)."""
     if people_selectors.is_office_staff(user):
         return EVERYTHING
     person = people_selectors.person_of(user)
@@ -72,7 +73,7 @@ def reader_of(user) -> Reader:
         sees_everything=False,
         user_id=user.pk if user is not None and user.is_authenticated else None,
         person_id=person.pk if person else None,
-        waterway_ids=tuple(sorted(people_selectors.chief_scope(person))),
+        waterway_ids=tuple(sorted(people_selectors.chief_scope(person, day))),
         led_team_ids=tuple(people_selectors.led_team_ids(person)),
     )
 
@@ -127,10 +128,11 @@ READABLE_SQL = """(
 )"""
 
 
-def readable_by(user, queryset=None):
-    """The activities (of `queryset`, else all) that the user may read."""
+def readable_by(user, queryset=None, *, day=None):
+    """The activities (of `queryset`, else all) that the user may read (with the chief posts held
+    on `day`, today by default)."""
     queryset = Activity.objects.all() if queryset is None else queryset
-    scope = readable_q(reader_of(user))
+    scope = readable_q(reader_of(user, day))
     return queryset if scope is None else queryset.filter(scope)
 
 

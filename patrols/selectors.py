@@ -4,8 +4,6 @@ meets its rule is patrols.compliance; this module fetches what they need and wha
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
-
 import shapely
 from django.conf import settings
 from django.contrib.gis.db.models import GeometryField
@@ -16,10 +14,10 @@ from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Out
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pyproj import CRS
 
 from people.models import ChiefAssignment, Role
 from riverwatch.dates import day_bounds, local_day, year_bounds
+from waterways import service_area
 from waterways.models import Reach
 
 from . import problem_reports, scopes
@@ -44,18 +42,11 @@ def with_map_geometry(queryset):
     )
 
 
-@lru_cache
-def _storage_area_lonlat():
-    """Where the storage projection is defined (west, south, east, north in lon/lat)."""
-    area = CRS.from_epsg(settings.GIS_SRID).area_of_use
-    return (area.west, area.south, area.east, area.north)
-
-
 def _bbox_in_storage_area(bbox):
     """The lon/lat box clipped to the storage projection's area (a transverse Mercator zone is
     meaningless far outside it) and densified, so its edges stay true when transformed."""
     west, south, east, north = bbox
-    area_west, area_south, area_east, area_north = _storage_area_lonlat()
+    area_west, area_south, area_east, area_north = service_area.projection_area()
     west, south, east, north = max(west, area_west), max(south, area_south), min(east, area_east), min(north, area_north)
     if west >= east or south >= north:
         return None
@@ -145,7 +136,7 @@ def compliance_of(activities) -> dict:
     rules = {rule.level: rule for rule in PatrolRule.objects.all()}
     for activity in patrols:
         day = days[activity.pk]
-        held = [ChiefPost(person_id, name, level, waterway_id)
+        held = [ChiefPost(person_id, name, level, waterway_id, since, until)
                 for person_id, name, level, waterway_id, since, until in posts
                 if person_id in people[activity.pk] and since <= day and (until is None or day <= until)]
         figures = PatrolFigures(day=day, duration_s=activity.duration_s, distance_m=activity.distance_m,

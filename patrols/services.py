@@ -11,7 +11,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.contrib.gis.geos import Point
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
@@ -19,13 +18,11 @@ from django.utils.translation import gettext as _
 
 from people import selectors as people_selectors
 from people.models import Person
-from waterways import service_area
 
 from . import photos as photo_processing
-from . import problem_reports, scopes, selectors, signals
+from . import problem_reports, scopes, selectors, signals, submissions
 from .models import KINDS_WITHOUT_SERVICE, Activity, Photo, RawTrack, ServiceRecord
 from .submissions import Submission
-from .tracks import lonlat_to_storage
 
 
 class DuplicateConflict(Exception):
@@ -329,17 +326,6 @@ def _files_removed_unless_committed(storage):
         raise
 
 
-def _exif_point(lonlat):
-    """A photo's EXIF position in the storage SRID, or None when it has none or it lies outside the
-    service area (a camera with a stale or made-up position must not move an activity abroad)."""
-    if lonlat is None or service_area.first_outside_lonlat([lonlat[0]], [lonlat[1]]) is not None:
-        return None
-    x, y = lonlat_to_storage().transform(*lonlat)
-    if service_area.first_outside([x], [y]) is not None:
-        return None
-    return Point(x, y, srid=settings.GIS_SRID)
-
-
 def add_photo(*, activity, uploaded_by, data: bytes, problem_uuid=None):
     """Stores a clean copy of a photo. Returns (photo, created, location_used). A photo already
     on the activity is returned as it is (linked to the problem if it was linked to none). With
@@ -363,7 +349,9 @@ def _store_photo(*, activity, uploaded_by, processed, problem_uuid, written):
             existing.save(update_fields=["problem"])
         return existing, False, False
 
-    exif_point = _exif_point(processed.lonlat)
+    # A camera with a stale or made-up position must not move an activity abroad: outside the
+    # service area the position is not used.
+    exif_point = submissions.point_inside(processed.lonlat) if processed.lonlat else None
     photo = Photo(activity=activity, problem=problem, sha256=processed.sha256, exif_point=exif_point,
                   taken_at=processed.taken_at, width=processed.width, height=processed.height, uploaded_by=uploaded_by)
     stem = processed.sha256[:16]

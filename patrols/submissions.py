@@ -11,15 +11,14 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.gis.geos import LineString, MultiLineString, Point
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from riverwatch.dates import from_unix_ms, local_minute
 from waterways import service_area
 
 from . import gpx, tracks
@@ -109,16 +108,21 @@ def _outside_message(where: str, lon: float, lat: float) -> str:
         "where": where, "lon": lon, "lat": lat, "km": service_area.buffer_km()}
 
 
-def project_point(lonlat, field: str, where: str | None = None) -> Point:
-    """A lon/lat inside the service area as a Point in the storage SRID."""
+def point_inside(lonlat) -> Point | None:
+    """A lon/lat as a Point in the storage SRID, or None when it lies outside the service area."""
     lon, lat = lonlat
-    outside = service_area.first_outside_lonlat([lon], [lat]) is not None
-    if not outside:
-        x, y = lonlat_to_storage().transform(lon, lat)
-        outside = service_area.first_outside([x], [y]) is not None
-    if outside:
-        raise ValidationError({field: _outside_message(where or field, lon, lat)})
-    return Point(x, y, srid=settings.GIS_SRID)
+    if service_area.first_outside_lonlat([lon], [lat]) is not None:
+        return None
+    x, y = lonlat_to_storage().transform(lon, lat)
+    return Point(x, y, srid=settings.GIS_SRID) if service_area.first_outside([x], [y]) is None else None
+
+
+def project_point(lonlat, field: str, where: str | None = None) -> Point:
+    """A lon/lat inside the service area as a Point in the storage SRID; refused otherwise."""
+    point = point_inside(lonlat)
+    if point is None:
+        raise ValidationError({field: _outside_message(where or field, *lonlat)})
+    return point
 
 
 def _check_lonlats(lons, lats, label):
@@ -163,18 +167,10 @@ def geojson_lines(value) -> list:
     return [[lonlat_pair(p, "track") for p in line] for line in lines]
 
 
-def _moment(unix_ms: int) -> datetime:
-    return datetime.fromtimestamp(unix_ms / 1000, tz=dt_timezone.utc)
-
-
-def _local_minute(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
-
-
 def _check_fix_times(track: CleanTrack, started_at: datetime, ended_at: datetime):
-    if _moment(track.first_ms) < started_at - FIX_TIME_MARGIN or _moment(track.last_ms) > ended_at + FIX_TIME_MARGIN:
+    if from_unix_ms(track.first_ms) < started_at - FIX_TIME_MARGIN or from_unix_ms(track.last_ms) > ended_at + FIX_TIME_MARGIN:
         raise ValidationError({"points": _("轨迹点的时间（%(first)s 至 %(last)s）不在活动的开始、结束时间内。") % {
-            "first": _local_minute(_moment(track.first_ms)), "last": _local_minute(_moment(track.last_ms))}})
+            "first": local_minute(from_unix_ms(track.first_ms)), "last": local_minute(from_unix_ms(track.last_ms))}})
 
 
 def clean_fixes(segments, *, label="points") -> CleanTrack:
@@ -247,7 +243,7 @@ def from_gpx(content: bytes, *, client_uuid, kind, participant_ids=(), notes="")
         raise ValidationError({"file": str(error)}) from None
     track = clean_fixes(segments, label="file")
     return Submission(
-        client_uuid=client_uuid, kind=kind, started_at=_moment(track.first_ms), ended_at=_moment(track.last_ms),
+        client_uuid=client_uuid, kind=kind, started_at=from_unix_ms(track.first_ms), ended_at=from_unix_ms(track.last_ms),
         track=track, raw_fixes=segments, raw_source="gpx", location_source=Activity.LocationSource.GPX,
         participant_ids=list(participant_ids), notes=notes,
     )

@@ -1,7 +1,5 @@
 """Pages: the activity list and detail, a person's history, and photos (served only to those who may see them)."""
 
-from datetime import datetime
-from datetime import timezone as dt_timezone
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,12 +13,14 @@ from rest_framework.views import APIView
 
 from people import selectors as people_selectors
 from people.models import Person
+from riverwatch.dates import from_unix_ms
 from waterways.selectors import waterway_list_rows
 from waterways.serializers import ReachSerializer
 from waterways.views import basemap_text
 
 from . import scopes, selectors, services
 from .models import Activity, Photo
+from .forms import ReviewForm
 from .params import ActivityParams
 from .serializers import ActivityFeatureSerializer, activity_features, lonlat
 
@@ -43,16 +43,12 @@ def _map_text():
     }
 
 
-def _moment(unix_ms):
-    return datetime.fromtimestamp(unix_ms / 1000, tz=dt_timezone.utc)
-
-
 def _track_quality(activity):
     """The cleaning audit with its millisecond stamps turned into times the template can show."""
     quality = dict(activity.track_quality or {})
     for key in ("gaps", "speed_flags"):
         quality[key] = [
-            {**item, "start": _moment(item["from_ms"]), "end": _moment(item["to_ms"])} for item in quality.get(key, [])
+            {**item, "start": from_unix_ms(item["from_ms"]), "end": from_unix_ms(item["to_ms"])} for item in quality.get(key, [])
         ]
     quality["dropped"] = sum(
         quality.get(key, 0) for key in ("fixes_dropped_inaccurate", "fixes_dropped_repeated", "fixes_in_unusable_segments")
@@ -125,11 +121,12 @@ def activity_review(request, pk):
     activity = scopes.readable_by(request.user).filter(pk=pk).first()
     if activity is None:
         raise Http404(_("没有这条活动记录，或您无权查看。"))
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(message for errors in form.errors.values() for message in errors))
+        return redirect("activity-detail", pk=pk)
     try:
-        services.review_activity(
-            activity=activity, reviewer=request.user, decision=request.POST.get("decision", ""),
-            note=request.POST.get("note", ""),
-        )
+        services.review_activity(activity=activity, reviewer=request.user, **form.cleaned_data)
         messages.success(request, _("审核结果已保存。"))
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))

@@ -44,10 +44,12 @@ class RiverWatchUserAdmin(UserAdmin):
         return fieldsets
 
     def _out_of_reach(self, request, obj):
+        # Office staff are is_staff logins and also logins whose person's role is 工作人员: both read
+        # and review everything, so a clerk may not take either over.
         return (
             obj is not None
             and not request.user.is_superuser
-            and (obj.is_superuser or (obj.is_staff and obj.pk != request.user.pk))
+            and (obj.is_superuser or (selectors.is_office_staff(obj) and obj.pk != request.user.pk))
         )
 
     def has_change_permission(self, request, obj=None):

@@ -2,7 +2,7 @@
 
 from axes.helpers import get_cool_off
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers as drf
 from rest_framework import status
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import selectors
+from .params import PeopleParams
 from .models import Person
 
 
@@ -78,16 +79,14 @@ class PeoplePagination(PageNumberPagination):
 class PersonList(APIView):
     """People in the register. `?teammates=1`: only people who share a team with you (companions)."""
 
-    @extend_schema(
-        parameters=[OpenApiParameter("teammates", bool), OpenApiParameter("q", str, description=_("按姓名查找"))],
-        responses=PersonSerializer(many=True),
-    )
+    @extend_schema(parameters=[PeopleParams], responses=PersonSerializer(many=True))
     def get(self, request):
+        params = PeopleParams.read(request.query_params)
         people = selectors.people_visible_to(request.user)
-        if request.query_params.get("teammates") in ("1", "true"):
+        if params["teammates"]:
             people = people.filter(id__in=selectors.teammate_ids(selectors.person_of(request.user)))
-        if request.query_params.get("q"):
-            people = people.filter(name__contains=request.query_params["q"][:64])
+        if params.get("q"):
+            people = people.filter(name__contains=params["q"])
         paginator = PeoplePagination()
         page = paginator.paginate_queryset(people.order_by("name", "id"), request, view=self)
         return paginator.get_paginated_response(PersonSerializer(page, many=True, context={"request": request}).data)

@@ -75,21 +75,6 @@ def chief_scope(person, day=None) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
-def chief_posts_on(person_ids, day, waterway_id):
-    """{person_id: {levels}} of the river-chief posts the people held on `day` for that waterway.
-    Assignments are the record of who was chief of what, when: a role of 河长 alone, or a post on
-    another river, does not make a patrol count as this chief's."""
-    levels = {}
-    posts = assignments_on(day).filter(person_id__in=person_ids, waterway_id=waterway_id)
-    for person_id, level in posts.values_list("person_id", "level"):
-        levels.setdefault(person_id, set()).add(level)
-    return levels
-
-
-def holds_any_post_on(person_ids, day):
-    return assignments_on(day).filter(person_id__in=person_ids).exists()
-
-
 def teammate_ids(person):
     """People who share a team with `person`, the person included."""
     if person is None:

@@ -14,7 +14,7 @@ from rest_framework.exceptions import ValidationError
 from patrols.models import Activity
 from people.models import Role, Team
 from riverwatch.dates import FIRST_DAY, LAST_DAY
-from riverwatch.params import ChoiceField, ChoiceListField, DayField, FlagField, QueryParams, WholeNumberField
+from riverwatch.params import BIGINT_MAX, ChoiceField, ChoiceListField, DayField, FlagField, QueryParams, WholeNumberField
 from waterways.params import WaterwayListField
 
 from .filters import ReportFilters
@@ -44,7 +44,7 @@ class ReportParams(QueryParams):
                            help_text=gettext_lazy("活动类型，可重复或用逗号分隔；默认全部类型"))
     role = ChoiceField(choices=Role.choices, required=False, label=gettext_lazy("身份"),
                        help_text=gettext_lazy("只算有该身份人员参与的活动"))
-    team = WholeNumberField(required=False, min_value=1, max_value=2**63 - 1, label=gettext_lazy("队伍"),
+    team = WholeNumberField(required=False, min_value=1, max_value=BIGINT_MAX, label=gettext_lazy("队伍"),
                             help_text=gettext_lazy("只算有该队伍成员参与的活动（队伍编号）"))
 
     def validate_team(self, value):
@@ -111,7 +111,7 @@ class HotspotParams(ReportParams):
     normalize = ChoiceField(choices=NORMALIZATIONS, required=False, default="none", label=gettext_lazy("校正"),
                             help_text=gettext_lazy("effort：除以单元内巡河里程（公里）；默认 none"))
     size = WholeNumberField(required=False, min_value=HEX_SIZE_RANGE_M[0], max_value=HEX_SIZE_RANGE_M[1],
-                            default=settings.HOTSPOT_HEX_SIZE_M, label=gettext_lazy("六边形边长（米）"),
+                            default=lambda: settings.HOTSPOT_HEX_SIZE_M, label=gettext_lazy("六边形边长（米）"),
                             help_text=gettext_lazy("六边形边长（米），50–5000，默认 250；仅 hex"))
 
 

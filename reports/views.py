@@ -131,6 +131,7 @@ def river_chief_map(request):
         "neighbour_m": settings.HOTSPOT_NETWORK_NEIGHBOUR_M,
         "campaign": target["campaign"],
         "definition": target["definition"],
+        "service_target": target,  # the header's counter: computed once for the page
         "map_text": _map_text(),
         "map_config": _map_config(request),
     })

@@ -7,6 +7,7 @@ counted in both."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 
 from django.utils import timezone
 
@@ -33,3 +34,13 @@ def local_day(moment: datetime) -> date:
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
     return day_bounds(date(year, 1, 1), date(year, 12, 31))
+
+
+def from_unix_ms(unix_ms: int) -> datetime:
+    """A phone's or GPS unit's time stamp (milliseconds since 1970, UTC) as a moment."""
+    return datetime.fromtimestamp(unix_ms / 1000, tz=dt_timezone.utc)
+
+
+def local_minute(moment: datetime) -> str:
+    """A moment as people read it in messages: 2026-05-01 08:30, district time."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.middleware.gzip import GZipMiddleware
+from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
@@ -20,17 +21,28 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         request.LANGUAGE_CODE = translation.get_language()
 
 
-class CompressionMiddleware(GZipMiddleware):
-    """Gzip for what compresses: pages, JSON, GeoJSON, scripts and vector tiles (a chief's phone on one
-    bar of signal downloads a year of tracks in a quarter of the bytes). Photos and other images are
-    compressed already and are sent as they are. Django's gzip pads each answer with random bytes
-    (Heal The Breach), so pages holding a CSRF token can be compressed too."""
+class TransportMiddleware(GZipMiddleware):
+    """How an answer travels to a phone on one bar of signal: gzipped where that helps (pages, JSON,
+    GeoJSON, scripts, vector tiles; photos are compressed already), with an ETag taken from the
+    uncompressed body, so that an unchanged answer is a 304 (weak tag and Vary: Accept-Encoding on
+    both, as the compressed 200 has them). Answers to a signed-in user are private: no shared cache
+    keeps them, and the browser asks again (a 304 when nothing changed). Django's gzip pads each
+    answer with random bytes (Heal The Breach), so pages holding a CSRF token can be compressed."""
 
     COMPRESSIBLE = ("text/", "application/json", "application/geo+json", "application/javascript",
                     "application/vnd.mapbox-vector-tile", "application/manifest+json", "image/svg+xml")
 
     def process_response(self, request, response):
+        conditional = request.method in ("GET", "HEAD") and response.status_code == 200
+        if conditional and not response.streaming and not response.has_header("ETag") \
+                and "no-store" not in response.get("Cache-Control", ""):
+            set_response_etag(response)
+        if getattr(request, "user", None) is not None and request.user.is_authenticated \
+                and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_cache=True)
         content_type = response.get("Content-Type", "").split(";")[0].strip().lower()
-        if not content_type.startswith(self.COMPRESSIBLE):
-            return response
-        return super().process_response(request, response)
+        if content_type.startswith(self.COMPRESSIBLE):
+            response = super().process_response(request, response)
+        if conditional and response.has_header("ETag"):
+            return get_conditional_response(request, etag=response["ETag"], response=response)
+        return response

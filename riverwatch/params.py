@@ -16,9 +16,10 @@ from rest_framework.exceptions import ValidationError
 
 from .dates import FIRST_DAY, LAST_DAY
 
-# ASCII digits only: str.isdigit() also takes "²", which int() refuses; at most 18 so that any
-# value fits PostgreSQL's bigint.
-WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+# ASCII digits only: str.isdigit() also takes "²", which int() refuses; no longer than PostgreSQL's
+# bigint (ids), whose largest value a field's max_value may name.
+WHOLE_NUMBER = re.compile(r"[0-9]{1,19}")
+BIGINT_MAX = 2**63 - 1
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 

@@ -29,8 +29,12 @@ def test_geojson_is_gzipped_and_an_unchanged_answer_is_a_304(crew, api):
     body = gzip.decompress(first.content)
     assert len(body) > 3 * len(first.content) and b'"FeatureCollection"' in body
     etag = first["ETag"]
+    assert etag.startswith('W/"')  # the body sent is not byte for byte the one it was taken from
+    assert "private" in first["Cache-Control"] and "no-cache" in first["Cache-Control"]
     again = client.get("/api/activities/", HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304 and again.content == b""
+    # The 304 stands for the gzipped answer the client holds, and says so as that answer did.
+    assert again["ETag"] == etag and "Accept-Encoding" in again["Vary"]
     # A new record changes the answer: the old ETag no longer matches.
     _record_patrols(api, crew["volunteer"], count=1)
     changed = client.get("/api/activities/", HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=etag)

@@ -5,7 +5,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import NotFound
 
+from riverwatch.params import shown
+
 from . import selectors
+from .params import resolve
 from .serializers import DistrictSerializer, ReachSerializer, StationSerializer, WaterwaySerializer
 
 class WaterwayList(generics.ListAPIView):
@@ -25,10 +28,11 @@ class WaterwayReachList(generics.ListAPIView):
     pagination_class = None
 
     def get_queryset(self):
-        waterway = selectors.waterway_by_code(self.kwargs["code"])
-        if waterway is None:
-            raise NotFound(_("没有编码为 %(code)s 的河道。") % {"code": self.kwargs["code"]})
-        return selectors.reaches_of(waterway).select_related("waterway")
+        # By code (ZW-G07) or id, as wherever a waterway is named; a NUL or any other stray text is a 404.
+        found = resolve([self.kwargs["code"]])
+        if self.kwargs["code"] not in found:
+            raise NotFound(_("没有编码为 %(code)s 的河道。") % {"code": shown(self.kwargs["code"])})
+        return selectors.reaches_of(found[self.kwargs["code"]]).select_related("waterway")
 
 
 class StationList(generics.ListAPIView):

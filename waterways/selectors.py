@@ -45,10 +45,6 @@ def network_totals():
     }
 
 
-def waterway_by_code(code):
-    return Waterway.objects.filter(code=code).first()
-
-
 def known_codes():
     """Codes an imported file may refer to: waterways (as parents), towns and villages."""
     return {

@@ -19,7 +19,7 @@ from .models import District
 
 
 @lru_cache
-def _projection_area():
+def projection_area():
     """(west, south, east, north) in lon/lat where the storage projection is defined."""
     area = CRS.from_epsg(settings.GIS_SRID).area_of_use
     return area.west, area.south, area.east, area.north
@@ -44,7 +44,7 @@ def first_outside_lonlat(lons, lats) -> int | None:
     """The index of the first lon/lat outside the storage projection's area of use (where it would
     project to nonsense or infinity), else None. Checked before anything is projected."""
     lons, lats = np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)
-    west, south, east, north = _projection_area()
+    west, south, east, north = projection_area()
     inside = (lons >= west) & (lons <= east) & (lats >= south) & (lats <= north)
     outside = np.flatnonzero(~inside)
     return int(outside[0]) if outside.size else None

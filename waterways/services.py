@@ -152,7 +152,7 @@ CROSS JOIN LATERAL generate_series(0, n.pieces - 1) AS s(i)
 
 LINK_ALONG_SQL = """
 INSERT INTO waterways_reachlink (reach_id, neighbour_id, kind)
-SELECT pair.a, pair.b, 'along'
+SELECT pair.a, pair.b, %(kind)s
   FROM (SELECT id, lead(id) OVER (PARTITION BY waterway_id ORDER BY seq) AS next_id
           FROM waterways_reach) AS chain
  CROSS JOIN LATERAL (VALUES (chain.id, chain.next_id), (chain.next_id, chain.id)) AS pair(a, b)
@@ -175,7 +175,7 @@ SELECT t.id AS tributary_id, mouth.id AS mouth_reach_id, near.id AS parent_reach
 LINK_JUNCTIONS_SQL = (
     "WITH junctions AS (" + JUNCTIONS_SQL + """)
 INSERT INTO waterways_reachlink (reach_id, neighbour_id, kind)
-SELECT pair.a, pair.b, 'junction'
+SELECT pair.a, pair.b, %(kind)s
   FROM junctions j
  CROSS JOIN LATERAL (VALUES (j.mouth_reach_id, j.parent_reach_id), (j.parent_reach_id, j.mouth_reach_id)) AS pair(a, b)
  WHERE j.distance <= %(tolerance)s
@@ -200,8 +200,9 @@ def rebuild_reaches(*, waterway_ids=None):
         cursor.execute("DELETE FROM waterways_reach WHERE waterway_id = ANY(%s)", [list(waterway_ids)])
         cursor.execute(CUT_REACHES_SQL, {"step": float(settings.REACH_LENGTH_M), "ids": list(waterway_ids)})
         cut = cursor.rowcount
-        cursor.execute(LINK_ALONG_SQL)
-        cursor.execute(LINK_JUNCTIONS_SQL, {"tolerance": settings.JUNCTION_TOLERANCE_M})
+        cursor.execute(LINK_ALONG_SQL, {"kind": ReachLink.Kind.ALONG.value})
+        cursor.execute(LINK_JUNCTIONS_SQL, {"tolerance": settings.JUNCTION_TOLERANCE_M,
+                                            "kind": ReachLink.Kind.JUNCTION.value})
     reaches_rebuilt.send(sender=Reach, waterway_ids=list(waterway_ids))
     return cut
 

@@ -9,6 +9,9 @@ from rest_framework import serializers as drf
 from rest_framework.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
+from riverwatch.params import shown
+
+from ..forms import NOTE_MAX_LENGTH, ReviewForm
 from ..models import Activity, ProblemReport
 
 MAX_PROBLEMS = 50
@@ -18,7 +21,12 @@ class OffsetDateTimeField(drf.DateTimeField):
     """ISO 8601 with an offset (2026-05-01T08:30:00+08:00): a phone's local time is ambiguous without it."""
 
     def to_internal_value(self, value):
-        parsed = parse_datetime(value) if isinstance(value, str) else None
+        try:
+            # Well formed but impossible (30 February, minute 99, an offset of +99:00) raises here.
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:
+            raise ValidationError(_("时间不存在，例如 2 月 30 日、99 分或 +99:00 的时区：“%(value)s”。")
+                                  % {"value": shown(value)}) from None
         if parsed is not None and parsed.tzinfo is None:
             raise ValidationError(_("时间必须带时区，例如 2026-05-01T08:30:00+08:00。"))
         return super().to_internal_value(value)
@@ -116,8 +124,8 @@ class GpxUploadSerializer(drf.Serializer):
 
 
 class ReviewSerializer(drf.Serializer):
-    decision = drf.ChoiceField(choices=[("verify", gettext_lazy("通过")), ("reject", gettext_lazy("驳回"))])
-    note = drf.CharField(required=False, allow_blank=True, max_length=2000)
+    decision = drf.ChoiceField(choices=ReviewForm.base_fields["decision"].choices)
+    note = drf.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH)
 
 
 class PhotoUploadSerializer(drf.Serializer):

@@ -30,8 +30,8 @@ from django.utils.translation import gettext as _
 
 from patrols import scopes
 from patrols.compliance import (
-    FINISHED, IN_PROGRESS, PatrolFigures, describe_rule, judge_patrol, level_label, period_containing,
-    period_in_season, periods_for_window, season_label, word_reason,
+    FINISHED, IN_PROGRESS, PatrolFigures, covers, describe_rule, judge_patrol, level_label, period_containing,
+    period_in_season, periods_for_window, post_term, season_label, word_reason,
 )
 from patrols.models import Activity, PatrolRule, ServiceRecord
 from people import selectors as people_selectors
@@ -61,15 +61,9 @@ def window_presets(today: date) -> list[dict]:
     ]
 
 
-def _post_term(post) -> dict:
-    if post.until:
-        return {"term": _("%(since)s 至 %(until)s") % {"since": post.since.isoformat(), "until": post.until.isoformat()}}
-    return {"term": _("%(since)s 起") % {"since": post.since.isoformat()}}
-
-
 # --- Who sees which chiefs ---------------------------------------------------------------------
 
-def visible_posts(viewer, start: date, as_of: date, waterway_ids=None) -> list:
+def visible_posts(viewer, start: date, as_of: date, waterway_ids=None, *, today: date | None = None) -> list:
     """The chief posts held at some time in [start, as_of] that the viewer may look at: staff every
     post; a chief their own and those of lower levels on the waterways they oversee today."""
     posts = (ChiefAssignment.objects.filter(since__lte=as_of).filter(Q(until__isnull=True) | Q(until__gte=start))
@@ -81,7 +75,7 @@ def visible_posts(viewer, start: date, as_of: date, waterway_ids=None) -> list:
     person = people_selectors.person_of(viewer)
     if person is None:
         return []
-    scope = people_selectors.chief_scope(person)
+    scope = people_selectors.chief_scope(person, today)
     candidates = posts.filter(Q(person=person) | Q(waterway_id__in=list(scope)))
     return [post for post in candidates
             if post.person_id == person.pk or chief_rank(post.level) < scope.get(post.waterway_id, 0)]
@@ -111,11 +105,12 @@ def _fetch_patrols(person_ids, first_day: date, last_day: date) -> dict[int, lis
     return patrols
 
 
-def _readable_ids(viewer, activity_ids) -> set[int]:
+def _readable_ids(viewer, activity_ids, today: date) -> set[int]:
     """The ids among activity_ids of the activities the viewer may read, in one query."""
     if not activity_ids:
         return set()
-    return set(scopes.readable_by(viewer, Activity.objects.filter(id__in=set(activity_ids))).values_list("id", flat=True))
+    candidates = Activity.objects.filter(id__in=set(activity_ids))
+    return set(scopes.readable_by(viewer, candidates, day=today).values_list("id", flat=True))
 
 
 def _post_periods(post, rule, start: date, as_of: date, today: date) -> list[dict]:
@@ -123,12 +118,11 @@ def _post_periods(post, rule, start: date, as_of: date, today: date) -> list[dic
     for period, state in periods_for_window(rule.period, start, as_of, today=today):
         if period.last_day < post.since or (post.until and period.first_day > post.until):
             continue  # wholly outside the post's term: not this chief's period at all
-        covers = post.since <= period.first_day and (post.until is None or post.until >= period.last_day)
         reason = None
         if not period_in_season(rule, period):
             reason = ("out_of_season", {"season": season_label(rule)})
-        elif not covers:
-            reason = ("post_partial", _post_term(post))
+        elif not covers(post.since, post.until, period):
+            reason = ("post_partial", post_term(post.since, post.until))
         entries.append({
             "period": period, "post": post, "state": NOT_REQUIRED if reason else state, "reason": reason,
             "required": 0 if reason else rule.required_count, "done": 0, "counted": 0,
@@ -147,13 +141,13 @@ def _evaluate_patrol(patrol, posts, rules, period_index) -> tuple[bool, list[tup
     day = patrol["day"]
     holding = [post for post in matching if post.since <= day and (post.until is None or day <= post.until)]
     if not holding:
-        return False, rejected + [("not_chief_then", _post_term(matching[0]))]
+        return False, rejected + [("not_chief_then", post_term(matching[0].since, matching[0].until))]
     figures = PatrolFigures(day=day, duration_s=patrol["duration_s"], distance_m=patrol["distance_m"],
                             rejected=patrol["rejected"])
     counts, reasons = False, list(rejected)
     for post in holding:
         rule = rules.get(post.level)
-        verdict = judge_patrol(figures, post.level, rule)
+        verdict = judge_patrol(figures, post.level, rule, since=post.since, until=post.until)
         if rule is not None:
             entry = period_index.get((post.pk, period_containing(rule.period, day).first_day))
             if entry is None:
@@ -194,7 +188,7 @@ def chief_compliance(*, viewer, start: date, end: date, today: date | None = Non
     today = today or timezone.localdate()
     as_of = min(end, today)
     rules = {rule.level: rule for rule in PatrolRule.objects.all()}
-    posts = visible_posts(viewer, start, as_of, waterway_ids) if start <= as_of else []
+    posts = visible_posts(viewer, start, as_of, waterway_ids, today=today) if start <= as_of else []
 
     posts_by_chief = defaultdict(list)
     for post in posts:
@@ -214,7 +208,7 @@ def chief_compliance(*, viewer, start: date, end: date, today: date | None = Non
     patrols_by_chief = _fetch_patrols(list(posts_by_chief), fetch_from, as_of) if posts_by_chief else {}
     # Listed are the patrols the viewer may open (the reading rule); every patrol counted in a row
     # the viewer sees is among them. One query for every patrol fetched.
-    readable = _readable_ids(viewer, [patrol["id"] for rows in patrols_by_chief.values() for patrol in rows])
+    readable = _readable_ids(viewer, [patrol["id"] for rows in patrols_by_chief.values() for patrol in rows], today)
 
     chiefs = []
     for person_id, chief_posts in posts_by_chief.items():

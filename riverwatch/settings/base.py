@@ -44,10 +44,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files: precompressed, hashed, before the rest
-    # Pages and API answers compressed (gzip) and given an ETag, so an unchanged answer is a 304:
-    # the ETag is taken from the uncompressed body, then weakened by the compression.
-    "riverwatch.middleware.CompressionMiddleware",
-    "django.middleware.http.ConditionalGetMiddleware",
+    # Pages and API answers gzipped and given an ETag, so an unchanged answer is a 304; private to
+    # a signed-in user. Before the session and the user are read, so it sees them on the way out.
+    "riverwatch.middleware.TransportMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "riverwatch.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -54,6 +54,8 @@ async function showMe() {
 // The campaign running today, with its bar; between campaigns, this year's count and the last
 // campaign's result; with none ever set, that the office has not set one.
 function showDistrict(district) {
+  // A copy kept offline from before campaigns were data has no `running`: it was a running one.
+  if (district.running === undefined) district = { ...district, running: true };
   const bar = $('district-bar');
   bar.hidden = !district.running;
   if (district.running) {

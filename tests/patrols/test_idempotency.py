@@ -112,6 +112,13 @@ def test_rejections_say_what_was_wrong_in_the_requests_language(crew, api):
         ({"track": {"type": "Polygon", "coordinates": []}}, "LineString"),
         ({"figures": {"debris_kg": -3}}, "debris_kg"),
         ({"participants": [999999]}, "999999"),
+        # Well formed but impossible times: once a 500, now a sentence saying so.
+        ({"started_at": "2026-02-30T08:00:00+08:00"}, "时间不存在"),
+        ({"started_at": "0000-00-00T00:00:00+08:00"}, "时间不存在"),
+        ({"started_at": "2026-05-01T08:00:00+99:00"}, "时间不存在"),
+        ({"ended_at": "2026-05-01T09:99:00+08:00"}, "时间不存在"),
+        ({"problems": [{"client_uuid": "7f1e4d38-7c55-4b8e-9a53-5d3b7b4b2a10", "category": "garbage",
+                        "observed_at": "2026-05-01T08:00:00+99:00"}]}, "时间不存在"),
     ],
 )
 def test_bad_input_is_refused_with_a_reason_and_nothing_stored(crew, api, change, expected):

@@ -290,6 +290,17 @@ def test_review_form_for_the_team_leader_not_for_the_submitter(client, scene):
     assert "不能审核自己提交或参加的活动" in own_page
 
 
+def test_a_note_with_a_nul_character_is_refused_with_a_message_not_a_server_error(client, scene):
+    patrol = scene["patrol"]
+    client = as_person(client, scene["leader"])
+    response = client.post(reverse("activity-review", args=[patrol.pk]),
+                           {"decision": "reject", "note": "轨迹\x00不实"}, follow=True)
+    page = html(response)
+    assert "message-error" in page
+    patrol.refresh_from_db()
+    assert patrol.status == Activity.Status.SUBMITTED
+
+
 def test_rejecting_without_a_note_shows_an_error_and_changes_nothing(client, scene):
     patrol = scene["patrol"]
     client = as_person(client, scene["leader"])

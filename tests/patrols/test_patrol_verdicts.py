@@ -9,6 +9,8 @@ from django.urls import reverse
 
 from patrols import services
 from patrols.compliance import PatrolFigures, judge_patrol
+from reports.selectors.compliance import chief_compliance
+from riverwatch.dates import local_day
 from patrols.models import Activity, PatrolRule
 from people.models import ChiefAssignment
 from tests.support.factories import activity_body, make_person
@@ -178,15 +180,27 @@ def test_a_patrol_moved_to_another_waterway_is_judged_on_that_one(crew, api):
 
 
 def test_the_verdict_matches_the_compliance_page_for_the_same_patrol(crew, api, client):
-    from reports.selectors.compliance import chief_compliance
-
     patrol = _patrol(api(crew["chief"]), metres=1200, minutes=20)
-    day = patrol.activity.started_at.date()
+    day = local_day(patrol.activity.started_at)
     report = chief_compliance(viewer=crew["staff"].user, start=day, end=day, today=day)
     row = next(chief for chief in report["chiefs"] if chief["id"] == crew["chief"].pk)
     listed = next(item for item in row["patrols"] if item["id"] == patrol.pk)
     assert listed["counts"] is patrol.counts is False
     assert all(reason in patrol.note for reason in listed["reasons"])
+
+
+def test_a_post_that_began_mid_week_is_not_measured_that_week_on_either_page(district_data, api):
+    """The week of 27 April – 3 May 2026 is not the new chief's to answer for: their post began on
+    Wednesday. A full patrol on Friday does not count for it, here as on /compliance/."""
+    newcomer = _post_holder(role="chief", level="village", code="ZW-G07", post="village", since=date(2026, 4, 29))
+    patrol = _patrol(api(newcomer), metres=2300, minutes=45)  # Friday 1 May
+    assert patrol.counts is False
+    assert "任期未覆盖整个周期（任期 2026-04-29 起），该周期不考核" in patrol.note
+    staff = make_person(role="staff")
+    report = chief_compliance(viewer=staff.user, start=date(2026, 4, 27), end=date(2026, 5, 3), today=date(2026, 5, 4))
+    row = next(chief for chief in report["chiefs"] if chief["id"] == newcomer.pk)
+    listed = next(item for item in row["patrols"] if item["id"] == patrol.pk)
+    assert listed["counts"] is False and listed["reason_codes"] == ["post_partial"]
 
 
 # --- The rule itself, a pure function --------------------------------------------------------------

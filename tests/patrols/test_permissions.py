@@ -123,6 +123,12 @@ def test_teammates_endpoint_lists_companions_to_pick(crew, api):
     assert names == {"张志愿", "李同伴", "王队长"}
 
 
+@pytest.mark.parametrize("query, field", [("q=%00", "q"), ("teammates=maybe", "teammates"), ("q=" + "长" * 65, "q")])
+def test_the_people_search_refuses_what_it_cannot_read(crew, api, query, field):
+    response = api(crew["volunteer"]).get("/api/people/?" + query)
+    assert response.status_code == 400 and field in response.json()["errors"]
+
+
 ENDPOINTS = [
     ("get", "/api/activities/"),
     ("post", "/api/activities/"),

@@ -115,6 +115,18 @@ def test_the_clerk_cannot_take_over_another_staff_login(clerk_client, django_use
     assert colleague.is_staff and colleague.check_password("pw-12345")
 
 
+def test_the_clerk_cannot_take_over_a_login_whose_person_is_office_staff(clerk_client, django_user_model):
+    """A login without is_staff whose person's role is 工作人员 reads and reviews everything too."""
+    from people.models import Person
+
+    office = django_user_model.objects.create_user("office-worker", password="pw-12345")
+    Person.objects.create(name="河长办小王", role="staff", user=office)
+    assert clerk_client.post(reverse("admin:auth_user_password_change", args=[office.pk]),
+                             {"password1": "taken-over-7731", "password2": "taken-over-7731"}).status_code == 403
+    office.refresh_from_db()
+    assert office.check_password("pw-12345")
+
+
 def test_the_clerk_still_resets_a_volunteers_password(clerk_client, volunteer):
     response = clerk_client.post(reverse("admin:auth_user_password_change", args=[volunteer.pk]),
                                  {"password1": "new-pass-7731", "password2": "new-pass-7731"})

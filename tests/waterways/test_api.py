@@ -62,6 +62,16 @@ def test_reaches_of_a_waterway(logged_in_client, district_data):
 
 def test_reaches_of_an_unknown_waterway_is_404(logged_in_client, district_data):
     assert logged_in_client.get(reverse("api-waterway-reaches", kwargs={"code": "NOPE"})).status_code == 404
+    # A NUL is no code either (PostgreSQL would refuse it in a query: once a 500).
+    response = logged_in_client.get("/api/waterways/%00/reaches/")
+    assert response.status_code == 404 and "没有编码为" in response.json()["detail"]
+
+
+def test_reaches_of_a_waterway_named_by_id(logged_in_client, district_data):
+    gully = Waterway.objects.get(code="ZW-G07")
+    by_code = logged_in_client.get(reverse("api-waterway-reaches", kwargs={"code": "ZW-G07"})).json()
+    by_id = logged_in_client.get(reverse("api-waterway-reaches", kwargs={"code": str(gully.pk)})).json()
+    assert by_id == by_code and len(by_id["features"]) == gully.reaches.count()
 
 
 def test_district_outline_and_stations(logged_in_client, district_data):
