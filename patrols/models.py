@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from people.models import CHIEF_LEVELS, Person, Role
 from riverwatch.dates import FIRST_DAY, LAST_DAY
+from riverwatch.text import without_invisible
 
 
 class Activity(models.Model):
@@ -332,6 +333,7 @@ class ServiceCampaign(models.Model):
         return self.name
 
     def clean(self):
+        self.name = without_invisible(self.name)
         for name in ("start", "end"):
             day = getattr(self, name)
             if day is not None and not FIRST_DAY <= day <= LAST_DAY:

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from riverwatch.text import without_invisible
+
 
 class User(AbstractUser):
     """A login. Most field work is recorded against a Person; a User is linked to at most one."""
@@ -115,6 +117,9 @@ class Person(models.Model):
     def clean(self):
         # One number, one spelling: matching and uniqueness depend on it.
         self.phone = normalise_phone(self.phone)
+        # Invisible characters in a name allow spoofing: two names that look alike, or one that
+        # reverses the text after it.
+        self.name = without_invisible(self.name)
 
 
 class Team(models.Model):
@@ -143,6 +148,9 @@ class Team(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        self.name = without_invisible(self.name)
 
 
 class ChiefAssignment(models.Model):

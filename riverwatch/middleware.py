@@ -1,8 +1,12 @@
 from django.conf import settings
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.middleware.gzip import GZipMiddleware
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.translation import gettext as _
+
+from .parsers import UNSTORABLE
 
 
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):
@@ -46,3 +50,24 @@ class TransportMiddleware(GZipMiddleware):
         if conditional and response.has_header("ETag"):
             return get_conditional_response(request, etag=response["ETag"], response=response)
         return response
+
+
+class RefuseUnstorableTextMiddleware:
+    """PostgreSQL cannot store a NUL in text, and a lone surrogate cannot be encoded: a path or a
+    query string holding one is refused at once with a 400 in the user's language, before any view
+    hands it to the database. (JSON bodies: riverwatch.parsers; form fields: Django's and DRF's
+    CharField refuse NUL themselves.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        values = [request.path, *(value for _key, value in request.GET.lists() for value in value),
+                  *request.GET.keys()]
+        if any(UNSTORABLE.search(value) for value in values):
+            message = _("请求的地址或参数里有无法处理的字符（空字符 \\0 或孤立的 UTF-16 代理项），已拒收。")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message, "code": "unstorable_text"}, status=400,
+                                    json_dumps_params={"ensure_ascii": False})
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
 from riverwatch.api_errors import Conflict, as_drf_error, refuse_oversized
+from riverwatch.parsers import StrictJSONParser
 
 from .. import scopes, selectors, services, submissions
 from ..params import ActivityParams
@@ -61,8 +62,11 @@ def visible_activity(request, pk):
 
 class ActivityListCreate(APIView):
     """GET: activities you may read, as GeoJSON (lon/lat), filtered and paginated.
-    POST: record an activity. The same client_uuid again returns the stored record (200);
+    POST: record an activity, as JSON. The same client_uuid again returns the stored record (200);
     the same uuid with a different body is refused (409)."""
+
+    # A form encoding cannot carry `problems` or `figures`: refused (415) rather than dropped.
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(parameters=[ActivityParams], responses=ActivityFeatureSerializer(many=True))
     def get(self, request):

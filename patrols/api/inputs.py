@@ -9,6 +9,7 @@ from rest_framework import serializers as drf
 from rest_framework.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
+from riverwatch.dates import FIRST_DAY, LAST_DAY, day_bounds
 from riverwatch.params import shown
 
 from ..forms import NOTE_MAX_LENGTH, ReviewForm
@@ -29,7 +30,22 @@ class OffsetDateTimeField(drf.DateTimeField):
                                   % {"value": shown(value)}) from None
         if parsed is not None and parsed.tzinfo is None:
             raise ValidationError(_("时间必须带时区，例如 2026-05-01T08:30:00+08:00。"))
-        return super().to_internal_value(value)
+        moment = super().to_internal_value(value)
+        # The range every page can show and every report can name (a year-1 time breaks them).
+        low, high = day_bounds(FIRST_DAY, LAST_DAY)
+        if not low <= moment < high:
+            raise ValidationError(_("时间应在 %(first)s 到 %(last)s 之间；收到“%(value)s”。")
+                                  % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat(), "value": shown(value)})
+        return moment
+
+
+class StrictUUIDField(drf.UUIDField):
+    """A UUID written as text: DRF's own field takes a number too (false became the nil UUID)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
 
 
 class FiguresSerializer(drf.Serializer):
@@ -81,7 +97,7 @@ class ProblemListSerializer(drf.ListSerializer):
 
 
 class ProblemReportInputSerializer(drf.Serializer):
-    client_uuid = drf.UUIDField(help_text=gettext_lazy("手机为这个问题生成的 UUID；重发时保持不变。"))
+    client_uuid = StrictUUIDField(help_text=gettext_lazy("手机为这个问题生成的 UUID；重发时保持不变。"))
     category = drf.ChoiceField(choices=ProblemReport.Category.choices)
     note = drf.CharField(required=False, allow_blank=True, max_length=2000)
     point = drf.JSONField(required=False, allow_null=True, help_text=gettext_lazy("GeoJSON Point 或 [经度, 纬度]"))
@@ -92,7 +108,7 @@ class ProblemReportInputSerializer(drf.Serializer):
 
 
 class ActivityInputSerializer(drf.Serializer):
-    client_uuid = drf.UUIDField(help_text=gettext_lazy("手机生成的 UUID；重发时保持不变。"))
+    client_uuid = StrictUUIDField(help_text=gettext_lazy("手机生成的 UUID；重发时保持不变。"))
     kind = drf.ChoiceField(choices=Activity.Kind.choices)
     started_at = OffsetDateTimeField()
     ended_at = OffsetDateTimeField()
@@ -117,7 +133,7 @@ class ActivityInputSerializer(drf.Serializer):
 
 class GpxUploadSerializer(drf.Serializer):
     file = drf.FileField(help_text=gettext_lazy("GPX 文件"))
-    client_uuid = drf.UUIDField()
+    client_uuid = StrictUUIDField()
     kind = drf.ChoiceField(choices=Activity.Kind.choices, default=Activity.Kind.PATROL)
     participants = drf.ListField(child=drf.IntegerField(min_value=1), required=False, max_length=500)
     notes = drf.CharField(required=False, allow_blank=True, max_length=4000)
@@ -130,4 +146,4 @@ class ReviewSerializer(drf.Serializer):
 
 class PhotoUploadSerializer(drf.Serializer):
     photo = drf.FileField(help_text=gettext_lazy("JPEG、PNG 或 WebP，不超过 10 MB"))
-    problem = drf.UUIDField(required=False, help_text=gettext_lazy("照片所示问题的 client_uuid（须是本活动的问题）"))
+    problem = StrictUUIDField(required=False, help_text=gettext_lazy("照片所示问题的 client_uuid（须是本活动的问题）"))

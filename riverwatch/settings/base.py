@@ -49,6 +49,8 @@ MIDDLEWARE = [
     "riverwatch.middleware.TransportMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "riverwatch.middleware.ChineseFirstLocaleMiddleware",
+    # After the language is chosen, so the refusal speaks it; before any view reads the database.
+    "riverwatch.middleware.RefuseUnstorableTextMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -75,6 +77,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "riverwatch.context_processors.site",
             ],
+            "builtins": ["riverwatch.templatetags"],
         },
     },
 ]
@@ -224,6 +227,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "EXCEPTION_HANDLER": "riverwatch.api_errors.exception_handler",
+    # JSON the app can store (depth, NUL, lone surrogates), then the form encodings.
+    "DEFAULT_PARSER_CLASSES": [
+        "riverwatch.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Only the token endpoint is throttled (ScopedRateThrottle, scope "login"): password guessing.
     "DEFAULT_THROTTLE_RATES": {"login": env("LOGIN_THROTTLE_RATE", default="10/min")},
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

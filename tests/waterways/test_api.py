@@ -64,7 +64,7 @@ def test_reaches_of_an_unknown_waterway_is_404(logged_in_client, district_data):
     assert logged_in_client.get(reverse("api-waterway-reaches", kwargs={"code": "NOPE"})).status_code == 404
     # A NUL is no code either (PostgreSQL would refuse it in a query: once a 500).
     response = logged_in_client.get("/api/waterways/%00/reaches/")
-    assert response.status_code == 404 and "没有编码为" in response.json()["detail"]
+    assert response.status_code == 400 and "无法处理的字符" in response.json()["detail"]
 
 
 def test_reaches_of_a_waterway_named_by_id(logged_in_client, district_data):
