@@ -44,6 +44,8 @@ SHELL_STATIC = (
     "field/cleanup.js",
     "field/problem.js",
     "field/history.js",
+    "field/browser-check.js",
+    "field/old-browser.js",
     "js/basemap.js",
     "js/util.js",
     "css/kinds.css",

@@ -268,6 +268,12 @@ class Photo(models.Model):
             models.CheckConstraint(
                 condition=Q(exif_point__isnull=True) | Q(exif_point__isvalid=True), name="photo_point_valid"
             ),
+            # Taken on a district day the app accepts: a time far outside (EXIF's year 1) could
+            # not be shown, breaking every page and list with the photo's activity.
+            models.CheckConstraint(
+                condition=Q(taken_at__isnull=True) | Q(taken_at__date__gte=FIRST_DAY, taken_at__date__lte=LAST_DAY),
+                name="photo_taken_at_in_range",
+            ),
         ]
 
 

@@ -1,10 +1,15 @@
-"""Photo handling: only real JPEG/PNG/WebP, no decompression bombs, the GPS position read from
-EXIF, then a clean re-encoded copy (no EXIF, so no position or phone details leak) and a thumbnail."""
+"""Photo handling: only real JPEG/PNG/WebP (and MPO, a JPEG with more pictures after it), no
+decompression bombs, the GPS position and time read from EXIF, then a clean re-encoded copy and a
+thumbnail that carry the pixels alone: no EXIF, XMP, comment, text chunk, IPTC or colour profile,
+so no position, phone details or planted text leak or get served back."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import math
+import numbers
+import re
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,12 +17,19 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
+from riverwatch.dates import FIRST_DAY, LAST_DAY
+
+# MPO: what Android phones save for depth or Ultra HDR shots; its first picture is the photo.
+ALLOWED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP"}
 GPS_IFD = 0x8825
 EXIF_IFD = 0x8769
 DATETIME_ORIGINAL = 0x9003
+_EXIF_TIME = re.compile(r"[0-9]{4}:[0-9]{2}:[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+# An ICC profile's colour space and the image mode its pixels come in.
+_PROFILE_MODES = {"RGB": "RGB", "CMYK": "CMYK", "GRAY": "L"}
+_srgb_profile = None
 
 
 class PhotoError(ValueError):
@@ -33,6 +45,11 @@ class ProcessedPhoto:
     sha256: str
     lonlat: tuple | None  # from EXIF GPS
     taken_at: datetime | None
+
+
+# EXIF is whatever the sender's phone, or the sender, wrote: any tag may hold any type, and
+# Pillow's parser may fail on a broken block. Nothing read from it may fail an upload: a value
+# that is missing, of the wrong type, malformed or out of range is no value (None).
 
 
 def _degrees(value, ref):
@@ -54,20 +71,77 @@ def _exif_position(exif):
 
 
 def _exif_time(exif):
-    text = exif.get_ifd(EXIF_IFD).get(DATETIME_ORIGINAL)
+    """DateTimeOriginal as a moment, or None unless it is a real time on a day the app accepts
+    (FIRST_DAY … LAST_DAY): a photo "taken" in year 1 could not be shown on any page."""
     try:
+        text = exif.get_ifd(EXIF_IFD).get(DATETIME_ORIGINAL)
+        if not isinstance(text, str) or not _EXIF_TIME.fullmatch(text.strip(" ")):
+            return None
+        moment = datetime.strptime(text.strip(" "), "%Y:%m:%d %H:%M:%S")  # ValueError for 2024:02:30
+        if not FIRST_DAY <= moment.date() <= LAST_DAY:
+            return None
         # EXIF time has no zone; phones write local time, which here is Beijing time.
-        return timezone.make_aware(datetime.strptime(str(text), "%Y:%m:%d %H:%M:%S"))
-    except (TypeError, ValueError):
+        return timezone.make_aware(moment, timezone.get_default_timezone())
+    except Exception:  # see above
         return None
+
+
+def _read_exif(image):
+    try:
+        return image.getexif()
+    except Exception:  # see above: a broken EXIF block is no EXIF
+        return Image.Exif()
+
+
+def _upright(image):
+    """The image turned as its EXIF orientation says (kept as it is if that cannot be read)."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # see above
+        return image
+
+
+def _srgb_profile_once():
+    global _srgb_profile
+    if _srgb_profile is None:
+        _srgb_profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    return _srgb_profile
+
+
+def _colour_space(mode):
+    """The ICC colour space an image mode's pixels are in: "RGB", "CMYK" or "L" (grey)."""
+    if mode == "CMYK":
+        return "CMYK"
+    return "RGB" if mode in ("P", "PA") else Image.getmodebase(mode)
+
+
+def _in_srgb(image):
+    """The pixels in RGB as they are meant to look in sRGB, which a JPEG without a profile is taken
+    to be: an image with another embedded profile (phones shoot Display P3) is converted first, so
+    dropping the profile does not shift its colours. A profile that cannot be used is ignored."""
+    icc = image.info.get("icc_profile")
+    if icc:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            mode = _PROFILE_MODES.get(source.profile.xcolor_space.strip())
+            is_srgb = "srgb" in ImageCms.getProfileDescription(source).lower()
+            if not is_srgb and mode is not None and mode == _colour_space(image.mode):
+                return ImageCms.profileToProfile(image.convert(mode), source, _srgb_profile_once(), outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError, AttributeError):
+            pass  # a broken or unusable profile: the pixels are taken as they are
+    return image.convert("RGB")
 
 
 def _jpeg(image, edge):
     copy = image.copy()
     copy.thumbnail((edge, edge))
+    # A new image that has the pixels and nothing else: Pillow writes some of a source's metadata
+    # back when saving (its comment), so none of it may come along.
+    bare = Image.new("RGB", copy.size)
+    bare.paste(copy)
     buffer = io.BytesIO()
-    copy.save(buffer, format="JPEG", quality=85, optimize=True)  # no exif= argument: metadata is dropped
-    return buffer.getvalue(), copy.size
+    bare.save(buffer, format="JPEG", quality=85, optimize=True)
+    return buffer.getvalue(), bare.size
 
 
 def process(data: bytes) -> ProcessedPhoto:
@@ -82,17 +156,17 @@ def process(data: bytes) -> ProcessedPhoto:
             image = Image.open(io.BytesIO(data))
             if image.format not in ALLOWED_FORMATS:
                 raise PhotoError(_("只接受 JPEG、PNG 或 WebP 照片（收到的是 %(format)s）。") % {"format": image.format})
-            exif = image.getexif()
-            image.load()
+            image.load()  # of an MPO, its first picture
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoError(_("照片像素太多，上限 %(max)s 万像素。") % {"max": settings.PHOTO_MAX_PIXELS // 10_000}) from None
     except (UnidentifiedImageError, OSError, SyntaxError):
         raise PhotoError(_("文件不是可识别的图片。")) from None
 
+    exif = _read_exif(image)
     lonlat, taken_at = _exif_position(exif), _exif_time(exif)
-    upright = ImageOps.exif_transpose(image).convert("RGB")
-    stored, (width, height) = _jpeg(upright, settings.PHOTO_STORED_EDGE_PX)
-    thumbnail, _size = _jpeg(upright, settings.PHOTO_THUMBNAIL_EDGE_PX)
+    pixels = _in_srgb(_upright(image))
+    stored, (width, height) = _jpeg(pixels, settings.PHOTO_STORED_EDGE_PX)
+    thumbnail, _size = _jpeg(pixels, settings.PHOTO_THUMBNAIL_EDGE_PX)
     return ProcessedPhoto(
         image=stored,
         width=width,

@@ -8,6 +8,7 @@ urlpatterns = [
     path("activities/<int:pk>/review/", views.activity_review, name="activity-review"),
     path("activities/<int:pk>/photos/<int:photo_pk>/<str:variant>/", views.ActivityPhotoFile.as_view(), name="activity-photo"),
     path("people/me/", views.my_history, name="my-history"),
+    path("people/me/export/", views.my_data_export, name="my-data-export"),
     path("people/<int:pk>/", views.person_history, name="person-history"),
     # The phone app (PWA). The service worker lives at /m/sw.js so that its scope is /m/.
     path("m/", field_views.home, name="field-home"),

@@ -5,10 +5,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.views import APIView
 
 from people import selectors as people_selectors
@@ -18,7 +18,7 @@ from waterways.selectors import waterway_list_rows
 from waterways.serializers import ReachSerializer
 from waterways.views import basemap_text
 
-from . import scopes, selectors, services
+from . import privacy, scopes, selectors, services
 from .models import Activity, Photo
 from .forms import ReviewForm
 from .params import ActivityParams
@@ -180,3 +180,21 @@ def my_history(request):
         messages.info(request, _("您的账号还没有关联人员档案，请联系河长办工作人员。"))
         return redirect("activity-list")
     return redirect("person-history", pk=person.pk)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def my_data_export(request):
+    """Your own data, to keep or take elsewhere (China's Personal Information Protection Law): GET
+    says what it holds, POST answers a zip of data.json and tracks.gpx (patrols.privacy)."""
+    person = people_selectors.person_of(request.user)
+    if person is not None and request.method == "POST":
+        response = HttpResponse(privacy.export_zip(person, absolute_url=request.build_absolute_uri),
+                                content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{privacy.export_filename(person)}"'
+        response["Cache-Control"] = "no-store"
+        return response
+    return render(request, "patrols/my_data_export.html", {
+        "person": person,
+        "summary": privacy.export_summary(person) if person is not None else None,
+    })

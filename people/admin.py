@@ -4,9 +4,11 @@ from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, Q, Sum
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -130,6 +132,7 @@ class PersonAdmin(admin.ModelAdmin):
         (_("其他"), {"fields": ["note", "created_at", "updated_at"]}),
     ]
     inlines = [ChiefAssignmentInline]
+    actions = ["anonymise_selected"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(team_count=Count("teams", distinct=True))
@@ -168,6 +171,54 @@ class PersonAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         services.save_person(person=obj)
+
+    def _why_not_anonymise(self, request, person):
+        if services.is_anonymised(person):
+            return _("已经注销过了")
+        if person.user_id is not None and person.user_id == request.user.pk:
+            return _("不能注销您自己的人员档案")
+        # As with logins (RiverWatchUserAdmin): office staff are a superuser's to remove.
+        user = person.user
+        if not request.user.is_superuser and (
+            person.role == Role.STAFF or (user is not None and (user.is_staff or user.is_superuser))
+        ):
+            return _("工作人员的档案只有超级用户可以注销")
+        return None
+
+    @admin.action(description=_("注销并匿名化（人员离开）"), permissions=["delete"])
+    def anonymise_selected(self, request, queryset):
+        """China's Personal Information Protection Law: a person who leaves is anonymised, not
+        deleted (services.anonymise_person says what goes and what stays). Asks first."""
+        people = list(
+            queryset.select_related("user").annotate(
+                service_record_count=Count("service_records", distinct=True),
+                post_count=Count("chief_assignments", distinct=True),
+            ).order_by("pk")
+        )
+        refused = [(person, reason) for person in people if (reason := self._why_not_anonymise(request, person))]
+        allowed = [person for person in people if not self._why_not_anonymise(request, person)]
+        if request.POST.get("post") == "yes" and allowed:
+            done = []
+            for person in allowed:
+                summary = services.anonymise_person(person=person, by=request.user)
+                self.log_change(request, summary.person, summary.note)
+                done.append(str(summary.person))
+            self.message_user(request, _("已注销并匿名化 %(n)d 名人员：%(names)s") % {"n": len(done), "names": _("、").join(done)},
+                              messages.SUCCESS)
+            for person, reason in refused:
+                self.message_user(request, _("未注销 %(name)s：%(reason)s") % {"name": person.name, "reason": reason},
+                                  messages.WARNING)
+            return None
+        return TemplateResponse(request, "people/admin/anonymise_confirmation.html", {
+            **self.admin_site.each_context(request),
+            "title": _("注销并匿名化人员"),
+            "subtitle": None,
+            "opts": self.model._meta,
+            "people": allowed,
+            "refused": refused,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        })
 
 
 class TeamForm(forms.ModelForm):

@@ -1,16 +1,27 @@
 """People, for picking companions and for reviewers. Phone numbers only for staff and the person."""
 
+from datetime import timedelta
+
 from axes.helpers import get_cool_off
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema, inline_serializer
+from knox.models import AuthToken
+from knox.views import LoginView as KnoxLoginView
 from rest_framework import serializers as drf
 from rest_framework import status
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+
+from riverwatch.client_address import client_address
 
 from . import selectors
 from .params import PeopleParams
@@ -34,24 +45,137 @@ class LoginLockedOut(APIException):
         super().__init__({"detail": message, "code": self.default_code})
 
 
-class ObtainToken(ObtainAuthToken):
-    """POST username and password, get a token for scripts (header `Authorization: Token …`).
-    Throttled per client address, so passwords cannot be guessed at speed; and like the login page,
-    locked for a while after too many wrong passwords for one username or from one address:
-    429 `{"detail": …, "code": "locked_out"}` with Retry-After."""
+class LoginThrottle(ScopedRateThrottle):
+    """Counts per client address as the login lockout does (riverwatch.client_address: the address
+    our own proxies saw, never what the client wrote in X-Forwarded-For). The counts are kept in the
+    default cache, which is in the database (settings.CACHES), so every worker counts the same."""
 
-    throttle_classes = [ScopedRateThrottle]
+    def get_ident(self, request):
+        return client_address(request) or super().get_ident(request)
+
+
+class CredentialsSerializer(drf.Serializer):
+    username = drf.CharField(label=gettext_lazy("用户名"), write_only=True)
+    password = drf.CharField(label=gettext_lazy("密码"), write_only=True, trim_whitespace=False,
+                             style={"input_type": "password"})
+
+    def validate(self, attrs):
+        # authenticate() goes through django-axes, which counts a failure and flags a lockout.
+        user = authenticate(request=self.context["request"], username=attrs["username"], password=attrs["password"])
+        if user is None:
+            raise drf.ValidationError(_("用户名或密码不正确。"), code="authorization")
+        attrs["user"] = user
+        return attrs
+
+
+class IssuedTokenSerializer(drf.Serializer):
+    token = drf.CharField(help_text=gettext_lazy("只在这一次给出，服务器只保存它的摘要。请求头：Authorization: Token …"))
+    expiry = drf.DateTimeField(help_text=gettext_lazy("到期时间，之后需要重新获取"))
+
+
+class ObtainToken(KnoxLoginView):
+    """POST username and password (JSON or form), get a token for scripts (header
+    `Authorization: Token …`) and its expiry. Every call gives a new token, valid for
+    API_TOKEN_TTL_DAYS; the database keeps only its hash. Throttled per client address, so
+    passwords cannot be guessed at speed; and like the login page, locked for a while after too many
+    wrong passwords for one username or from one address: 429 `{"detail": …, "code": "locked_out"}`
+    with Retry-After."""
+
+    # The password in the body is the credential: a stale token or session sent along does not stand
+    # in the way of getting a new token.
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LoginThrottle]
     throttle_scope = "login"
 
-    def post(self, request, *args, **kwargs):
+    def get_token_ttl(self):
+        return timedelta(days=settings.API_TOKEN_TTL_DAYS)
+
+    @extend_schema(request=CredentialsSerializer, responses=IssuedTokenSerializer)
+    def post(self, request, format=None):
+        credentials = CredentialsSerializer(data=request.data, context={"request": request})
         try:
-            return super().post(request, *args, **kwargs)
+            credentials.is_valid(raise_exception=True)
         except ValidationError:
             # authenticate() got this DRF request, so django-axes flags the lockout on it; its
             # middleware only looks at the Django request underneath, so the answer is given here.
             if getattr(request, "axes_locked_out", False):
                 raise LoginLockedOut(request) from None
             raise
+        request.user = credentials.validated_data["user"]
+        instance, token = self.create_token()
+        return self.get_post_response(request, token, instance)
+
+
+# --- A user's own tokens --------------------------------------------------------------------------
+# Listed by their first characters (a token starts with them; the rest is never stored) and
+# revoked by id: knox's key for the row, the token's SHA-512 digest, which cannot be turned back
+# into the token.
+KEY_PREFIX_LENGTH = 8
+
+
+def active_tokens(user):
+    """The user's tokens that still work, newest first."""
+    now = timezone.now()
+    return AuthToken.objects.filter(Q(expiry__isnull=True) | Q(expiry__gt=now), user=user).order_by("-created")
+
+
+def key_prefix(token) -> str:
+    return token.token_key[:KEY_PREFIX_LENGTH]
+
+
+def revoke_token(user, token_id):
+    """Deletes one of the user's tokens; None when they have no such token (someone else's included)."""
+    token = AuthToken.objects.filter(user=user, digest=token_id).first()
+    if token is not None:
+        token.delete()
+    return token
+
+
+def revoke_all_tokens(user) -> int:
+    return AuthToken.objects.filter(user=user).delete()[0]
+
+
+class TokenSerializer(drf.Serializer):
+    id = drf.CharField(source="digest", help_text=gettext_lazy("撤销时用：DELETE /api/auth/tokens/<id>/"))
+    key_prefix = drf.SerializerMethodField(help_text=gettext_lazy("令牌的开头几位，用来认出是哪一个"))
+    created = drf.DateTimeField()
+    expiry = drf.DateTimeField()
+    current = drf.SerializerMethodField(help_text=gettext_lazy("是否就是这次请求所用的令牌"))
+
+    def get_key_prefix(self, token) -> str:
+        return key_prefix(token)
+
+    def get_current(self, token) -> bool:
+        used = self.context["request"].auth
+        return isinstance(used, AuthToken) and used.digest == token.digest
+
+
+class TokenList(APIView):
+    """Your own API tokens that still work, newest first: when each was issued, when it expires and
+    its first characters. Never the token itself: the server does not have it."""
+
+    @extend_schema(responses=TokenSerializer(many=True))
+    def get(self, request):
+        return Response(TokenSerializer(active_tokens(request.user), many=True, context={"request": request}).data)
+
+
+class TokenRevoke(APIView):
+    """Revoke one of your tokens: scripts using it get 401 from then on."""
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, token_id):
+        if revoke_token(request.user, token_id) is None:
+            raise NotFound(_("没有这个令牌（可能已过期或已撤销）。"))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenRevokeAll(APIView):
+    """Revoke all your tokens at once (a lost laptop, a leaked script). Page logins are not affected."""
+
+    @extend_schema(request=None, responses=inline_serializer("TokensRevoked", {"revoked": drf.IntegerField()}))
+    def post(self, request):
+        return Response({"revoked": revoke_all_tokens(request.user)})
 
 
 class PersonSerializer(drf.ModelSerializer):

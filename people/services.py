@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
+from django.dispatch import Signal
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -249,3 +251,169 @@ def create_chief_assignment(*, person, waterway, level, since, until=None):
     assignment.full_clean()
     assignment.save()
     return assignment
+
+
+# --- Production's admin login ------------------------------------------------------------------
+
+# The development password script/server prints: never a production admin's, whatever the validators say.
+KNOWN_ADMIN_PASSWORDS = frozenset({"riverwatch", "riverwatch-demo"})
+
+
+def admin_password_problems(*, username, password):
+    """Why a password may not be a production superuser's (empty if it may): Django's password
+    validators (AUTH_PASSWORD_VALIDATORS), which create_superuser skips, and the known development ones."""
+    from django.contrib.auth import password_validation
+
+    problems = []
+    if password.strip().lower() in KNOWN_ADMIN_PASSWORDS:
+        problems.append(_("这是开发环境的默认密码，任何人都知道。"))
+    try:
+        password_validation.validate_password(password, user=get_user_model()(username=username))
+    except ValidationError as error:
+        problems.extend(error.messages)
+    return problems
+
+
+@transaction.atomic
+def ensure_checked_superuser(*, username, password):
+    """ensure_superuser for production: an existing login is never touched; a new one only with a
+    password that passes admin_password_problems (else ValidationError listing every problem)."""
+    if get_user_model().objects.filter(username=username).exists():
+        return False
+    problems = admin_password_problems(username=username, password=password)
+    if problems:
+        raise ValidationError(problems)
+    return ensure_superuser(username=username, password=password)
+
+
+# --- A person who leaves: anonymisation (China's Personal Information Protection Law) ----------------
+
+# Sent inside anonymise_person's transaction, before the person's name, phone and login are removed,
+# with person= (as stored until now) and label= (the name they get). Later apps delete what they keep
+# about the person (patrols: raw GPS fixes, tracks of walks nobody else took part in) and return a
+# short Chinese phrase for the note that records the anonymisation (or None).
+person_anonymising = Signal()
+
+# Stored, not translated: the register keeps one language.
+ANONYMISED_NAME = "已注销人员 #{id}"
+REMOVED_USERNAME = "removed-{id}"
+
+
+def anonymised_name(person):
+    return ANONYMISED_NAME.format(id=person.pk)
+
+
+def is_anonymised(person):
+    return person.name == anonymised_name(person)
+
+
+@dataclass
+class AnonymisationSummary:
+    person: Person
+    posts_ended: int = 0
+    posts_removed: int = 0
+    teams_left: int = 0
+    login_removed: bool = False
+    other: list = field(default_factory=list)  # what later apps did, in their words
+    note: str = ""
+
+
+def _replace_in_admin_history(old, new):
+    """The admin's history names objects as they were called (a person, "name · waterway" posts)."""
+    from django.contrib.admin.models import LogEntry
+
+    if len(old) < 2:  # a one-character name would rewrite unrelated entries
+        return
+    for entry in LogEntry.objects.filter(object_repr__contains=old).only("pk", "object_repr"):
+        LogEntry.objects.filter(pk=entry.pk).update(object_repr=entry.object_repr.replace(old, new)[:200])
+
+
+def _remove_login(user, new_username):
+    """The login stays (activities it submitted and photos it uploaded point at it) but nobody can
+    use it: no password, inactive, no privileges, no API token, and a name that says nothing."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.apps import apps
+
+    old_username = user.get_username()
+    user.username = new_username
+    user.first_name = user.last_name = user.email = ""
+    user.set_unusable_password()  # also ends its sessions: their hash is of the password
+    user.is_active = user.is_staff = user.is_superuser = False
+    user.full_clean()
+    user.save()
+    user.groups.clear()
+    user.user_permissions.clear()
+    for label in ("knox.AuthToken", "authtoken.Token"):  # API tokens, whichever kind is installed
+        try:
+            token_model = apps.get_model(label)
+        except LookupError:
+            continue
+        token_model.objects.filter(user=user).delete()
+    # The lockout counter goes; the security logs keep address and time under the new name.
+    AccessAttempt.objects.filter(username=old_username).delete()
+    AccessLog.objects.filter(username=old_username).update(username=new_username)
+    AccessFailureLog.objects.filter(username=old_username).update(username=new_username)
+
+
+@transaction.atomic
+def anonymise_person(*, person, by):
+    """Removes what identifies a person who leaves, keeping the record of the work done.
+
+    Removed: name (→ "已注销人员 #<id>"), phone, note, town and village, team memberships and
+    leaderships, the login's use (see _remove_login); later apps remove their own personal detail
+    (person_anonymising). Kept: the person row itself, their role and level, service records and
+    chief posts (so counts and compliance history stay true); an open post ends today and a post
+    not yet begun is removed. The note records when and by whom. `by`: the staff login doing it."""
+    person = Person.objects.select_for_update(of=("self",)).select_related("user").get(pk=person.pk)
+    if is_anonymised(person):
+        raise ValidationError(_("%(name)s 已经注销过了。") % {"name": person.name})
+    if by is not None and person.user_id is not None and person.user_id == by.pk:
+        raise ValidationError(_("不能注销您自己的人员档案。"))
+    label = anonymised_name(person)
+    summary = AnonymisationSummary(person=person)
+    old_name = person.name
+
+    for _receiver, response in person_anonymising.send(sender=Person, person=person, label=label):
+        if response:
+            summary.other.append(str(response))
+
+    if person.user is not None:
+        _remove_login(person.user, REMOVED_USERNAME.format(id=person.pk))
+        summary.login_removed = True
+
+    summary.teams_left = person.teams.count() + person.led_teams.count()
+    person.teams.clear()
+    person.led_teams.clear()
+
+    today = timezone.localdate()
+    not_begun = person.chief_assignments.filter(since__gt=today)
+    summary.posts_removed = not_begun.count()
+    not_begun.delete()
+    summary.posts_ended = person.chief_assignments.filter(Q(until__isnull=True) | Q(until__gt=today)).update(until=today)
+
+    _replace_in_admin_history(old_name, label)
+    if person.phone:
+        _replace_in_admin_history(person.phone, "")
+
+    done = ["姓名", "电话", "备注", "所在地", "队伍"] + (["登录账号"] if summary.login_removed else [])
+    parts = [
+        "{when}（北京时间）由 {by} 注销并匿名化：删除了{done}".format(
+            when=timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+            by=by.get_username() if by is not None else "系统", done="、".join(done),
+        ),
+    ]
+    if summary.posts_ended or summary.posts_removed:
+        parts.append("河长任命结束 {ended} 条、删除未到任 {removed} 条，历史任命保留".format(
+            ended=summary.posts_ended, removed=summary.posts_removed))
+    parts += summary.other
+    parts.append("活动、服务记录和河段巡查记录保留")
+    summary.note = "；".join(parts) + "。"
+
+    person.name = label
+    person.phone = ""
+    person.note = summary.note
+    person.town = person.village = None
+    person.is_active = False
+    person.full_clean()
+    person.save()
+    return summary

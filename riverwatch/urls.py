@@ -2,12 +2,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from people import views as people_views
+from riverwatch import health
 
 admin.site.site_header = _("张湾区河湖巡护 管理后台")
 admin.site.site_title = _("河湖巡护管理")
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),  # health checks: riverwatch/health.py
     path("", include("waterways.urls")),
     path("", include("patrols.urls")),
     path("", include("reports.urls")),
@@ -16,9 +20,18 @@ urlpatterns = [
     path("api/", include("patrols.api_urls")),
     path("api/", include("reports.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file (?script): no inline script, for the CSP.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Every signed-in user changes their own password (AUTH_PASSWORD_VALIDATORS); staff set other
+    # people's in the admin. Templates of our own names: the admin keeps its registration/password_change_*.
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(template_name="registration/change_password.html"),
+         name="password_change"),
+    path("accounts/password/done/",
+         auth_views.PasswordChangeDoneView.as_view(template_name="registration/change_password_done.html"),
+         name="password_change_done"),
+    path("accounts/tokens/", people_views.api_tokens, name="account-tokens"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -155,3 +155,60 @@ ensure_front_end() {
     echo "$digest" > "$stamp"
   fi
 }
+
+# --- Backup and restore (script/backup, script/restore) ------------------------------------------
+
+# A Python with the app's packages: the checkout's .venv, or the image's own python3 under Docker.
+app_python() {
+  if [ -x "$PY" ]; then echo "$PY"; return; fi
+  command -v python3 || command -v python || die "No Python found (no .venv, no python3)."
+}
+
+# The PostgreSQL client tools the backup scripts call (Debian: postgresql-client).
+need_pg_client() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 \
+      || die "$tool is missing. Install the PostgreSQL client tools: sudo apt-get install -y postgresql-client"
+  done
+}
+
+# Exports PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE (and PGSSLMODE &c. from the URL's query)
+# from DATABASE_URL, read with django-environ as the settings read it. pg_dump, pg_restore, psql and
+# psycopg then connect where the app does, over TCP with the password (no `postgres` system user
+# needed, root or not), and the password never appears on a command line.
+export_pg_env() {
+  local lines
+  lines="$("$(app_python)" - <<'PYEOF'
+import os, shlex, urllib.parse
+import environ
+config = environ.Env.db_url_config(os.environ["DATABASE_URL"])
+values = {
+    "PGHOST": urllib.parse.unquote(str(config.get("HOST") or "")),
+    "PGPORT": str(config.get("PORT") or ""),
+    "PGUSER": str(config.get("USER") or ""),
+    "PGPASSWORD": str(config.get("PASSWORD") or ""),
+    "PGDATABASE": str(config.get("NAME") or ""),
+}
+options = config.get("OPTIONS") or {}
+for option, variable in (("sslmode", "PGSSLMODE"), ("sslrootcert", "PGSSLROOTCERT"), ("sslcert", "PGSSLCERT"),
+                         ("sslkey", "PGSSLKEY"), ("connect_timeout", "PGCONNECT_TIMEOUT")):
+    values[variable] = str(options.get(option, ""))
+for variable, value in values.items():
+    print(f"export {variable}={shlex.quote(value)}" if value else f"unset {variable}")
+PYEOF
+)" || die "DATABASE_URL cannot be read (expected postgis://user:password@host:port/database)."
+  eval "$lines"
+  [ -n "${PGDATABASE:-}" ] || die "DATABASE_URL names no database."
+  export PGAPPNAME="riverwatch-${0##*/}"
+}
+
+# "host:port/database as user", for messages (never the password).
+pg_target() {
+  printf '%s:%s/%s as %s' "${PGHOST:-localhost}" "${PGPORT:-5432}" "$PGDATABASE" "${PGUSER:-$(id -un)}"
+}
+
+# Bytes as "12.3 MB".
+human_size() {
+  numfmt --to=si --suffix=B --format='%.1f' "$1" 2>/dev/null || echo "$1 bytes"
+}

@@ -28,7 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # API tokens for scripts, stored hashed, with an expiry: see "API tokens and sessions" below
     "rest_framework_gis",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -44,6 +44,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files: precompressed, hashed, before the rest
+    # Content-Security-Policy and Permissions-Policy on every page: see "Security headers" below.
+    "riverwatch.csp.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     # Pages and API answers gzipped and given an ETag, so an unchanged answer is a 304; private to
     # a signed-in user. Before the session and the user are read, so it sees them on the way out.
     "riverwatch.middleware.TransportMiddleware",
@@ -54,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in session lapses after SESSION_IDLE_HOURS without a request (SESSION_FIELD_HOURS on the phone app).
+    "riverwatch.sessions.SessionExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the 429 lockout page.
@@ -223,8 +228,10 @@ LEAFLET_CONFIG = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # The token first: DRF answers a request without credentials 401 with the first class's
+        # `WWW-Authenticate` (here `Token`); session authentication has none, and would make it 403.
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "EXCEPTION_HANDLER": "riverwatch.api_errors.exception_handler",
     # JSON the app can store (depth, NUL, lone surrogates), then the form encodings.
@@ -283,9 +290,101 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # DRF's own throttle on the token endpoint trusts X-Forwarded-For unless told how many proxies there are.
 REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 
+# --- API tokens and sessions ---------------------------------------------------------------------
+# Scripts POST a username and password to /api/auth/token/ and send `Authorization: Token …`
+# (django-rest-knox). The database keeps only a hash of each token (SHA-512) and the first
+# characters, to tell tokens apart; a token lapses API_TOKEN_TTL_DAYS after it was issued, and its
+# owner revokes it sooner at /accounts/tokens/ (or /api/auth/tokens/), staff in admin → Knox.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+if API_TOKEN_TTL_DAYS < 1:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("API_TOKEN_TTL_DAYS must be at least 1: tokens always expire.")
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS),  # also for tokens staff add in the admin
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,  # a token's life is fixed when it is issued
+}
+# A login on the pages lapses after SESSION_IDLE_HOURS without a request; every request moves the
+# end on (riverwatch/sessions.py). The phone app (/m/, /api/field/, the outbox's uploads) keeps a
+# login for a patrol day: SESSION_FIELD_HOURS since its last request. A lapsed phone login keeps its
+# unsent records in the outbox until the volunteer signs in again.
+SESSION_IDLE_HOURS = env.int("SESSION_IDLE_HOURS", default=8)
+SESSION_FIELD_HOURS = env.int("SESSION_FIELD_HOURS", default=24)
+SESSION_COOKIE_AGE = SESSION_IDLE_HOURS * 3600  # from the login until the first request moves it on
+# One cache for all gunicorn workers (and hosts), in the database: the token endpoint's throttle
+# counts (DRF keeps them in the default cache), which in each worker's memory would let a guesser
+# get N × the limit. Table made by people/migrations/0003_cache_table.py (`migrate`); after changing
+# LOCATION, run `manage.py createcachetable`.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "rw_cache"},
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+
+# --- Security headers --------------------------------------------------------------------------
+# Django's SecurityMiddleware: no MIME sniffing (every answer, static files too), the referrer only
+# to this site, and a window of its own that another site's page cannot script (Cross-Origin-Opener-
+# Policy). HTTPS redirect and HSTS: riverwatch/settings/prod.py.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp 4). Strict: scripts and styles only from files this site serves,
+# no inline <script>, no on…= handlers, no style="…" attributes, no eval. JSON data blocks
+# (json_script) are not run, and element.style from scripts (Leaflet) is allowed. Two additions per
+# request in riverwatch/csp.py: the Tianditu tile hosts while TIANDITU_KEY is set, and inline scripts
+# on the admin (django-leaflet's map widgets), never on the other pages.
+INSTALLED_APPS.append("csp")
+# Basemap tiles (static/js/basemap.js; the admin's maps: LEAFLET_CONFIG above).
+CSP_TILE_HOSTS = ["https://tile.openstreetmap.org"]
+TIANDITU_TILE_HOSTS = [f"https://t{n}.tianditu.gov.cn" for n in range(8)]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # data: Leaflet's and Swagger UI's inline SVG icons in CSS; blob: photos previewed before upload.
+        "img-src": ["'self'", "data:", "blob:", *CSP_TILE_HOSTS],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'"],  # the phone app's service worker (/m/sw.js)
+        "manifest-src": ["'self'"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+    },
+}
+# Swagger UI (/api/docs/) would show a badge image from validator.swagger.io, sending it the schema's
+# address: off (and the policy would block it anyway).
+SPECTACULAR_SETTINGS["SWAGGER_UI_SETTINGS"] = {"deepLinking": True, "validatorUrl": None}
+
+# Permissions-Policy (django-permissions-policy): the phone app uses the position and the camera
+# (photos), on this site only; the wake lock keeps the screen on while recording. No page here uses
+# the rest, so no page (nor anything it embeds) may ask for them.
+PERMISSIONS_POLICY = {
+    "geolocation": ["self"],
+    "camera": ["self"],
+    "screen-wake-lock": ["self"],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+    "serial": [],
+    "hid": [],
+    "bluetooth": [],
+    "midi": [],
+    "display-capture": [],
+    "browsing-topics": [],
+}
+
+# --- Personal information ------------------------------------------------------------------------
+# Raw GPS fixes (patrols.RawTrack: every fix a phone sent, kept to audit the cleaning) are deleted
+# this many days after their activity started, by `manage.py purge_raw_tracks` run from cron. The
+# cleaned track and the reaches it covered stay. Default: three years.
+RAW_TRACK_RETENTION_DAYS = env.int("RAW_TRACK_RETENTION_DAYS", default=1096)

@@ -249,8 +249,11 @@ async function loadCoverage(signal) {
     if (waterway.mine) row.className = 'mine';
     const last = waterway.last_visit ? waterway.last_visit.slice(0, 10) : text.never;
     row.innerHTML = `<td>${escapeHtml(waterway.name)}</td>
-      <td class="num"><span class="rc-bar" style="--pct:${Number(waterway.coverage_pct) || 0}%"></span>${escapeHtml(waterway.coverage_pct)}%</td>
+      <td class="num"><span class="rc-bar"></span>${escapeHtml(waterway.coverage_pct)}%</td>
       <td>${escapeHtml(last)}</td>`;
+    // Through element.style (CSSOM), which the Content-Security-Policy allows; a style="…" attribute
+    // in the HTML would be blocked (style-src 'self').
+    row.querySelector('.rc-bar').style.setProperty('--pct', `${Number(waterway.coverage_pct) || 0}%`);
     rows.append(row);
   }
 }
@@ -275,10 +278,11 @@ function clusterIcon(kind) {
   return (cluster) => {
     const n = cluster.getChildCount();
     const size = n < 10 ? 30 : n < 100 ? 36 : 44;
-    return L.divIcon({
-      html: `<span style="background:${kindColour(kind)}">${n}</span>`,
-      className: `rc-cluster rc-kind-${kind}`, iconSize: [size, size],
-    });
+    // An element, coloured through element.style: the policy blocks style="…" in HTML strings.
+    const count = document.createElement('span');
+    count.textContent = n;
+    count.style.background = kindColour(kind);
+    return L.divIcon({ html: count, className: `rc-cluster rc-kind-${kind}`, iconSize: [size, size] });
   };
 }
 
@@ -452,25 +456,28 @@ function updateLegend() {
     const item = lengths[key];
     const label = item ? item.label : key;
     const length = item ? ` <span class="muted">${escapeHtml(km(item.length_m))} ${escapeHtml(text.km)}</span>` : '';
-    return `<div class="rc-legend-row"><span class="swatch" style="border-top:5px ${style.dashArray ? 'dashed' : 'solid'} ${style.color}"></span>${escapeHtml(label)}${length}</div>`;
+    return `<div class="rc-legend-row"><span class="swatch rc-line${style.dashArray ? ' dashed' : ''}" data-colour="${escapeHtml(style.color)}"></span>${escapeHtml(label)}${length}</div>`;
   }).join('');
   let hotspotRows = '';
   if (map.hasLayer(hotspotLayer)) {
     hotspotRows = `<div class="rc-legend-title">${escapeHtml(text.hotspots)}</div>${Object.entries(HOTSPOT).filter(([, colour]) => colour)
-      .map(([key, colour]) => `<div class="rc-legend-row"><span class="swatch box" style="background:${colour}"></span>${escapeHtml(text.hotspot_classes[key])}</div>`).join('')}`;
+      .map(([key, colour]) => `<div class="rc-legend-row"><span class="swatch box" data-colour="${escapeHtml(colour)}"></span>${escapeHtml(text.hotspot_classes[key])}</div>`).join('')}`;
   }
   if (map.hasLayer(heatLayer)) {
     hotspotRows += `<div class="rc-legend-title">${escapeHtml(text.heat)}</div>
       <div class="rc-legend-row"><span class="swatch box rc-heat-ramp"></span>${escapeHtml(text.heat_ramp)}</div>`;
   }
   // The kinds as the server lists them, each in its colour from kinds.css.
-  const kindRows = Object.entries(text.kinds).map(([kind, label]) => `<span class="rc-kind"><span class="dot" style="background:${kindColour(kind)}"></span>${escapeHtml(label)}</span>`).join('');
-  const problemRows = Object.entries(PROBLEM_COLOURS).map(([state, colour]) => `<span class="rc-kind"><span class="dot ring" style="border-color:${colour}"></span>${escapeHtml(text.problem_states[state])}</span>`).join('');
+  const kindRows = Object.entries(text.kinds).map(([kind, label]) => `<span class="rc-kind"><span class="dot" data-colour="${escapeHtml(kindColour(kind))}"></span>${escapeHtml(label)}</span>`).join('');
+  const problemRows = Object.entries(PROBLEM_COLOURS).map(([state, colour]) => `<span class="rc-kind"><span class="dot ring" data-colour="${escapeHtml(colour)}"></span>${escapeHtml(text.problem_states[state])}</span>`).join('');
   legendBox.innerHTML = `<summary>${escapeHtml(text.legend)}</summary>
     <div class="rc-legend-title">${escapeHtml(text.freshness_days)}</div>${freshnessRows}
     <div class="rc-legend-row"><span class="swatch rc-track-swatch"></span>${escapeHtml(text.tracks)}</div>
     <div class="rc-legend-kinds">${kindRows}</div>
     <div class="rc-legend-title">${escapeHtml(text.problems)}</div><div class="rc-legend-kinds">${problemRows}</div>${hotspotRows}`;
+  // Each swatch's colour as --swatch, through element.style (CSSOM): the Content-Security-Policy
+  // blocks style="…" attributes in HTML (style-src 'self'). river-chief-map.css draws with it.
+  for (const swatch of legendBox.querySelectorAll('[data-colour]')) swatch.style.setProperty('--swatch', swatch.dataset.colour);
 }
 
 const legend = legendControl((box) => {

@@ -143,7 +143,9 @@ ENDPOINTS = [
 def test_anonymous_users_get_nothing(district_data, method, url):
     response = getattr(APIClient(), method)(url)
     if url.startswith("/api/"):
-        assert response.status_code in (401, 403)
+        # 401 with the scheme to use, so a script knows to sign in (and the phone's outbox waits).
+        assert response.status_code == 401 and response["WWW-Authenticate"] == "Token"
+        assert response.json()["code"] == "sign_in_again"
     else:
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 

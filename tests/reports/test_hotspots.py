@@ -455,7 +455,7 @@ def test_bad_parameters_are_refused_in_chinese(api, crew, params, name):
 
 def test_volunteers_may_not_see_hotspots(api, crew):
     assert api(crew["volunteer"]).get(URL).status_code == 403
-    assert api(None).get(URL).status_code in (401, 403)
+    assert api(None).get(URL).status_code == 401
 
 
 # --- Large neighbourhoods ------------------------------------------------------------------------

@@ -23,7 +23,7 @@ def all_positions(geometry):
 ])
 def test_anonymous_users_get_nothing(client, district_data, name, kwargs):
     response = client.get(reverse(name, kwargs=kwargs))
-    assert response.status_code in (401, 403)
+    assert response.status_code == 401 and response["WWW-Authenticate"] == "Token"
     assert b"ZW-R01" not in response.content
 
 

@@ -1,0 +1,35 @@
+"""Pages about one's own login: the API tokens one's scripts use. (Changing one's password: Django's
+PasswordChangeView, see riverwatch/urls.py.)"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from . import api
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def api_tokens(request):
+    """The signed-in user's tokens that still work, each with a revoke button, and one to revoke them all."""
+    if request.method == "POST":
+        if "revoke_all" in request.POST:
+            count = api.revoke_all_tokens(request.user)
+            messages.success(request, _("已撤销全部令牌（%(count)s 个）。用过它们的脚本需要重新获取令牌。") % {"count": count})
+        else:
+            token = api.revoke_token(request.user, request.POST.get("token", ""))
+            if token is None:
+                messages.warning(request, _("没有这个令牌（可能已过期或已撤销）。"))
+            else:
+                messages.success(request, _("已撤销以 %(prefix)s 开头的令牌。用它的脚本需要重新获取令牌。") % {
+                    "prefix": api.key_prefix(token)})
+        return redirect("account-tokens")
+    tokens = [{"id": token.digest, "prefix": api.key_prefix(token), "created": token.created, "expiry": token.expiry}
+              for token in api.active_tokens(request.user)]
+    return render(request, "people/tokens.html", {
+        "tokens": tokens, "ttl_days": settings.API_TOKEN_TTL_DAYS, "token_url": reverse("api-token"),
+    })

@@ -1,0 +1,48 @@
+"""Content-Security-Policy (django-csp 4): the one strict policy of settings.CONTENT_SECURITY_POLICY,
+with two additions decided per request.
+
+- Tianditu tiles: their hosts are allowed as images only while TIANDITU_KEY is set (read at each
+  answer, so the policy follows the setting).
+- Django's admin (every view of the admin site, found by its URL namespace): inline scripts allowed
+  there and nowhere else. django-leaflet's map widgets start each map with an inline <script>
+  (leaflet/widget.html, leaflet/_leaflet_map.html). django-leaflet gives those scripts the request's
+  nonce only for the geometry fields of a model that LeafletGeoAdmin builds itself; the activity
+  review form's read-only maps (patrols.admin.ReadOnlyMap) are form fields it never sees, so their
+  scripts carry no usable nonce. A nonce in the header would make browsers ignore 'unsafe-inline'
+  and block those maps, so the admin gets 'unsafe-inline' without a nonce. Styles stay strict there
+  too: the admin and its widgets style through CSS files and element.style, which CSP allows.
+  The admin is for signed-in staff only; the pages everyone uses keep script-src 'self'.
+"""
+
+from django.conf import settings
+from csp.constants import UNSAFE_INLINE
+from csp.middleware import CSPMiddleware as BaseCSPMiddleware
+
+ADMIN_ADDITIONS = {"script-src": [UNSAFE_INLINE]}
+
+
+def _merge(update, additions):
+    merged = {key: list(values) for key, values in (update or {}).items()}
+    for key, values in additions.items():
+        merged[key] = [*merged.get(key, []), *values]
+    return merged
+
+
+def is_admin(request):
+    match = getattr(request, "resolver_match", None)
+    return match is not None and "admin" in match.app_names
+
+
+class CSPMiddleware(BaseCSPMiddleware):
+    """django-csp's middleware, with the Tianditu hosts while a key is set and inline scripts on the admin."""
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only=report_only)
+        additions = {}
+        if settings.TIANDITU_KEY:
+            additions["img-src"] = list(settings.TIANDITU_TILE_HOSTS)
+        if is_admin(request):
+            additions.update(ADMIN_ADDITIONS)
+        if additions:
+            parts.update = _merge(parts.update, additions)
+        return parts

@@ -1,0 +1,52 @@
+"""How long a login lasts unused. A signed-in session ends SESSION_IDLE_HOURS after its last request
+(the office's pages), or SESSION_FIELD_HOURS after its last request to the phone app: a volunteer
+signs in at the start of a patrol day and is not asked again halfway along the river.
+
+The end is kept in the session itself (`set_expiry` with a time), so Django's session store drops
+the session and the cookie's Max-Age follows. It moves on at most once a minute: a page that loads
+fifty map tiles writes the session once, not fifty times."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.utils import timezone
+
+REFRESH_STEP = timedelta(minutes=1)
+# The phone app: its screens, its own API, and what its outbox sends (records, then their photos).
+FIELD_PATHS = ("/m/", "/api/field/")
+FIELD_UPLOADS = {"api-activities", "api-activity-photos"}
+
+
+def is_field_request(request) -> bool:
+    if request.path.startswith(FIELD_PATHS):
+        return True
+    match = getattr(request, "resolver_match", None)
+    return request.method == "POST" and match is not None and match.url_name in FIELD_UPLOADS
+
+
+def login_window(request) -> timedelta:
+    hours = settings.SESSION_FIELD_HOURS if is_field_request(request) else settings.SESSION_IDLE_HOURS
+    return timedelta(hours=hours)
+
+
+class SessionExpiryMiddleware:
+    """After AuthenticationMiddleware; on the way out it runs before SessionMiddleware saves."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or SESSION_KEY not in session:
+            return response  # nobody signed in (or signed out just now): nothing to keep alive
+        field = is_field_request(request)
+        wanted = timezone.now() + login_window(request)
+        current = session.get_expiry_date() if "_session_expiry" in session else None
+        if current is not None and not field:
+            # An office page opened on the phone does not cut a patrol day's login short.
+            wanted = max(wanted, current)
+        if current is None or abs(wanted - current) >= REFRESH_STEP:
+            session.set_expiry(wanted)
+        return response
