@@ -18,8 +18,8 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY . .
 COPY --from=assets /assets/node_modules ./node_modules
-# Build-time only key: production settings refuse to start without SECRET_KEY.
-RUN SECRET_KEY=build-only \
+# A throwaway key for the build only: production settings refuse a missing, short or published key.
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
     sh -c "python manage.py compilemessages --ignore=.venv -v 0 && python manage.py collectstatic --noinput -v 0"
 
 # The app does not need root at run time.

@@ -7,6 +7,6 @@ class PatrolsConfig(AppConfig):
     verbose_name = _("巡护活动")
 
     def ready(self):
-        from . import receivers
+        from . import privacy, receivers  # noqa: F401  (privacy's receiver connects on import)
 
         receivers.connect()

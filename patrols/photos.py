@@ -5,6 +5,7 @@ so no position, phone details or planted text leak or get served back."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import math
@@ -29,7 +30,6 @@ DATETIME_ORIGINAL = 0x9003
 _EXIF_TIME = re.compile(r"[0-9]{4}:[0-9]{2}:[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 # An ICC profile's colour space and the image mode its pixels come in.
 _PROFILE_MODES = {"RGB": "RGB", "CMYK": "CMYK", "GRAY": "L"}
-_srgb_profile = None
 
 
 class PhotoError(ValueError):
@@ -52,18 +52,37 @@ class ProcessedPhoto:
 # that is missing, of the wrong type, malformed or out of range is no value (None).
 
 
-def _degrees(value, ref):
-    degrees, minutes, seconds = (float(part) for part in value)
+def _number(part) -> float:
+    if isinstance(part, bool) or not isinstance(part, numbers.Real):  # not str, bytes, tuples…
+        raise TypeError(part)
+    value = float(part)  # OverflowError for a huge one; a zero denominator gives nan
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(part)
+    return value
+
+
+def _degrees(value, ref, hemispheres):
+    """Decimal degrees from EXIF's (degrees, minutes, seconds) and its N/S or E/W reference."""
+    if not isinstance(value, tuple | list) or len(value) != 3:
+        raise TypeError(value)
+    degrees, minutes, seconds = (_number(part) for part in value)
+    if minutes > 60 or seconds > 60:
+        raise ValueError(value)
+    if not isinstance(ref, str):
+        raise TypeError(ref)
+    if ref.strip() not in hemispheres:  # only N/S, resp. E/W: no guessing
+        raise ValueError(ref)
     decimal = degrees + minutes / 60 + seconds / 3600
-    return -decimal if ref in ("S", "W") else decimal
+    return -decimal if ref.strip() == hemispheres[1] else decimal
 
 
 def _exif_position(exif):
-    gps = exif.get_ifd(GPS_IFD)
+    """(lon, lat) from the GPS block, or None when any part of it is missing or odd."""
     try:
-        lat = _degrees(gps[2], gps.get(1, "N"))
-        lon = _degrees(gps[4], gps.get(3, "E"))
-    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        gps = exif.get_ifd(GPS_IFD)
+        lat = _degrees(gps.get(2), gps.get(1), ("N", "S"))
+        lon = _degrees(gps.get(4), gps.get(3), ("E", "W"))
+    except Exception:  # see above: a broken block or value is no position
         return None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
         return None
@@ -101,11 +120,9 @@ def _upright(image):
         return image
 
 
-def _srgb_profile_once():
-    global _srgb_profile
-    if _srgb_profile is None:
-        _srgb_profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-    return _srgb_profile
+@functools.cache
+def _srgb_profile():
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
 def _colour_space(mode):
@@ -126,9 +143,9 @@ def _in_srgb(image):
             mode = _PROFILE_MODES.get(source.profile.xcolor_space.strip())
             is_srgb = "srgb" in ImageCms.getProfileDescription(source).lower()
             if not is_srgb and mode is not None and mode == _colour_space(image.mode):
-                return ImageCms.profileToProfile(image.convert(mode), source, _srgb_profile_once(), outputMode="RGB")
-        except (ImageCms.PyCMSError, OSError, ValueError, TypeError, AttributeError):
-            pass  # a broken or unusable profile: the pixels are taken as they are
+                return ImageCms.profileToProfile(image.convert(mode), source, _srgb_profile(), outputMode="RGB")
+        except Exception:  # a broken or unusable profile, a failed conversion: the pixels as they are
+            pass
     return image.convert("RGB")
 
 

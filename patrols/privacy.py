@@ -43,7 +43,7 @@ from people.models import Person
 from people.services import person_anonymising
 
 from .models import Activity, Photo, ProblemReport, RawTrack, ServiceRecord
-from .serializers import COORDINATE_PRECISION
+from .serializers import lonlat
 from .tracks import lonlat_to_storage
 
 EXPORT_FORMAT = "riverwatch-personal-data"
@@ -75,10 +75,6 @@ def _with_others(person):
 
 def _moment(value):
     return timezone.localtime(value).isoformat() if value is not None else None
-
-
-def _lonlat(point):
-    return [round(point.x, COORDINATE_PRECISION), round(point.y, COORDINATE_PRECISION)] if point is not None else None
 
 
 def _waterway(waterway):
@@ -148,7 +144,7 @@ def _activity_record(activity, person, url):
         "received_at": _moment(activity.received_at),
         "waterway": _waterway(activity.waterway),
         "location_source": activity.location_source,
-        "point": _lonlat(activity.point_api),
+        "point": lonlat(activity.point_api),
         "has_track": activity.track is not None,
         "distance_m": round(activity.distance_m, 1),
         "duration_s": activity.duration_s,
@@ -185,7 +181,7 @@ def _problems(person):
     return [
         {"activity": problem.activity_id, "category": problem.category,
          "category_display": str(problem.get_category_display()), "note": problem.note,
-         "observed_at": _moment(problem.observed_at), "point": _lonlat(problem.point_api),
+         "observed_at": _moment(problem.observed_at), "point": lonlat(problem.point_api),
          "waterway": _waterway(problem.waterway)}
         for problem in rows
     ]
@@ -212,7 +208,7 @@ def _photos(person, url):
             "uploaded_at": _moment(photo.uploaded_at),
             "uploaded_by_me": mine,
             # Where the camera was: a position of the person who took it, so only in their own copy.
-            "location": _lonlat(photo.exif_api) if mine else None,
+            "location": lonlat(photo.exif_api) if mine else None,
         })
     return photos
 
@@ -301,9 +297,9 @@ def _gpx_track(activity, fix_times):
         name=f"{activity.get_kind_display()} #{activity.pk} {timezone.localtime(activity.started_at):%Y-%m-%d %H:%M}",
     )
     track.type = activity.kind
-    for stored, lonlat in zip(activity.track, activity.track_api):
+    for stored, shown_line in zip(activity.track, activity.track_api):
         segment = gpxpy.gpx.GPXTrackSegment()
-        for (lon, lat), ms in zip(lonlat.coords, _timed(stored.coords, fix_times)):
+        for (lon, lat), ms in zip(shown_line.coords, _timed(stored.coords, fix_times)):
             time = datetime.fromtimestamp(ms / 1000, tz=dt_timezone.utc) if ms is not None else None
             segment.points.append(gpxpy.gpx.GPXTrackPoint(latitude=round(lat, 7), longitude=round(lon, 7), time=time))
         track.segments.append(segment)

@@ -5,8 +5,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-# A program (the phone's outbox) must tell "sign in again, then resend" from "this record was refused":
-# both are 403 with session authentication.
+# A program (the phone's outbox) must tell "sign in again, then resend" from "this record was refused".
+# No login, a lapsed one or a bad token is 401 (`WWW-Authenticate: Token`: the token class is the
+# first authentication class); a session whose CSRF token went stale is 403, as a refused record is.
+# Both sign-in cases carry this code.
 SIGN_IN_AGAIN = "sign_in_again"
 
 

@@ -9,16 +9,19 @@ with two additions decided per request.
   nonce only for the geometry fields of a model that LeafletGeoAdmin builds itself; the activity
   review form's read-only maps (patrols.admin.ReadOnlyMap) are form fields it never sees, so their
   scripts carry no usable nonce. A nonce in the header would make browsers ignore 'unsafe-inline'
-  and block those maps, so the admin gets 'unsafe-inline' without a nonce. Styles stay strict there
-  too: the admin and its widgets style through CSS files and element.style, which CSP allows.
-  The admin is for signed-in staff only; the pages everyone uses keep script-src 'self'.
+  and block those maps, so the admin gets 'unsafe-inline' without a nonce. Style attributes too
+  (style-src-attr, not <style> elements): the activity page's photo previews are
+  <img style="max-height…"> (patrols.admin.PhotoInline.preview); with a CSS class there instead,
+  that addition can go. Django's admin and django-leaflet otherwise style through CSS files and
+  element.style, which the policy allows. The admin is for signed-in staff only; the pages
+  everyone uses keep script-src 'self' and style-src 'self'.
 """
 
-from django.conf import settings
 from csp.constants import UNSAFE_INLINE
 from csp.middleware import CSPMiddleware as BaseCSPMiddleware
+from django.conf import settings
 
-ADMIN_ADDITIONS = {"script-src": [UNSAFE_INLINE]}
+ADMIN_ADDITIONS = {"script-src": [UNSAFE_INLINE], "style-src-attr": [UNSAFE_INLINE]}
 
 
 def _merge(update, additions):
@@ -34,15 +37,12 @@ def is_admin(request):
 
 
 class CSPMiddleware(BaseCSPMiddleware):
-    """django-csp's middleware, with the Tianditu hosts while a key is set and inline scripts on the admin."""
+    """django-csp's middleware, plus the Tianditu hosts while a key is set and the admin's additions."""
 
     def get_policy_parts(self, request, response, report_only=False):
         parts = super().get_policy_parts(request, response, report_only=report_only)
-        additions = {}
         if settings.TIANDITU_KEY:
-            additions["img-src"] = list(settings.TIANDITU_TILE_HOSTS)
+            parts.update = _merge(parts.update, {"img-src": settings.TIANDITU_TILE_HOSTS})
         if is_admin(request):
-            additions.update(ADMIN_ADDITIONS)
-        if additions:
-            parts.update = _merge(parts.update, additions)
+            parts.update = _merge(parts.update, ADMIN_ADDITIONS)
         return parts

@@ -3,8 +3,9 @@
 signs in at the start of a patrol day and is not asked again halfway along the river.
 
 The end is kept in the session itself (`set_expiry` with a time), so Django's session store drops
-the session and the cookie's Max-Age follows. It moves on at most once a minute: a page that loads
-fifty map tiles writes the session once, not fifty times."""
+the session and the cookie's Max-Age follows. It moves on with every request of a signed-in user, so
+each such request saves the session, as SESSION_SAVE_EVERY_REQUEST would: one small UPDATE, the same
+on every request (a request's query count does not depend on how long ago the last one was)."""
 
 from datetime import timedelta
 
@@ -12,7 +13,6 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.utils import timezone
 
-REFRESH_STEP = timedelta(minutes=1)
 # The phone app: its screens, its own API, and what its outbox sends (records, then their photos).
 FIELD_PATHS = ("/m/", "/api/field/")
 FIELD_UPLOADS = {"api-activities", "api-activity-photos"}
@@ -41,12 +41,9 @@ class SessionExpiryMiddleware:
         session = getattr(request, "session", None)
         if session is None or SESSION_KEY not in session:
             return response  # nobody signed in (or signed out just now): nothing to keep alive
-        field = is_field_request(request)
-        wanted = timezone.now() + login_window(request)
-        current = session.get_expiry_date() if "_session_expiry" in session else None
-        if current is not None and not field:
+        end = timezone.now() + login_window(request)
+        if "_session_expiry" in session and not is_field_request(request):
             # An office page opened on the phone does not cut a patrol day's login short.
-            wanted = max(wanted, current)
-        if current is None or abs(wanted - current) >= REFRESH_STEP:
-            session.set_expiry(wanted)
+            end = max(end, session.get_expiry_date())
+        session.set_expiry(end)
         return response

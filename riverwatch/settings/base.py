@@ -315,9 +315,14 @@ SESSION_COOKIE_AGE = SESSION_IDLE_HOURS * 3600  # from the login until the first
 # One cache for all gunicorn workers (and hosts), in the database: the token endpoint's throttle
 # counts (DRF keeps them in the default cache), which in each worker's memory would let a guesser
 # get N × the limit. Table made by people/migrations/0003_cache_table.py (`migrate`); after changing
-# LOCATION, run `manage.py createcachetable`.
+# LOCATION, run `manage.py createcachetable`. Past MAX_ENTRIES rows Django culls a third of them,
+# live counts included: far above the few hundred a guesser with many addresses could fill it with.
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "rw_cache"},
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "rw_cache",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    },
 }
 
 LOGGING = {
@@ -340,7 +345,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # no inline <script>, no on…= handlers, no style="…" attributes, no eval. JSON data blocks
 # (json_script) are not run, and element.style from scripts (Leaflet) is allowed. Two additions per
 # request in riverwatch/csp.py: the Tianditu tile hosts while TIANDITU_KEY is set, and inline scripts
-# on the admin (django-leaflet's map widgets), never on the other pages.
+# and style attributes on the admin (django-leaflet's map widgets), never on the other pages.
 INSTALLED_APPS.append("csp")
 # Basemap tiles (static/js/basemap.js; the admin's maps: LEAFLET_CONFIG above).
 CSP_TILE_HOSTS = ["https://tile.openstreetmap.org"]
@@ -350,7 +355,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        # data: Leaflet's and Swagger UI's inline SVG icons in CSS; blob: photos previewed before upload.
+        # data: icons inside CSS and scripts (field.css, Leaflet, Swagger UI); blob: the phone's photos
+        # shown before they are sent.
         "img-src": ["'self'", "data:", "blob:", *CSP_TILE_HOSTS],
         "connect-src": ["'self'"],
         "worker-src": ["'self'"],  # the phone app's service worker (/m/sw.js)
@@ -377,7 +383,6 @@ PERMISSIONS_POLICY = {
     "usb": [],
     "serial": [],
     "hid": [],
-    "bluetooth": [],
     "midi": [],
     "display-capture": [],
     "browsing-topics": [],

@@ -66,6 +66,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # over plain http (docker-compose.yml on 127.0.0.1), set SECURE_SSL_REDIRECT=false and
 # SECURE_HSTS_SECONDS=0.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+# Health probes (the image's HEALTHCHECK, an orchestrator) ask over plain http from next to the app;
+# /healthz holds nothing secret, and a redirect would fail them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 # Preload lists are hard to leave and bind every subdomain of the domain: the operator's decision,

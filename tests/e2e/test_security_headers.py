@@ -1,7 +1,10 @@
 """The Content-Security-Policy in real Chromium: every page of the site, the phone app's screens,
 Swagger UI and the admin (its map widgets too) run under the policy the server sends without a
 single violation, and the maps still draw. A violation shows as a `securitypolicyviolation` event
-and as a "Refused to …" console message; both are collected from before the first script runs."""
+and as a "Refused to …" console message; both are collected from before the first script runs.
+
+Waits poll a function ("() => …"), not an expression: Playwright evaluates an expression again on
+each poll with eval(), which the policy (script-src 'self', no 'unsafe-eval') refuses."""
 
 from datetime import timedelta
 
@@ -11,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patrols import services
-from tests.patrols.test_pages import build_scene, jpeg
+from tests.patrols.test_pages import build_scene, jpeg, record
+from tests.support.walks import walk_along
 
 from .conftest import keep_to_live_server
 
@@ -80,6 +84,10 @@ def scene(district_data, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     scene = build_scene()
     services.add_photo(activity=scene["patrol"], uploaded_by=scene["volunteer"].user, data=jpeg())
+    # Two cleanups side by side on the chief's gully: the river-chief map draws them as one cluster.
+    for start_m in (500, 560):
+        record(scene["volunteer"], kind="cleanup", point=tuple(walk_along("ZW-G07", start_m=start_m, length_m=0)[0][:2]),
+               figures={"debris_kg": "2", "bags": 1})
     return scene
 
 
@@ -127,7 +135,7 @@ def test_desk_pages_and_api_docs_run_under_the_policy(watched, live_server, scen
     page.goto(live_server.url + reverse("activity-detail", args=[scene["patrol"].pk]))
     page.wait_for_selector("#activity-map[data-ready]")
     assert page.locator("path.rw-track").count() == 2
-    page.wait_for_function("[...document.querySelectorAll('img.photo-thumb')].every((img) => img.complete && img.naturalWidth > 0)")
+    page.wait_for_function("() => [...document.querySelectorAll('img.photo-thumb')].every((img) => img.complete && img.naturalWidth > 0)")
     screenshot(page, "csp-activity-detail")
     watcher.check(page, "activity page")
 
@@ -142,6 +150,14 @@ def test_desk_pages_and_api_docs_run_under_the_policy(watched, live_server, scen
     # Coverage bars in the table: their percentage set through element.style too.
     page.wait_for_selector("#rc-coverage-rows .rc-bar")
     assert page.evaluate("document.querySelector('#rc-coverage-rows .rc-bar').style.getPropertyValue('--pct')").endswith("%")
+    # The two cleanups as one cluster, in the cleanup colour (kinds.css), set through element.style.
+    cluster = page.locator(".rc-cluster span").first
+    assert cluster.inner_text() == "2"
+    assert cluster.evaluate("(span) => getComputedStyle(span).backgroundColor") == "rgb(43, 138, 62)"
+    # An activity's popup: HTML from the script, styled by classes.
+    page.locator("path.rc-activity.rc-kind-patrol").first.dispatch_event("click")  # the cluster lies over it
+    page.locator(".leaflet-popup-content .popup").wait_for()
+    page.wait_for_timeout(400)  # the popup fades in
     screenshot(page, "csp-river-chief-map")
     watcher.check(page, "/map/")
 
@@ -157,9 +173,9 @@ def test_desk_pages_and_api_docs_run_under_the_policy(watched, live_server, scen
     # The language menu switches on change, from static/js/language.js (no onchange="…").
     page.goto(live_server.url + reverse("activity-list"))
     page.select_option("#language", "en")
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    page.wait_for_function("() => document.documentElement.lang === 'en'")
     page.select_option("#language", "zh-hans")
-    page.wait_for_function("document.documentElement.lang === 'zh-hans'")
+    page.wait_for_function("() => document.documentElement.lang === 'zh-hans'")
     watcher.check(page, "language switch")
 
     page.goto(live_server.url + reverse("api-docs"))
@@ -190,12 +206,12 @@ def test_the_phone_app_runs_under_the_policy(watched, live_server, scene, screen
         geolocation={"longitude": 110.70, "latitude": 32.60, "accuracy": 8}, has_touch=True, is_mobile=True,
     )
     sign_in(page, live_server, volunteer.user.username, reverse("field-home"))
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     for name in ("field-home", "field-patrol", "field-cleanup", "field-problem", "field-history"):
         page.goto(live_server.url + reverse(name))
-        page.wait_for_function("document.getElementById('sync-chip').dataset.state !== 'unknown'")
+        page.wait_for_function("() => document.getElementById('sync-chip').dataset.state !== 'unknown'")
         if name in ("field-patrol", "field-cleanup", "field-problem"):
-            page.wait_for_function("document.getElementById('field-map').dataset.networkLoaded === 'yes'")
+            page.wait_for_function("() => document.getElementById('field-map').dataset.networkLoaded === 'yes'")
         # The browser check (field/browser-check.js, field/old-browser.js) passed this browser.
         assert page.evaluate("document.documentElement.dataset.browserOk") == "yes"
         assert page.locator("#old-browser").is_hidden()
@@ -236,6 +252,7 @@ def test_the_admin_runs_under_its_policy_with_staff_signed_in(watched, live_serv
         page.wait_for_load_state("networkidle")
         if shot:
             page.wait_for_selector(".leaflet-container path.leaflet-interactive")
+            page.locator(".leaflet-container").first.scroll_into_view_if_needed()
             screenshot(page, shot)
         watcher.check(page, where)
 

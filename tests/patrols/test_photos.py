@@ -239,10 +239,10 @@ def _png_with_text_chunks():
 
 
 def _xmp():
-    return ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-            '<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:description>'
-            '&lt;script&gt;alert(1)&lt;/script&gt; 13912345678</dc:description></rdf:Description></rdf:RDF>'
-            '</x:xmpmeta>').encode()
+    return (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            b'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:description>'
+            b'&lt;script&gt;alert(1)&lt;/script&gt; 13912345678</dc:description></rdf:Description></rdf:RDF>'
+            b'</x:xmpmeta>')
 
 
 def _jpeg_with_xmp_exif_and_iptc():
@@ -339,9 +339,16 @@ def test_a_display_p3_photo_is_converted_to_srgb_before_its_profile_is_dropped(c
         assert "icc_profile" not in Image.open(io.BytesIO(stored)).info
 
 
-@pytest.mark.parametrize("profile", ["srgb", "broken"])
-def test_an_srgb_or_unreadable_profile_leaves_the_pixels_as_they_are(crew, api, cleanup_without_location, profile):
-    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes() if profile == "srgb" else b"not a profile"
+@pytest.mark.parametrize("profile", ["srgb", "broken", "p3-conversion-fails"])
+def test_an_srgb_or_unusable_profile_leaves_the_pixels_as_they_are(crew, api, cleanup_without_location, profile,
+                                                                    monkeypatch):
+    icc = {"srgb": ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes(), "broken": b"not a profile",
+           "p3-conversion-fails": _display_p3_profile()}[profile]
+    if profile == "p3-conversion-fails":
+        def conversion_fails(*args, **kwargs):
+            raise ImageCms.PyCMSError("cannot build transform")
+
+        monkeypatch.setattr(ImageCms, "profileToProfile", conversion_fails)
     colour = (60, 180, 60)
     content = _save(Image.new("RGB", (800, 600), colour), "JPEG", quality=95, icc_profile=icc)
     response = _upload(api(crew["volunteer"]), cleanup_without_location, content, "p.jpg")
@@ -396,7 +403,8 @@ def _exif_block(gps=None, exif_ifd=None, *, round_trip=True):
 
 def _photo_taken(value):
     buffer = io.BytesIO()
-    Image.new("RGB", (640, 480), (40, 120, 200)).save(buffer, "JPEG", exif=_exif_block(exif_ifd={DATETIME_ORIGINAL: value}))
+    exif = _exif_block(exif_ifd={DATETIME_ORIGINAL: value})
+    Image.new("RGB", (640, 480), (40, 120, 200)).save(buffer, "JPEG", exif=exif)
     return buffer.getvalue()
 
 
@@ -475,7 +483,8 @@ def test_the_migration_forgets_the_times_out_of_range_that_were_stored_before(cr
     transaction, so it comes back afterwards), the rows are written with raw SQL, then repaired."""
     from django.apps import apps
 
-    repair = importlib.import_module("patrols.migrations.0007_forget_photo_times_out_of_range").forget_times_out_of_range
+    migration = importlib.import_module("patrols.migrations.0007_forget_photo_times_out_of_range")
+    repair = migration.forget_times_out_of_range
     constraint = next(c for c in Photo._meta.constraints if c.name == "photo_taken_at_in_range")
     with connection.schema_editor() as editor:
         editor.remove_constraint(Photo, constraint)
@@ -595,12 +604,15 @@ def test_odd_exif_times_never_fail_and_give_no_time():
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow's notes on the broken blocks
 def test_a_broken_exif_block_never_fails_an_upload():
-    """Random bytes of an EXIF block changed: the photo is processed, or refused as no picture."""
+    """Random bytes of an EXIF block changed (one with an orientation, which is applied and so
+    read too): the photo is processed, or refused as no picture, never an error."""
     rng = random.Random(20260503)
-    gps = _valid_gps(rng)
-    block = bytearray(_exif_block(gps, {DATETIME_ORIGINAL: "2026:05:01 08:30:00"}).tobytes())
-    picture = Image.new("RGB", (64, 48), (40, 120, 200))
-    for _round in range(300):
+    exif = _exif_block(_valid_gps(rng), {DATETIME_ORIGINAL: "2026:05:01 08:30:00"})
+    exif[0x0112] = 6  # orientation: turned 90°
+    block = bytes(exif.tobytes())
+    picture = Image.new("RGB", (16, 12), (40, 120, 200))
+    processed_count = 0
+    for _round in range(2000):
         spoilt = bytearray(block)
         for _change in range(rng.randint(1, 8)):
             spoilt[rng.randrange(6, len(spoilt))] = rng.randrange(256)
@@ -610,7 +622,10 @@ def test_a_broken_exif_block_never_fails_an_upload():
             processed = photos.process(buffer.getvalue())
         except photos.PhotoError:
             continue
+        processed_count += 1
         assert processed.taken_at is None or dates.FIRST_DAY <= dates.local_day(processed.taken_at) <= dates.LAST_DAY
+        assert {processed.width, processed.height} == {16, 12}
+    assert processed_count > 1000
 
 
 # --- A position where the storage projection means nothing ---------------------------------------

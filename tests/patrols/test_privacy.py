@@ -9,23 +9,22 @@ import subprocess
 import sys
 import uuid
 import zipfile
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from datetime import timezone as dt_timezone
 
 import gpxpy
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
 from patrols import privacy
-from patrols.models import Activity, Photo, RawTrack, ReachVisit, ServiceRecord
+from patrols.models import Activity, RawTrack, ReachVisit, ServiceRecord
 from people import services as people_services
 from people.models import ChiefAssignment, Person
 from tests.support.clock import beijing
-from tests.support.factories import activity_body, make_person
+from tests.support.factories import activity_body
 from tests.support.walks import MAY_DAY_8AM_MS, walk_along
 
 MINUTE_MS = 60_000
