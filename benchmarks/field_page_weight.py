@@ -94,6 +94,8 @@ def main():
         "SECRET_KEY": os.environ.get("SECRET_KEY") or uuid.uuid4().hex * 2,
         "SESSION_COOKIE_SECURE": "false",  # plain HTTP on this machine
         "CSRF_COOKIE_SECURE": "false",
+        "SECURE_SSL_REDIRECT": "false",  # production redirects to https and sends HSTS: not here
+        "SECURE_HSTS_SECONDS": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "STATIC_ROOT": static_root,
     })
@@ -146,11 +148,11 @@ def main():
                 counter.rows.clear()
 
             page.goto(f"{base}/m/patrol/")
-            page.wait_for_function("document.getElementById('field-map').dataset.networkLoaded === 'yes'")
+            page.wait_for_function("() => document.getElementById('field-map').dataset.networkLoaded === 'yes'")
             page_only = sum(row["bytes"] for row in counter.rows)
             page_rows = list(counter.rows)
             # Then the service worker installs and stores the offline copy.
-            page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+            page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
             page.wait_for_load_state("networkidle")
             page.wait_for_timeout(1000)
             # The same screens with no connection, as production serves them (hashed file names).
@@ -161,9 +163,9 @@ def main():
             for screen in ("/m/patrol/", "/m/", "/m/cleanup/", "/m/problem/", "/m/history/"):
                 errors.clear()
                 page.goto(f"{base}{screen}")
-                page.wait_for_function("document.getElementById('sync-chip').dataset.state !== 'unknown'", timeout=10_000)
+                page.wait_for_function("() => document.getElementById('sync-chip').dataset.state !== 'unknown'", timeout=10_000)
                 if screen != "/m/" and screen != "/m/history/":
-                    page.wait_for_function("document.getElementById('field-map').dataset.networkLoaded === 'yes'", timeout=10_000)
+                    page.wait_for_function("() => document.getElementById('field-map').dataset.networkLoaded === 'yes'", timeout=10_000)
                 offline[screen] = "正常" if not errors else f"出错：{errors[0]}"
             browser.close()
     finally:

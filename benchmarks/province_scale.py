@@ -465,7 +465,7 @@ SELECT setval(pg_get_serial_sequence('waterways_waterway', 'id'), (SELECT max(id
 GENERATED_TABLES = [
     "patrols_reachvisit", "patrols_problemreport", "patrols_photo", "patrols_rawtrack", "patrols_servicerecord",
     "patrols_activity", "people_chiefassignment", "people_team_leaders", "people_team_members", "people_team",
-    "people_person", "authtoken_token", "django_admin_log", "people_user_groups", "people_user_user_permissions",
+    "people_person", "knox_authtoken", "django_admin_log", "people_user_groups", "people_user_user_permissions",
     "people_user", "waterways_reachlink", "waterways_reach", "waterways_waterway",
 ]
 

@@ -7,6 +7,7 @@ class PatrolsConfig(AppConfig):
     verbose_name = _("巡护活动")
 
     def ready(self):
-        from . import privacy, receivers  # noqa: F401  (privacy's receiver connects on import)
+        from . import openapi, privacy, receivers  # noqa: F401  (privacy's receiver connects on import;
+        # openapi registers a schema extension on import)
 
         receivers.connect()

@@ -6,6 +6,7 @@ history) comes from the field API and is cached on the phone, so a cached page i
 
 import hashlib
 import json
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders

@@ -3,9 +3,9 @@ and the reaches each patrol covered. Geometry is stored in settings.GIS_SRID (me
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GistIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.contrib.postgres.indexes import GistIndex
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 

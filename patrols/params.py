@@ -14,6 +14,7 @@ from waterways.params import WaterwayField
 
 from .models import Activity
 
+
 class ActivityParams(QueryParams):
     bbox = serializers.CharField(required=False, max_length=200, label=gettext_lazy("范围"),
                                  help_text=gettext_lazy("西,南,东,北（经纬度）；与之相交的活动都列出"))

@@ -4,6 +4,7 @@ meets its rule is patrols.compliance; this module fetches what they need and wha
 from __future__ import annotations
 
 from datetime import date
+
 import shapely
 from django.conf import settings
 from django.contrib.gis.db.models import GeometryField

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from pyproj import Transformer
 
-
 # Fix times outside these years are a unit mix-up (seconds for milliseconds) or a broken clock.
 EARLIEST_MS = 946_684_800_000  # 2000-01-01
 LATEST_MS = 4_102_444_800_000  # 2100-01-01

@@ -19,8 +19,8 @@ from waterways.serializers import ReachSerializer
 from waterways.views import basemap_text
 
 from . import privacy, scopes, selectors, services
-from .models import Activity, Photo
 from .forms import ReviewForm
+from .models import Activity, Photo
 from .params import ActivityParams
 from .serializers import ActivityFeatureSerializer, activity_features, lonlat
 

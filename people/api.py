@@ -5,8 +5,6 @@ from datetime import timedelta
 from axes.helpers import get_cool_off
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -23,9 +21,9 @@ from rest_framework.views import APIView
 
 from riverwatch.client_address import client_address
 
-from . import selectors
-from .params import PeopleParams
+from . import selectors, services
 from .models import Person
+from .params import PeopleParams
 
 
 class LoginLockedOut(APIException):
@@ -107,35 +105,6 @@ class ObtainToken(KnoxLoginView):
         return self.get_post_response(request, token, instance)
 
 
-# --- A user's own tokens --------------------------------------------------------------------------
-# Listed by their first characters (a token starts with them; the rest is never stored) and
-# revoked by id: knox's key for the row, the token's SHA-512 digest, which cannot be turned back
-# into the token.
-KEY_PREFIX_LENGTH = 8
-
-
-def active_tokens(user):
-    """The user's tokens that still work, newest first."""
-    now = timezone.now()
-    return AuthToken.objects.filter(Q(expiry__isnull=True) | Q(expiry__gt=now), user=user).order_by("-created")
-
-
-def key_prefix(token) -> str:
-    return token.token_key[:KEY_PREFIX_LENGTH]
-
-
-def revoke_token(user, token_id):
-    """Deletes one of the user's tokens; None when they have no such token (someone else's included)."""
-    token = AuthToken.objects.filter(user=user, digest=token_id).first()
-    if token is not None:
-        token.delete()
-    return token
-
-
-def revoke_all_tokens(user) -> int:
-    return AuthToken.objects.filter(user=user).delete()[0]
-
-
 class TokenSerializer(drf.Serializer):
     id = drf.CharField(source="digest", help_text=gettext_lazy("撤销时用：DELETE /api/auth/tokens/<id>/"))
     key_prefix = drf.SerializerMethodField(help_text=gettext_lazy("令牌的开头几位，用来认出是哪一个"))
@@ -144,7 +113,7 @@ class TokenSerializer(drf.Serializer):
     current = drf.SerializerMethodField(help_text=gettext_lazy("是否就是这次请求所用的令牌"))
 
     def get_key_prefix(self, token) -> str:
-        return key_prefix(token)
+        return selectors.key_prefix(token)
 
     def get_current(self, token) -> bool:
         used = self.context["request"].auth
@@ -157,7 +126,7 @@ class TokenList(APIView):
 
     @extend_schema(responses=TokenSerializer(many=True))
     def get(self, request):
-        return Response(TokenSerializer(active_tokens(request.user), many=True, context={"request": request}).data)
+        return Response(TokenSerializer(selectors.active_tokens(request.user), many=True, context={"request": request}).data)
 
 
 class TokenRevoke(APIView):
@@ -165,7 +134,7 @@ class TokenRevoke(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request, token_id):
-        if revoke_token(request.user, token_id) is None:
+        if services.revoke_token(user=request.user, token_id=token_id) is None:
             raise NotFound(_("没有这个令牌（可能已过期或已撤销）。"))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -175,14 +144,14 @@ class TokenRevokeAll(APIView):
 
     @extend_schema(request=None, responses=inline_serializer("TokensRevoked", {"revoked": drf.IntegerField()}))
     def post(self, request):
-        return Response({"revoked": revoke_all_tokens(request.user)})
+        return Response({"revoked": services.revoke_all_tokens(user=request.user)})
 
 
 class PersonSerializer(drf.ModelSerializer):
     role_display = drf.CharField(source="get_role_display")
     level_display = drf.CharField(source="get_level_display")
-    town = drf.CharField(source="town.name", default=None)
-    village = drf.CharField(source="village.name", default=None)
+    town = drf.CharField(source="town.name", default=None, allow_null=True)
+    village = drf.CharField(source="village.name", default=None, allow_null=True)
     phone = drf.SerializerMethodField(help_text=_("仅工作人员和本人可见，其他人看到 null"))
 
     class Meta:
@@ -194,6 +163,15 @@ class PersonSerializer(drf.ModelSerializer):
         return person.phone if selectors.may_see_phone(viewer, person) else None
 
 
+class PersonPageSerializer(drf.Serializer):
+    """One page of people, as PeoplePagination answers (for the schema)."""
+
+    count = drf.IntegerField()
+    next = drf.URLField(allow_null=True)
+    previous = drf.URLField(allow_null=True)
+    results = PersonSerializer(many=True)
+
+
 class PeoplePagination(PageNumberPagination):
     page_size = 100
     page_size_query_param = "page_size"
@@ -203,7 +181,7 @@ class PeoplePagination(PageNumberPagination):
 class PersonList(APIView):
     """People in the register. `?teammates=1`: only people who share a team with you (companions)."""
 
-    @extend_schema(parameters=[PeopleParams], responses=PersonSerializer(many=True))
+    @extend_schema(operation_id="people_list", parameters=[PeopleParams], responses=PersonPageSerializer)
     def get(self, request):
         params = PeopleParams.read(request.query_params)
         people = selectors.people_visible_to(request.user)

@@ -11,10 +11,10 @@ import io
 import re
 import unicodedata
 import zipfile
-from xml.etree.ElementTree import ParseError
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +22,15 @@ from django.utils.translation import gettext as _
 from waterways.models import Town, Village, Waterway
 
 from .models import (
-    CHIEF_LEVELS, DEPUTY_LEVELS, PHONE_PATTERN, ChiefAssignment, Level, Person, Role, Team, normalise_phone,
+    CHIEF_LEVELS,
+    DEPUTY_LEVELS,
+    PHONE_PATTERN,
+    ChiefAssignment,
+    Level,
+    Person,
+    Role,
+    Team,
+    normalise_phone,
 )
 
 MAX_BYTES = 10 * 1024 * 1024

@@ -3,6 +3,7 @@
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
+from knox.models import AuthToken
 
 from .models import CHIEF_LEVELS_LOW_TO_HIGH, ChiefAssignment, Person, Role, Team
 
@@ -92,3 +93,19 @@ def may_see_phone(viewer, person):
 def people_visible_to(user):
     """Everyone may see names and roles (to pick companions); phones are filtered by may_see_phone."""
     return Person.objects.filter(is_active=True).select_related("town", "village")
+
+
+# A user's own API tokens are listed by their first characters (a token starts with them; the rest is
+# never stored) and revoked by id: knox's key for the row, the token's SHA-512 digest, which cannot
+# be turned back into the token.
+TOKEN_PREFIX_LENGTH = 8
+
+
+def active_tokens(user):
+    """The user's API tokens that still work, newest first."""
+    now = timezone.now()
+    return AuthToken.objects.filter(Q(expiry__isnull=True) | Q(expiry__gt=now), user=user).order_by("-created")
+
+
+def key_prefix(token) -> str:
+    return token.token_key[:TOKEN_PREFIX_LENGTH]

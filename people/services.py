@@ -11,6 +11,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from knox.models import AuthToken
 
 from . import importing
 from .models import ChiefAssignment, Person, Team
@@ -332,8 +333,6 @@ def _remove_login(user, new_username):
     """The login stays (activities it submitted and photos it uploaded point at it) but nobody can
     use it: no password, inactive, no privileges, no API token, and a name that says nothing."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-    from django.apps import apps
-
     old_username = user.get_username()
     user.username = new_username
     user.first_name = user.last_name = user.email = ""
@@ -343,12 +342,7 @@ def _remove_login(user, new_username):
     user.save()
     user.groups.clear()
     user.user_permissions.clear()
-    for label in ("knox.AuthToken", "authtoken.Token"):  # API tokens, whichever kind is installed
-        try:
-            token_model = apps.get_model(label)
-        except LookupError:
-            continue
-        token_model.objects.filter(user=user).delete()
+    AuthToken.objects.filter(user=user).delete()  # and its API tokens
     # The lockout counter goes; the security logs keep address and time under the new name.
     AccessAttempt.objects.filter(username=old_username).delete()
     AccessLog.objects.filter(username=old_username).update(username=new_username)
@@ -417,3 +411,16 @@ def anonymise_person(*, person, by):
     person.full_clean()
     person.save()
     return summary
+
+
+def revoke_token(*, user, token_id):
+    """Deletes one of the user's API tokens (by its id, people.selectors.active_tokens); None when
+    they have no such token, someone else's included."""
+    token = AuthToken.objects.filter(user=user, digest=token_id).first()
+    if token is not None:
+        token.delete()
+    return token
+
+
+def revoke_all_tokens(*, user) -> int:
+    return AuthToken.objects.filter(user=user).delete()[0]

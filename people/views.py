@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from . import api
+from . import selectors, services
 
 
 @login_required
@@ -18,18 +18,18 @@ def api_tokens(request):
     """The signed-in user's tokens that still work, each with a revoke button, and one to revoke them all."""
     if request.method == "POST":
         if "revoke_all" in request.POST:
-            count = api.revoke_all_tokens(request.user)
+            count = services.revoke_all_tokens(user=request.user)
             messages.success(request, _("已撤销全部令牌（%(count)s 个）。用过它们的脚本需要重新获取令牌。") % {"count": count})
         else:
-            token = api.revoke_token(request.user, request.POST.get("token", ""))
+            token = services.revoke_token(user=request.user, token_id=request.POST.get("token", ""))
             if token is None:
                 messages.warning(request, _("没有这个令牌（可能已过期或已撤销）。"))
             else:
                 messages.success(request, _("已撤销以 %(prefix)s 开头的令牌。用它的脚本需要重新获取令牌。") % {
-                    "prefix": api.key_prefix(token)})
+                    "prefix": selectors.key_prefix(token)})
         return redirect("account-tokens")
-    tokens = [{"id": token.digest, "prefix": api.key_prefix(token), "created": token.created, "expiry": token.expiry}
-              for token in api.active_tokens(request.user)]
+    tokens = [{"id": token.digest, "prefix": selectors.key_prefix(token), "created": token.created, "expiry": token.expiry}
+              for token in selectors.active_tokens(request.user)]
     return render(request, "people/tokens.html", {
         "tokens": tokens, "ttl_days": settings.API_TOKEN_TTL_DAYS, "token_url": reverse("api-token"),
     })

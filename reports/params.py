@@ -14,7 +14,15 @@ from rest_framework.exceptions import ValidationError
 from patrols.models import Activity
 from people.models import Role, Team
 from riverwatch.dates import FIRST_DAY, LAST_DAY
-from riverwatch.params import BIGINT_MAX, ChoiceField, ChoiceListField, DayField, FlagField, QueryParams, WholeNumberField
+from riverwatch.params import (
+    BIGINT_MAX,
+    ChoiceField,
+    ChoiceListField,
+    DayField,
+    FlagField,
+    QueryParams,
+    WholeNumberField,
+)
 from waterways.params import WaterwayListField
 
 from .filters import ReportFilters

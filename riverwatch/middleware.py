@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.middleware.gzip import GZipMiddleware
-from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.utils.translation import gettext as _
 
 from .parsers import UNSTORABLE

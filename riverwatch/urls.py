@@ -35,3 +35,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+# JSON under /api/, Chinese pages elsewhere: riverwatch/error_pages.py
+handler400 = "riverwatch.error_pages.bad_request"
+handler403 = "riverwatch.error_pages.permission_denied"
+handler404 = "riverwatch.error_pages.page_not_found"
+handler500 = "riverwatch.error_pages.server_error"

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
@@ -35,6 +36,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """The shipped district data, loaded once into the test database."""
     with django_db_blocker.unblock():
         call_command("load_district_data", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def no_counts_left_behind(request, django_db_blocker):
+    """The cache lives in the database (rw_cache: the login throttle's counts), and a flush after a
+    transactional test empties only the models' tables: without this, logins of earlier tests would
+    throttle later ones."""
+    yield
+    if "_django_db_helper" in request.fixturenames:
+        with django_db_blocker.unblock():
+            cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,8 @@ The phone's protocol is played against the real server (tests/support/outbox.py)
 with the database restarted under it, is benchmarks/exactly_once.py."""
 
 import random
-from datetime import timedelta
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 import requests

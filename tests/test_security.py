@@ -18,14 +18,16 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 ROOT = Path(__file__).resolve().parents[1]
-SECURITY_VARIABLES = ("SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS",
-                      "SECURE_HSTS_PRELOAD", "TRUSTED_PROXY_COUNT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE")
+# Not inherited from this process: production's own defaults are under test. DJANGO_ALLOW_ASYNC_UNSAFE
+# is the browser tests' (tests/e2e/conftest.py), and check --deploy rightly refuses it (async.E001).
+LEFT_OUT = ("SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
+            "TRUSTED_PROXY_COUNT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
 
 
 def production(**variables):
     """The environment of a production process: prod settings, a real-looking key, none of the
     security variables set unless given."""
-    env = {key: value for key, value in os.environ.items() if key not in SECURITY_VARIABLES}
+    env = {key: value for key, value in os.environ.items() if key not in LEFT_OUT}
     key = "".join(secrets.choice(string.ascii_letters + string.digits + "!@#%^&*(-_=+)") for _ in range(50))
     env.update(DJANGO_SETTINGS_MODULE="riverwatch.settings.prod", SECRET_KEY=key, **variables)
     return env

@@ -11,6 +11,7 @@ from . import selectors
 from .params import resolve
 from .serializers import DistrictSerializer, ReachSerializer, StationSerializer, WaterwaySerializer
 
+
 class WaterwayList(generics.ListAPIView):
     """All rivers and gullies as a GeoJSON FeatureCollection (lon/lat), rivers first."""
 

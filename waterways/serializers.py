@@ -28,9 +28,10 @@ class LonLatFeatureSerializer(gis.GeoFeatureModelSerializer):
 
 
 class WaterwaySerializer(LonLatFeatureSerializer):
-    parent = drf.SlugRelatedField(slug_field="code", read_only=True)
-    parent_name = drf.CharField(source="parent.name", read_only=True, default=None)
-    town = drf.CharField(source="town.name", read_only=True, default=None)
+    # A river has no parent; a waterway crossing towns has no one town.
+    parent = drf.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    parent_name = drf.CharField(source="parent.name", read_only=True, default=None, allow_null=True)
+    town = drf.CharField(source="town.name", read_only=True, default=None, allow_null=True)
     kind_display = drf.CharField(source="get_kind_display", read_only=True)
     accuracy_display = drf.CharField(source="get_accuracy_display", read_only=True)
 

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import connection, transaction
 
-from .signals import reaches_rebuilt
 from .models import District, Reach, ReachLink, Station, Town, Village, Waterway
+from .signals import reaches_rebuilt
 
 # Geometry equal within this many metres counts as unchanged on re-import.
 UNCHANGED_TOLERANCE_M = 0.01

@@ -80,10 +80,14 @@ class FieldHistoryItemSerializer(drf.ModelSerializer):
         ]
 
 
+class FieldHistorySerializer(drf.Serializer):
+    results = FieldHistoryItemSerializer(many=True)
+
+
 class FieldHistory(APIView):
     """What I submitted or took part in, newest first, without geometry."""
 
-    @extend_schema(parameters=[HistoryParams], responses=FieldHistoryItemSerializer(many=True))
+    @extend_schema(parameters=[HistoryParams], responses=FieldHistorySerializer)
     def get(self, request):
         limit = HistoryParams.read(request.query_params)["limit"]
         person = people_selectors.person_of(request.user)

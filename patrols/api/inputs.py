@@ -3,11 +3,11 @@ patrols.submissions."""
 
 from __future__ import annotations
 
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers as drf
 from rest_framework.exceptions import ValidationError
-from django.utils.dateparse import parse_datetime
 
 from riverwatch.dates import FIRST_DAY, LAST_DAY, day_bounds
 from riverwatch.params import shown

@@ -3,9 +3,10 @@
 import django.contrib.gis.db.models.fields
 import django.contrib.postgres.indexes
 import django.db.models.deletion
-import patrols.models
 from django.conf import settings
 from django.db import migrations, models
+
+import patrols.models
 
 
 class Migration(migrations.Migration):

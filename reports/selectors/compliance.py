@@ -30,8 +30,19 @@ from django.utils.translation import gettext as _
 
 from patrols import scopes
 from patrols.compliance import (
-    FINISHED, IN_PROGRESS, PatrolFigures, covers, describe_rule, judge_patrol, level_label, period_containing,
-    period_in_season, periods_for_window, post_term, season_label, word_reason,
+    FINISHED,
+    IN_PROGRESS,
+    PatrolFigures,
+    covers,
+    describe_rule,
+    judge_patrol,
+    level_label,
+    period_containing,
+    period_in_season,
+    periods_for_window,
+    post_term,
+    season_label,
+    word_reason,
 )
 from patrols.models import Activity, PatrolRule, ServiceRecord
 from people import selectors as people_selectors

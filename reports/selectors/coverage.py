@@ -13,7 +13,8 @@ the activities: a patrol snapped to the 堵河 still covers the gully it walked 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db import connection

@@ -76,7 +76,7 @@ def test_open_the_list_click_an_activity_and_see_its_track(page_factory, live_se
     thumbs = page.locator("img.photo-thumb")
     assert thumbs.count() == 2
     thumbs.first.scroll_into_view_if_needed()
-    page.wait_for_function("[...document.querySelectorAll('img.photo-thumb')].every((img) => img.complete && img.naturalWidth > 0)")
+    page.wait_for_function("() => [...document.querySelectorAll('img.photo-thumb')].every((img) => img.complete && img.naturalWidth > 0)")
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "activity-detail")
     page.locator(".quality").scroll_into_view_if_needed()
@@ -118,7 +118,7 @@ def test_a_phone_shows_list_detail_and_person_pages_without_sideways_scrolling(p
     assert fits_the_screen(page)
     screenshot(page, "activity-detail-phone")
     page.locator(".photos").scroll_into_view_if_needed()
-    page.wait_for_function("[...document.querySelectorAll('img.photo-thumb')].every((img) => img.complete && img.naturalWidth > 0)")
+    page.wait_for_function("() => [...document.querySelectorAll('img.photo-thumb')].every((img) => img.complete && img.naturalWidth > 0)")
     screenshot(page, "activity-detail-phone-photos")
     page.locator(".quality").scroll_into_view_if_needed()
     page.wait_for_timeout(300)  # let the scrolled page paint

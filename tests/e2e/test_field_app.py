@@ -63,7 +63,7 @@ def phone(browser, live_server):
 def log_in(page, live_server, person, start):
     sign_in(page, live_server, person, start)
     # The service worker has installed, cached the shell and taken control of the page.
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
 def outbox(page):
@@ -108,7 +108,7 @@ def test_every_screen_opens_on_a_phone_without_errors(phone, live_server, crew, 
     # A phone set to another time zone still shows the district's (Beijing) times.
     context, page = phone(lonlat=walk_along("ZW-G07", start_m=100, length_m=0)[0][:2], timezone_id="Europe/London")
     log_in(page, live_server, volunteer, reverse("field-home"))
-    page.wait_for_function("document.getElementById('who').textContent.includes('张志愿')")
+    page.wait_for_function("() => document.getElementById('who').textContent.includes('张志愿')")
     assert page.inner_text("#today") == "今天已记录 1 次，共 0.8 公里。"
     assert page.inner_text("#stat-year") == "1"  # the rejected cleanup does not count
     assert "积分制上线后" in page.inner_text("#points-note")
@@ -129,7 +129,7 @@ def test_every_screen_opens_on_a_phone_without_errors(phone, live_server, crew, 
 
     for name in ("field-patrol", "field-cleanup", "field-problem"):
         page.goto(live_server.url + reverse(name))
-        page.wait_for_function("document.getElementById('field-map').dataset.networkLoaded === 'yes'")
+        page.wait_for_function("() => document.getElementById('field-map').dataset.networkLoaded === 'yes'")
         assert page.locator("path.rw-waterway").count() == 42
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
         screenshot(page, name)
@@ -145,7 +145,7 @@ def test_every_screen_opens_on_a_phone_without_errors(phone, live_server, crew, 
 
 def start_patrol(page):
     page.click("#patrol-start")
-    page.wait_for_function("document.body.dataset.patrolState === 'recording'")
+    page.wait_for_function("() => document.body.dataset.patrolState === 'recording'")
 
 
 def stop_and_save(page):
@@ -187,16 +187,16 @@ def test_a_patrol_survives_offline_and_reloads_and_arrives_exactly_once(phone, l
 
     # The tab is reloaded mid-patrol: nothing is lost and recording carries on, in a new segment.
     page.reload()
-    page.wait_for_function("document.getElementById('banner').textContent.includes('已恢复')")
+    page.wait_for_function("() => document.getElementById('banner').textContent.includes('已恢复')")
     assert page.evaluate("document.body.dataset.patrolState") == "recording"
     # What was recorded before the reload is drawn again (a second line starts with the next fix).
-    page.wait_for_function("document.getElementById('patrol-distance').dataset.fixes >= 17")
+    page.wait_for_function("() => document.getElementById('patrol-distance').dataset.fixes >= 17")
     assert page.locator("path.rw-live-track").count() in (1, 2)
     # In the patrol orange of the desk pages, and above the river network, which loads after the
     # resumed track is redrawn.
     strokes = page.locator("path.rw-live-track").evaluate_all("(paths) => paths.map((p) => p.getAttribute('stroke'))")
     assert set(strokes) == {"#d9480f"}
-    page.wait_for_function("document.getElementById('field-map').dataset.networkLoaded === 'yes'")
+    page.wait_for_function("() => document.getElementById('field-map').dataset.networkLoaded === 'yes'")
     assert page.evaluate("""() => {
         const z = (selector) => Number(getComputedStyle(document.querySelector(selector).closest('.leaflet-pane')).zIndex);
         return z('path.rw-live-track') > z('path.rw-waterway');
@@ -209,8 +209,8 @@ def test_a_patrol_survives_offline_and_reloads_and_arrives_exactly_once(phone, l
     page.errors = []
     page.on("pageerror", lambda error: page.errors.append(str(error)))
     page.goto(live_server.url + reverse("field-patrol"))
-    page.wait_for_function("document.getElementById('banner').textContent.includes('已恢复')")
-    page.wait_for_function("document.getElementById('patrol-distance').dataset.fixes >= 33")
+    page.wait_for_function("() => document.getElementById('banner').textContent.includes('已恢复')")
+    page.wait_for_function("() => document.getElementById('patrol-distance').dataset.fixes >= 33")
 
     # Signal lost for the rest of the walk and the end of the patrol.
     context.set_offline(True)
@@ -226,7 +226,7 @@ def test_a_patrol_survives_offline_and_reloads_and_arrives_exactly_once(phone, l
     # Reloaded with no connection: the service worker serves the screen, the record is still queued.
     response = page.reload()
     assert response.from_service_worker
-    page.wait_for_function("document.getElementById('sync-chip').dataset.state === 'offline'")
+    page.wait_for_function("() => document.getElementById('sync-chip').dataset.state === 'offline'")
     assert "1 条待发送" in page.inner_text("#sync-chip")
     assert page.locator("path.rw-waterway").count() == 42  # the river network, from the cache
     page.goto(live_server.url + reverse("field-history"))
@@ -255,7 +255,7 @@ def test_a_patrol_survives_offline_and_reloads_and_arrives_exactly_once(phone, l
 
 
 def fill_cleanup(page):
-    page.wait_for_function("document.getElementById('location-status').dataset.state === 'set'")
+    page.wait_for_function("() => document.getElementById('location-status').dataset.state === 'set'")
     page.fill("#debris-kg", "12.5")
     page.fill("#bags", "3")
     page.fill("#notes", "桥下左岸")
@@ -269,7 +269,7 @@ def test_two_quick_taps_on_submit_make_one_record(phone, live_server, crew, scre
     page.locator("#submit").dblclick()
     items = wait_for_outbox(page, "sent")
     assert page.locator("#done-card").is_visible() and not page.locator("#cleanup-form").is_visible()
-    page.wait_for_function("document.getElementById('done-text').textContent === '已保存并发送。'")
+    page.wait_for_function("() => document.getElementById('done-text').textContent === '已保存并发送。'")
     screenshot(page, "field-cleanup-done")
     page.wait_for_timeout(500)  # time for a second request to arrive; none may
     assert Activity.objects.count() == 1
@@ -303,7 +303,7 @@ def test_an_answer_lost_after_the_server_stored_the_record_is_retried_without_a_
     page.route("**/api/activities/", store_then_cut)
     fill_cleanup(page)
     page.locator("#field-map").click(position={"x": 150, "y": 110})  # a tap on the map beats the GPS
-    page.wait_for_function("document.getElementById('location-status').textContent === '已在地图上选点'")
+    page.wait_for_function("() => document.getElementById('location-status').textContent === '已在地图上选点'")
     page.set_input_files("#photo-input", str(jpeg_file(tmp_path)))
     page.wait_for_selector("#photo-strip img")
     page.click("#submit")
@@ -331,7 +331,7 @@ def test_a_problem_reported_offline_with_a_photo_arrives_after_reconnecting(phon
     log_in(page, live_server, crew["volunteer"], reverse("field-problem"))
     context.set_offline(True)
     page.reload()  # from the service worker's cache
-    page.wait_for_function("document.getElementById('location-status').dataset.state === 'set'")
+    page.wait_for_function("() => document.getElementById('location-status').dataset.state === 'set'")
     page.locator(".category", has_text="污水直排").click()
     page.set_input_files("#photo-input", str(jpeg_file(tmp_path, colour=(90, 70, 40))))
     page.wait_for_selector("#photo-strip img")
@@ -397,13 +397,13 @@ def test_gaps_pauses_hidden_screens_and_poor_fixes_split_or_drop_never_bridge(ph
     context.add_init_script(FAKE_SCREEN)
     log_in(page, live_server, crew["volunteer"], reverse("field-patrol"))
     page.click("#patrol-start")
-    page.wait_for_function("window.wakeRequests === 1")
+    page.wait_for_function("() => window.wakeRequests === 1")
     assert page.inner_text("#wake-status") == "屏幕常亮已开启"
     walk(context, page, route[:8])
 
     # A fix worse than the limit is dropped and counted, not drawn.
     context.set_geolocation({"longitude": route[8][0], "latitude": route[8][1], "accuracy": 120})
-    page.wait_for_function("!document.getElementById('dropped-status').hidden")
+    page.wait_for_function("() => !document.getElementById('dropped-status').hidden")
     assert page.inner_text("#dropped-status") == "已舍弃 1 个精度差的定位点"
     assert fixes_recorded(page) == 8
 
@@ -415,20 +415,20 @@ def test_gaps_pauses_hidden_screens_and_poor_fixes_split_or_drop_never_bridge(ph
     # The screen goes off and comes back: a new segment, and the wake lock is asked for again.
     page.evaluate("window.setHidden(true)")
     page.evaluate("window.setHidden(false)")
-    page.wait_for_function("window.wakeRequests === 2")
+    page.wait_for_function("() => window.wakeRequests === 2")
     walk(context, page, route[16:24])
     assert page.inner_text("#patrol-segments") == "3 段"
 
     # Pause: nothing is recorded while paused, and resuming starts a new segment.
     page.click("#patrol-pause")
-    page.wait_for_function("document.body.dataset.patrolState === 'paused'")
+    page.wait_for_function("() => document.body.dataset.patrolState === 'paused'")
     walk_without_waiting = route[24:28]
     for lon, lat, *_ in walk_without_waiting:
         context.set_geolocation({"longitude": lon, "latitude": lat, "accuracy": 8})
         page.wait_for_timeout(100)
     assert fixes_recorded(page) == 23
     page.click("#patrol-pause")
-    page.wait_for_function("document.body.dataset.patrolState === 'recording'")
+    page.wait_for_function("() => document.body.dataset.patrolState === 'recording'")
     walk(context, page, route[28:36])
     assert page.inner_text("#patrol-segments") == "4 段"
 
@@ -462,7 +462,7 @@ def test_photos_notes_and_problem_markers_during_a_patrol_travel_with_it(phone, 
     page.fill("#sheet textarea", "水位偏低")
     page.click("#sheet button[value=ok]")
     page.set_input_files("#patrol-photo", str(jpeg_file(tmp_path, "bank.jpg", colour=(200, 160, 20))))
-    page.wait_for_function("document.getElementById('patrol-extras-summary').textContent.includes('2 张照片')")
+    page.wait_for_function("() => document.getElementById('patrol-extras-summary').textContent.includes('2 张照片')")
     walk(context, page, route[6:])
 
     stop_and_save(page)
@@ -486,10 +486,10 @@ def test_a_lapsed_login_keeps_the_record_until_the_user_signs_in_again(phone, li
     page.click("#submit")
     # The server says nobody is signed in: the record waits, marked so, without a doomed attempt.
     items = wait_for_outbox(page, "waiting", attempts=0)
-    page.wait_for_function("document.getElementById('sync-chip').dataset.state === 'login'")
+    page.wait_for_function("() => document.getElementById('sync-chip').dataset.state === 'login'")
     items = outbox(page)
     assert "登录已过期" in items[0]["error"]
-    page.wait_for_function("document.getElementById('sync-chip').dataset.state === 'login'")
+    page.wait_for_function("() => document.getElementById('sync-chip').dataset.state === 'login'")
     assert Activity.objects.count() == 0
 
     page.click("#sync-chip")  # takes the user to the login page and back
@@ -562,7 +562,7 @@ def test_a_reload_on_a_stalled_connection_goes_on_recording_at_once(phone, live_
     stalled = []
     page.route("**/api/**", lambda route: stalled.append(route))  # never answered
     page.reload()
-    page.wait_for_function("document.getElementById('banner').textContent.includes('已恢复')")
+    page.wait_for_function("() => document.getElementById('banner').textContent.includes('已恢复')")
     walk(context, page, route[4:8])
     assert stalled  # the screen did ask the server, and did not wait for it
     assert page.inner_text("#patrol-segments") == "2 段"
@@ -577,14 +577,14 @@ def test_a_second_window_does_not_record_over_the_first(phone, live_server, crew
     start_patrol(first)
     second = context.new_page()
     second.goto(live_server.url + reverse("field-patrol"))
-    second.wait_for_function("document.body.dataset.patrolState === 'elsewhere'")
+    second.wait_for_function("() => document.body.dataset.patrolState === 'elsewhere'")
     assert "另一个窗口" in second.inner_text("#banner")
     assert second.locator("#patrol-start").is_disabled()
     walk(context, first, route[:4])
     # The first window closes: the second takes over the same patrol, nothing lost.
     first.close()
-    second.wait_for_function("document.getElementById('banner').textContent.includes('已恢复')")
-    second.wait_for_function("document.getElementById('patrol-distance').dataset.fixes >= 4")
+    second.wait_for_function("() => document.getElementById('banner').textContent.includes('已恢复')")
+    second.wait_for_function("() => document.getElementById('patrol-distance').dataset.fixes >= 4")
     stop_and_save(second)
     wait_for_outbox(second, "sent")
     assert Activity.objects.count() == 1 and len(Activity.objects.get().track) >= 1
@@ -599,7 +599,7 @@ def test_a_patrol_that_never_moved_is_sent_as_a_place_not_refused(phone, live_se
     for accuracy in (8, 6):
         context.set_geolocation({"longitude": spot[0], "latitude": spot[1], "accuracy": accuracy})
         page.wait_for_timeout(300)
-    page.wait_for_function("document.getElementById('patrol-distance').dataset.fixes >= 2")
+    page.wait_for_function("() => document.getElementById('patrol-distance').dataset.fixes >= 2")
     stop_and_save(page)
     wait_for_outbox(page, "sent")
     patrol = Activity.objects.get()
@@ -630,5 +630,5 @@ def test_a_half_filled_form_and_its_photo_survive_the_tab_being_killed(phone, li
     # Queued with the record, the draft is gone: the next form starts empty.
     page.click("#record-again")
     page.reload()
-    page.wait_for_function("document.getElementById('location-status').dataset.state === 'set'")
+    page.wait_for_function("() => document.getElementById('location-status').dataset.state === 'set'")
     assert page.input_value("#debris-kg") == "" and page.locator("#photo-strip img").count() == 0

@@ -87,7 +87,7 @@ def test_a_chief_sees_the_legend_and_the_gaps_and_a_click_zooms_to_one(page_fact
     before = int(page.locator("#rc-map").get_attribute("data-zoom") or page.evaluate("window.riverChiefMap.map.getZoom()"))
     gap_index = len(lengths) - 1  # the shortest: the map must zoom in to frame it
     items.nth(gap_index).click()
-    page.wait_for_function(f"Number(document.getElementById('rc-map').dataset.zoom) > {before}")
+    page.wait_for_function(f"() => Number(document.getElementById('rc-map').dataset.zoom) > {before}")
     assert page.locator("path.rc-gap-highlight").count() == 1
     assert "active" in items.nth(gap_index).get_attribute("class")
     inside = page.evaluate("""() => {
@@ -181,7 +181,7 @@ def test_many_records_come_as_vector_tiles(page_factory, live_server, chief_with
     assert "矢量瓦片" in page.locator("#map-status").inner_text()
     page.locator(".leaflet-control-layers").hover()
     page.get_by_label("巡河轨迹").check()
-    page.wait_for_function("document.querySelectorAll('#rc-map .leaflet-activityTiles-pane canvas').length > 0 && document.querySelectorAll('#rc-map .leaflet-trackTiles-pane canvas').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('#rc-map .leaflet-activityTiles-pane canvas').length > 0 && document.querySelectorAll('#rc-map .leaflet-trackTiles-pane canvas').length > 0")
     page.wait_for_timeout(500)
     assert any("/api/tiles/activities/" in url for url, _status, _type in tiles)
     assert any("/api/tiles/tracks/" in url for url, _status, _type in tiles)

@@ -44,8 +44,10 @@ class Watcher:
         context.on("response", self._response)
 
     def watch(self, page):
+        # Also the browser's complaints about the Permissions-Policy header (an unknown feature).
         page.on("console", lambda message: self.console.append(message.text)
-                if "Content Security Policy" in message.text or "Refused to" in message.text else None)
+                if any(word in message.text for word in ("Content Security Policy", "Refused to", "Permissions-Policy"))
+                else None)
         page.on("pageerror", lambda error: self.errors.append(str(error)))
         return page
 
@@ -172,10 +174,10 @@ def test_desk_pages_and_api_docs_run_under_the_policy(watched, live_server, scen
 
     # The language menu switches on change, from static/js/language.js (no onchange="…").
     page.goto(live_server.url + reverse("activity-list"))
-    page.select_option("#language", "en")
-    page.wait_for_function("() => document.documentElement.lang === 'en'")
-    page.select_option("#language", "zh-hans")
-    page.wait_for_function("() => document.documentElement.lang === 'zh-hans'")
+    for language in ("en", "zh-hans"):
+        page.wait_for_load_state("domcontentloaded")  # modules (language.js) have run by then
+        page.select_option("#language", language)
+        page.wait_for_function(f"() => document.documentElement.lang === '{language}'")
     watcher.check(page, "language switch")
 
     page.goto(live_server.url + reverse("api-docs"))
@@ -222,7 +224,7 @@ def test_the_phone_app_runs_under_the_policy(watched, live_server, scene, screen
 
 def test_a_browser_without_the_apps_syntax_is_told_so(watched, live_server, scene):
     """What an old phone sees: the module that marks a capable browser does not run."""
-    watcher, page = watched()
+    _, page = watched()
     page.route("**/field/browser-check.js", lambda route: route.fulfill(
         status=200, content_type="text/javascript", body="const a = ;  // a syntax this browser cannot parse"))
     sign_in(page, live_server, scene["volunteer"].user.username, reverse("field-history"))

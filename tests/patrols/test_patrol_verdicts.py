@@ -9,10 +9,10 @@ from django.urls import reverse
 
 from patrols import services
 from patrols.compliance import PatrolFigures, judge_patrol
-from reports.selectors.compliance import chief_compliance
-from riverwatch.dates import local_day
 from patrols.models import Activity, PatrolRule
 from people.models import ChiefAssignment
+from reports.selectors.compliance import chief_compliance
+from riverwatch.dates import local_day
 from tests.support.factories import activity_body, make_person
 from tests.support.walks import walk_along
 from waterways.models import Waterway

@@ -1,5 +1,6 @@
 """Snapping to a waterway, and reach visits: a reach counts when at least half of it lies within
-PATROL_BUFFER_M of the track. Checked against an independent shapely computation."""
+PATROL_BUFFER_M of the track. Checked against an independent shapely computation, and on a long
+patrol against the statement as it was when it buffered the whole track at once."""
 
 import random
 
@@ -10,9 +11,10 @@ from django.conf import settings
 from django.db import connection
 
 from patrols.models import Activity, ReachVisit
+from patrols.services import ALONG_SAMPLE_M, MIN_VISITED_FRACTION
 from tests.support.factories import activity_body
 from tests.support.geo import to_lonlat, to_metres
-from tests.support.walks import walk_along
+from tests.support.walks import MAY_DAY_8AM_MS, fixes, points_along, walk_along
 from waterways.models import Reach, Waterway
 from waterways.services import rebuild_reaches
 
@@ -129,6 +131,90 @@ def test_reach_visits_equal_an_independent_shapely_computation_on_random_tracks(
         assert stored - ambiguous == expected - ambiguous, (code, side)
         compared += len(expected)
     assert compared > 50  # the scenarios did cover reaches, not only misses
+
+
+# The statement as it was before it buffered the track in pieces: one ST_Buffer of the whole track,
+# about a minute for a patrol of 20,000 fixes that folds back on itself. Kept as the reference the
+# pieces must agree with (benchmarks/activity_throughput.py --reach-sql old times it too).
+OLD_REACH_VISITS_SQL = """
+WITH a AS MATERIALIZED (
+    SELECT id, started_at, track, ST_Buffer(track, %(buffer)s) AS zone
+      FROM patrols_activity
+     WHERE id = ANY(%(activities)s) AND track IS NOT NULL
+), samples AS MATERIALIZED (
+    SELECT a.id AS activity_id, d.geom
+      FROM a CROSS JOIN LATERAL ST_DumpPoints(ST_Segmentize(a.track, %(sample)s)) AS d
+), along AS (
+    SELECT r.id AS reach_id, s.activity_id,
+           MAX(ST_LineLocatePoint(r.geom, s.geom)) - MIN(ST_LineLocatePoint(r.geom, s.geom)) AS fraction
+      FROM samples s JOIN waterways_reach r ON ST_DWithin(r.geom, s.geom, %(buffer)s)
+     WHERE %(waterways)s::bigint[] IS NULL OR r.waterway_id = ANY(%(waterways)s::bigint[])
+     GROUP BY r.id, s.activity_id
+), covered AS (
+    SELECT along.reach_id, a.id AS activity_id, a.started_at,
+           LEAST(1.0, ST_Length(ST_Intersection(r.geom, a.zone)) / ST_Length(r.geom), along.fraction) AS fraction
+      FROM along
+      JOIN a ON a.id = along.activity_id
+      JOIN waterways_reach r ON r.id = along.reach_id
+     WHERE along.fraction >= %(min_fraction)s  -- the costly intersection only where it can matter
+)
+INSERT INTO patrols_reachvisit (reach_id, activity_id, visited_at, covered_fraction)
+SELECT reach_id, activity_id, started_at, fraction
+  FROM covered
+ WHERE fraction >= %(min_fraction)s
+ON CONFLICT (reach_id, activity_id) DO NOTHING
+"""
+
+
+def _old_visits(activity):
+    """{reach id: covered fraction} as the old statement records them for the activity."""
+    ReachVisit.objects.filter(activity=activity).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(OLD_REACH_VISITS_SQL, {
+            "buffer": settings.PATROL_BUFFER_M, "activities": [activity.pk], "waterways": None,
+            "min_fraction": MIN_VISITED_FRACTION, "sample": ALONG_SAMPLE_M,
+        })
+    return dict(activity.reach_visits.values_list("reach_id", "covered_fraction"))
+
+
+def _jittered(points, rng, metres):
+    return [(x + rng.gauss(0, metres), y + rng.gauss(0, metres)) for x, y in points]
+
+
+def _leg(code, from_m, to_m, side_m, rng):
+    """A walk along the waterway from from_m to to_m (either way), a fix every 1.5 m, side_m to its left."""
+    points = points_along(code, min(from_m, to_m), abs(to_m - from_m), step_m=1.5, sideways_m=side_m)
+    return _jittered(points if to_m > from_m else points[::-1], rng, 3.0)
+
+
+def test_a_long_back_and_forth_patrol_gets_the_visits_of_the_whole_track_buffer(crew, api):
+    """Thousands of fixes up and down the lower 狮子沟 and onto the 堵河 at its mouth, on both banks
+    and along the buffer's edge, with a long stop and gaps: the reaches and covered fractions the
+    old statement (one buffer of the whole track) gave, whichever way the new one measured them."""
+    rng = random.Random(20261206)
+    first = (_leg("ZW-G07", 3000, 3860, 12, rng) + _leg("ZW-G07", 3860, 3000, -15, rng)  # both banks
+             + _leg("ZW-G07", 3000, 2300, -54, rng)  # the buffer's edge runs over the reaches
+             + _jittered(points_along("ZW-G07", 2300, 0, sideways_m=-50) * 300, rng, 4.0)  # a stop: a dense scribble
+             + _leg("ZW-G07", 2300, 3000, -70, rng) + _leg("ZW-G07", 3000, 3870, 20, rng)
+             + _leg("ZW-R01", 10150, 10420, 8, rng) + _leg("ZW-R01", 10420, 10010, -35, rng))
+    # After ten minutes without a fix each, more lines: one ending part way along a reach it covers
+    # in part; one ending on the 堵河 (the round cap at its end measures the reach) and a short walk
+    # towards the river that stops 45 m short of it, further along the same reach.
+    lines = [first, _leg("ZW-R01", 10480, 10755, 45, rng), _leg("ZW-R01", 11300, 11410, 0, rng),
+             _jittered([points_along("ZW-R01", 11495, 0, sideways_m=70 - 1.5 * i)[0] for i in range(17)], rng, 3.0)]
+    body_fixes, start_ms = [], MAY_DAY_8AM_MS
+    for line in lines:
+        body_fixes += fixes(line, start_ms, seconds_per_step=1.5)
+        start_ms = body_fixes[-1][2] + 600_000
+    activity = _post(api(crew["volunteer"]), activity_body(body_fixes, ended_at="2026-05-01T10:00:00+08:00"))
+    assert len(body_fixes) > 3000 and activity.track.num_geom == len(lines)
+
+    stored = dict(activity.reach_visits.values_list("reach_id", "covered_fraction"))
+    old = _old_visits(activity)
+    assert set(stored) == set(old)
+    assert sum(1 for fraction in old.values() if fraction < 1) >= 3  # reaches covered in part were compared too
+    for reach_id, fraction in old.items():
+        assert stored[reach_id] == pytest.approx(fraction, rel=1e-6, abs=0), reach_id
 
 
 def test_visits_are_recomputed_when_the_network_is_recut(crew, api):

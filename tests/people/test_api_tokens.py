@@ -3,7 +3,7 @@ stored only as a hash, lapsing API_TOKEN_TTL_DAYS after they were issued; their 
 revokes them (API and /accounts/tokens/), staff in the admin. A request without credentials is 401
 with `WWW-Authenticate: Token`."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -32,12 +32,6 @@ def with_token(token):
     return client
 
 
-def aware(text):
-    from datetime import datetime
-
-    return datetime.fromisoformat(text)
-
-
 @pytest.fixture
 def other(django_user_model):
     return django_user_model.objects.create_user(username="someone-else", password=PASSWORD)
@@ -51,7 +45,7 @@ def test_a_script_gets_a_token_and_its_expiry_with_json_or_a_form(user, fmt):
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"token", "expiry"}
-    assert aware(body["expiry"]) == pytest.approx(timezone.now() + timedelta(days=30), abs=timedelta(minutes=1))
+    assert datetime.fromisoformat(body["expiry"]) == pytest.approx(timezone.now() + timedelta(days=30), abs=timedelta(minutes=1))
     assert with_token(body["token"]).get("/api/people/").status_code == 200
 
 
@@ -67,7 +61,7 @@ def test_the_database_keeps_a_hash_of_the_token_never_the_token(user):
 
 def test_the_lifetime_comes_from_api_token_ttl_days(user, settings):
     settings.API_TOKEN_TTL_DAYS = 7
-    expiry = aware(get_token().json()["expiry"])
+    expiry = datetime.fromisoformat(get_token().json()["expiry"])
     assert expiry == pytest.approx(timezone.now() + timedelta(days=7), abs=timedelta(minutes=1))
 
 

@@ -84,10 +84,12 @@ def test_the_password_validators_apply(desk, user, weak, code):
 
 
 def test_the_validators_speak_chinese(desk):
-    # (Django 5.2's own Chinese catalogue misses the "too short" sentence: that one is in English.)
     html = change(desk, new1="12345678", new2="12345678").content.decode()
     assert "这个密码太常见了。" in html and "密码只包含数字。" in html
     assert "你的密码必须包含至少 8 个字符" in html  # the help text under the field
+    # Django 5.2's own Chinese catalogue misses this sentence: locale/zh_Hans has it.
+    html = change(desk, new1="q7#Zp", new2="q7#Zp").content.decode()
+    assert "密码太短，至少需要 8 个字符。" in html and "too short" not in html
 
 
 def test_the_two_new_passwords_must_match(desk):
