@@ -12,8 +12,10 @@ reach-visit statement alone for each stored activity.
 Long patrols (--case long): posts 8-hour patrols of 9,600 and 20,000 fixes (one every 3 s and
 every 1.44 s) up and down a gully and along the river it flows into, stops and GPS errors
 included, and prints each save's time beside the 2 s target (gunicorn's workers time out at 30 s),
-the reach-visit statement's share of it and its time alone. --reach-sql old measures the statement
-as it was (one buffer of the whole track; kept in tests/patrols/test_reach_visits.py): minutes.
+the reach-visit statement's share of it and its time alone.
+
+--reach-sql old (either case) measures the reach-visit statement as it was (one buffer of the whole
+track; kept in tests/patrols/test_reach_visits.py): the long case then takes minutes.
 
 Runs against the database in DATABASE_URL; everything happens inside a transaction that is rolled
 back, so the data you have stays as it was.
@@ -250,10 +252,6 @@ def database_cpu_seconds():
 def long_patrols(options):
     gully = Waterway.objects.select_related("parent").get(code=options.gully)
     route = long_patrol_route(gully)
-    if options.reach_sql == "old":
-        from tests.patrols.test_reach_visits import OLD_REACH_VISITS_SQL
-
-        services.REACH_VISITS_SQL = OLD_REACH_VISITS_SQL
     statement = "旧语句（整条轨迹一次缓冲）" if options.reach_sql == "old" else "现语句"
     print(f"长时间巡河：{LONG_PATROL_HOURS} 小时，沿{gully.name}（{gully.code}）上下往返并沿{gully.parent.name}"
           f"（{gully.parent.code}），途中停留、GPS 漂移；河段巡查用{statement}；每种 {options.long_runs} 次，"
@@ -311,10 +309,14 @@ def main():
     parser.add_argument("--long-runs", type=int, default=2, help="long: saves of each size")
     parser.add_argument("--gully", default="ZW-G07", help="long: the gully walked (and the river it flows into)")
     parser.add_argument("--reach-sql", choices=["new", "old"], default="new",
-                        help="long: old = the reach-visit statement before it buffered the track in pieces")
+                        help="old: the reach-visit statement before it buffered the track in pieces")
     options = parser.parse_args()
 
     print(f"数据库：{connection.settings_dict['NAME']}，河段 {Reach.objects.count()} 个")
+    if options.reach_sql == "old":
+        from tests.patrols.test_reach_visits import OLD_REACH_VISITS_SQL
+
+        services.REACH_VISITS_SQL = OLD_REACH_VISITS_SQL
     if options.case in ("throughput", "all"):
         throughput(options)
     if options.case in ("long", "all"):
