@@ -36,7 +36,7 @@ from gpxpy.gpx import (
 )
 from gpxpy.gpxfield import GPXField, parse_time
 
-from .tracks import EARLIEST_MS, LATEST_MS
+from .tracks import AFTER_LATEST_MS, EARLIEST_MS
 
 # A DOCTYPE is where entity bombs and external entities live; GPX never needs one. (A web page's
 # "<!DOCTYPE html>" gets its own message.)
@@ -300,7 +300,7 @@ def _time_ms(moment, raw, names):
         ms = (moment - EPOCH) // timedelta(milliseconds=1)
     except (ValueError, OverflowError):  # an offset of a day or more, as in +99:00
         raise GpxError(_("第 %(n)s 个%(kind)s的时间无法识别：%(text)s") % {**names, "text": text}) from None
-    if not EARLIEST_MS <= ms <= LATEST_MS:
+    if not EARLIEST_MS <= ms < AFTER_LATEST_MS:
         raise GpxError(
             _("第 %(n)s 个%(kind)s的时间不合理：%(text)s（应在 2000 年至 2100 年之间，可能是设备时钟不对）。")
             % {**names, "text": text}

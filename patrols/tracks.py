@@ -11,9 +11,11 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from pyproj import Transformer
 
-# Fix times outside these years are a unit mix-up (seconds for milliseconds) or a broken clock.
-EARLIEST_MS = 946_684_800_000  # 2000-01-01
-LATEST_MS = 4_102_444_800_000  # 2100-01-01
+from riverwatch.dates import unix_ms_bounds
+
+# Fix times outside the dates the app accepts anywhere (riverwatch.dates) are a unit mix-up
+# (seconds for milliseconds) or a broken clock.
+EARLIEST_MS, AFTER_LATEST_MS = unix_ms_bounds()
 
 
 class TrackError(ValueError):
@@ -95,7 +97,7 @@ def parse_fixes(raw_segments):
                 raise TrackError(_("第 %(n)s 个轨迹点含有非数字的值。") % {"n": number})
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                 raise TrackError(_("第 %(n)s 个轨迹点的经纬度超出范围（应为 WGS-84 经度、纬度）。") % {"n": number})
-            if not EARLIEST_MS <= ms <= LATEST_MS:
+            if not EARLIEST_MS <= ms < AFTER_LATEST_MS:
                 raise TrackError(_("第 %(n)s 个轨迹点的时间不对（应为 Unix 毫秒时间戳）。") % {"n": number})
             if accuracy is not None and accuracy < 0:
                 raise TrackError(_("第 %(n)s 个轨迹点的精度为负数。") % {"n": number})

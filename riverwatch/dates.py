@@ -32,6 +32,13 @@ def local_day(moment: datetime) -> date:
     return timezone.localtime(moment).date()
 
 
+def unix_ms_bounds() -> tuple[int, int]:
+    """[first, after the last) moment of FIRST_DAY … LAST_DAY, in Unix milliseconds: the range of a
+    phone's or GPS unit's time stamps."""
+    low, high = day_bounds(FIRST_DAY, LAST_DAY)
+    return int(low.timestamp() * 1000), int(high.timestamp() * 1000)
+
+
 def year_bounds(year: int) -> tuple[datetime, datetime]:
     return day_bounds(date(year, 1, 1), date(year, 12, 31))
 

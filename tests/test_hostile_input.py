@@ -113,3 +113,41 @@ def test_the_same_fixes_as_numbers_still_go_through(crew, api):
     """The guards refuse only what cannot be stored: an ordinary walk is recorded."""
     response = api(crew["volunteer"]).post("/api/activities/", activity_body(walk_along(length_m=300)), format="json")
     assert response.status_code == 201
+
+
+# --- Characters that change how text shows without being seen ---------------------------------
+
+SPOOFING = "\u202e\u200b\u2066\ufeff"  # right-to-left override, zero-width space, isolate, BOM
+
+
+def test_names_are_stored_without_invisible_characters(district_data):
+    from people import services
+
+    person = services.create_person(name=f"张{SPOOFING}三", role="volunteer")
+    team = services.create_team(name=f"\u202e{SPOOFING}清河队", kind="volunteer")
+    person.refresh_from_db()
+    team.refresh_from_db()
+    assert (person.name, team.name) == ("张三", "清河队")
+
+
+def test_a_note_keeps_its_invisible_characters_but_the_page_shows_them(crew, api):
+    body = activity_body(kind="cleanup", point=[110.5368, 32.6517], notes="已清理\u202e垃圾袋 3 个")
+    created = api(crew["volunteer"]).post("/api/activities/", body, format="json")
+    assert created.status_code == 201 and created.json()["properties"]["notes"] == "已清理\u202e垃圾袋 3 个"
+    client = Client()
+    client.force_login(crew["volunteer"].user)
+    page = client.get(f"/activities/{created.json()['id']}/").content.decode()
+    assert '<span class="invisible-char" title="U+202E">U+202E</span>' in page
+    assert "\u202e" not in page
+
+
+def test_the_browser_reveals_the_same_characters_as_the_server():
+    """static/js/util.js keeps its own copy of the set (scripts cannot import Python): the same."""
+    import re
+    from pathlib import Path
+
+    from riverwatch.text import INVISIBLE
+
+    source = (Path(__file__).resolve().parent.parent / "static/js/util.js").read_text()
+    javascript_class = re.search(r"const INVISIBLE = /(\[[^\]]+\])/g;", source).group(1)
+    assert javascript_class.encode().decode("unicode_escape") == INVISIBLE.pattern

@@ -132,7 +132,7 @@ def test_pages_get_the_strict_policy_and_the_other_security_headers(client):
 def test_api_answers_and_static_files_are_not_sniffed(client, user):
     client.force_login(user)
     assert client.get(reverse("api-waterways"))["X-Content-Type-Options"] == "nosniff"
-    static = client.get("/static/js/language.js")
+    static = client.get("/static/js/header.js")
     assert static.status_code == 200
     assert static["X-Content-Type-Options"] == "nosniff"
     assert static["Content-Type"].startswith("text/javascript")

@@ -2,6 +2,7 @@
 // the server has, with its review status.
 import { CONFIG, TEXT, knownUserId, el, fetchCached, shortTime, sheet, start, syncNow, t } from './common.js';
 import * as outbox from './outbox.js';
+import { revealInvisibleNodes } from '../js/util.js';
 
 start();
 
@@ -79,7 +80,7 @@ async function renderHistory() {
         el('a', { href: CONFIG.urls.activity.replace('/0/', `/${row.id}/`) }, el('strong', {}, row.kind_display)),
         el('span', { class: `badge review-${row.status}` }, row.status_display)),
       el('div', { class: 'record-meta muted small' }, shortTime(Date.parse(row.started_at)), ' ', parts.join(' · ')),
-      row.review_note ? el('p', { class: 'small' }, t('review_note', { note: row.review_note })) : null);
+      row.review_note ? el('p', { class: 'small' }, revealInvisibleNodes(t('review_note', { note: row.review_note }))) : null);
   }));
 }
 

@@ -2,7 +2,7 @@
 // stretches, the period's tracks, activities and problems, and Gi* hotspots. Every layer reads the
 // same filters from the side panel; the URL keeps them, so a view can be shared or bookmarked.
 import { districtMap, legendControl } from './basemap.js';
-import { escapeHtml, fetchJSON, kindColour } from './util.js';
+import { escapeHtml, fetchJSON, kindColour, revealInvisible } from './util.js';
 
 const element = document.getElementById('rc-map');
 const statusBox = document.getElementById('map-status');
@@ -367,7 +367,7 @@ async function loadProblems(signal) {
     onEachFeature: (feature, layer) => {
       const p = feature.properties;
       layer.bindPopup(`<div class="popup"><h3>${escapeHtml(p.category_display)}</h3><p>${escapeHtml(p.state_display)} · ${escapeHtml(p.day)}</p>
-        ${p.note ? `<p>${escapeHtml(p.note)}</p>` : ''}<p><a href="${escapeHtml(p.url)}">${escapeHtml(text.details)}</a></p></div>`);
+        ${p.note ? `<p>${revealInvisible(p.note)}</p>` : ''}<p><a href="${escapeHtml(p.url)}">${escapeHtml(text.details)}</a></p></div>`);
     },
   }).addTo(problemsLayer);
   element.dataset.problemCount = String(data.features.length);

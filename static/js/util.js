@@ -9,6 +9,35 @@ export function escapeHtml(value) {
   return String(value ?? '').replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
 }
 
+// Characters that change how text shows without being seen (bidirectional overrides, zero-width):
+// the same set as INVISIBLE in riverwatch/text.py (a test compares them). A note keeps them as written
+// but shows each as a visible mark, so it cannot hide text or reverse what follows.
+const INVISIBLE = /[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
+const codePoint = (c) => `U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+
+// A note as HTML: escaped, its invisible characters as marks (the pages' reveal_invisible filter).
+export function revealInvisible(value) {
+  return escapeHtml(value).replace(INVISIBLE,
+    (c) => `<span class="invisible-char" title="${codePoint(c)}">${codePoint(c)}</span>`);
+}
+
+// The same as DOM nodes, for code that builds elements: text nodes and mark spans.
+export function revealInvisibleNodes(value) {
+  const text = String(value ?? '');
+  const nodes = [];
+  let last = 0;
+  for (const match of text.matchAll(INVISIBLE)) {
+    nodes.push(document.createTextNode(text.slice(last, match.index)));
+    const mark = document.createElement('span');
+    mark.className = 'invisible-char';
+    mark.title = mark.textContent = codePoint(match[0]);
+    nodes.push(mark);
+    last = match.index + match[0].length;
+  }
+  nodes.push(document.createTextNode(text.slice(last)));
+  return nodes;
+}
+
 // An answer that is not the data asked for. The message is the server's own sentence (`detail`) when
 // it gave one, for showing as it is; status, detail, code (e.g. sign_in_again) and the parsed JSON
 // body (or null) are there for callers that decide by them.

@@ -104,7 +104,8 @@ def test_every_screen_opens_on_a_phone_without_errors(phone, live_server, crew, 
     start = max(timezone.now() - timedelta(hours=3), midnight + timedelta(minutes=1))
     record(volunteer, fixes=gap_walk(start_ms=int(start.timestamp() * 1000)), participants=[crew["teammate"]])
     older = record(volunteer, kind="cleanup", figures={"debris_kg": "6", "bags": 2}, started_at=timezone.now() - timedelta(days=3))
-    services.review_activity(activity=older, reviewer=crew["leader"].user, decision="reject", note="照片看不清，请补拍")
+    services.review_activity(activity=older, reviewer=crew["leader"].user, decision="reject",
+                            note="照片看不清，请补拍\u202e")  # a right-to-left override a note may not hide
     # A phone set to another time zone still shows the district's (Beijing) times.
     context, page = phone(lonlat=walk_along("ZW-G07", start_m=100, length_m=0)[0][:2], timezone_id="Europe/London")
     log_in(page, live_server, volunteer, reverse("field-home"))
@@ -123,6 +124,7 @@ def test_every_screen_opens_on_a_phone_without_errors(phone, live_server, crew, 
     assert page.locator("#history-list li").count() == 2
     rejected = page.inner_text("#history-list li.status-rejected")
     assert "照片看不清，请补拍" in rejected
+    assert page.inner_text("#history-list .invisible-char") == "U+202E"  # shown, not obeyed
     beijing = timezone.localtime(older.started_at)
     assert f"{beijing.month}/{beijing.day} {beijing:%H:%M}" in rejected
     screenshot(page, "field-history")

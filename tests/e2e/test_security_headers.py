@@ -172,13 +172,24 @@ def test_desk_pages_and_api_docs_run_under_the_policy(watched, live_server, scen
     page.wait_for_load_state("networkidle")
     watcher.check(page, "/people/me/")
 
-    # The language menu switches on change, from static/js/language.js (no onchange="…").
+    # The language menu switches on change, from static/js/header.js (no onchange="…").
     page.goto(live_server.url + reverse("activity-list"))
     for language in ("en", "zh-hans"):
-        page.wait_for_load_state("domcontentloaded")  # modules (language.js) have run by then
+        page.wait_for_load_state("domcontentloaded")  # modules (header.js) have run by then
         page.select_option("#language", language)
         page.wait_for_function(f"() => document.documentElement.lang === '{language}'")
     watcher.check(page, "language switch")
+
+    # The account's own pages are in one menu (static/js/header.js closes it on a click elsewhere).
+    page.click(".user-menu summary")
+    assert page.is_visible(".user-menu-panel a[href='/accounts/password/']")
+    screenshot(page, "header-user-menu")
+    page.mouse.click(10, 500)
+    assert not page.is_visible(".user-menu-panel")
+    page.click(".user-menu summary")
+    page.click(".user-menu-panel a[href='/accounts/tokens/']")
+    page.wait_for_url("**/accounts/tokens/")
+    watcher.check(page, "/accounts/tokens/")
 
     page.goto(live_server.url + reverse("api-docs"))
     page.wait_for_selector(".swagger-ui .opblock-tag", timeout=30_000)

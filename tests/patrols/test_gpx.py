@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from patrols.gpx import METRES_PER_HDOP, GpxError, read_gpx
 from patrols.models import Activity
-from patrols.tracks import EARLIEST_MS, LATEST_MS
+from patrols.tracks import AFTER_LATEST_MS, EARLIEST_MS
 from tests.support.walks import walk_along
 
 GPX_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -274,8 +274,8 @@ def _bad_point(attributes='lat="32.7" lon="110.5"', time_="2026-05-01T00:00:10Z"
         (_one_track(_bad_point(time_="2026-02-30T08:00:00Z")), "第 1 个轨迹点的时间无法识别：2026-02-30T08:00:00Z"),
         (_one_track(_bad_point(time_="2026-05-01 08:00")), "第 1 个轨迹点的时间无法识别"),
         (_one_track(_bad_point(time_="2026-05-01T08:00:00+99:00")), "第 1 个轨迹点的时间无法识别"),
-        (_one_track(_bad_point(time_="1999-12-31T23:59:59Z")), "第 1 个轨迹点的时间不合理：1999-12-31T23:59:59Z"),
-        (_one_track(_bad_point(time_="2100-01-01T00:00:01")), "第 1 个轨迹点的时间不合理"),
+        (_one_track(_bad_point(time_="1999-12-31T15:59:59Z")), "第 1 个轨迹点的时间不合理：1999-12-31T15:59:59Z"),
+        (_one_track(_bad_point(time_="2101-01-01T00:00:01")), "第 1 个轨迹点的时间不合理"),
         (_one_track(_bad_point(time_="1970-01-01T00:00:00Z")), "第 1 个轨迹点的时间不合理"),
         # waypoints and routes: gpxpy reads them too, so their faults are named as well
         ((GPX_HEAD + '<gpx version="1.1"><wpt lat="32.7" lon="110.5"/><wpt lat="北纬32度" lon="110.5"/>'
@@ -344,5 +344,10 @@ def test_a_track_with_a_namespace_declaration_on_every_point_is_still_read():
 
 
 def test_times_are_bounded_by_the_tracks_limits():
-    assert read_gpx(_one_track(_bad_point(time_="2000-01-01T00:00:00Z")))[0][0][0][2] == EARLIEST_MS
-    assert read_gpx(_one_track(_bad_point(time_="2100-01-01T00:00:00")))[0][0][0][2] == LATEST_MS
+    # The first and the last moment of the days the app accepts (2000-01-01 … 2100-12-31, Beijing).
+    assert read_gpx(_one_track(_bad_point(time_="1999-12-31T16:00:00Z")))[0][0][0][2] == EARLIEST_MS
+    assert read_gpx(_one_track(_bad_point(time_="2100-12-31T15:59:59.999Z")))[0][0][0][2] == AFTER_LATEST_MS - 1
+    with pytest.raises(GpxError, match="时间不合理"):
+        read_gpx(_one_track(_bad_point(time_="1999-12-31T15:59:59Z")))
+    with pytest.raises(GpxError, match="时间不合理"):
+        read_gpx(_one_track(_bad_point(time_="2100-12-31T16:00:00Z")))
