@@ -23,6 +23,7 @@ back, so the data you have stays as it was.
 
 import argparse
 import collections
+import contextlib
 import math
 import os
 import random
@@ -61,6 +62,21 @@ class Rollback(Exception):
     pass
 
 
+@contextlib.contextmanager
+def volunteer_client_rolled_back():
+    """An API client signed in as a new volunteer; everything it stores is rolled back afterwards."""
+    try:
+        with transaction.atomic():
+            user = get_user_model().objects.create_user(f"bench-{uuid.uuid4().hex[:8]}", password="x")
+            Person.objects.create(name="压测员", role="volunteer", user=user)
+            client = APIClient(HTTP_HOST="127.0.0.1")
+            client.force_authenticate(user)
+            yield client
+            raise Rollback
+    except Rollback:
+        pass
+
+
 def patrol_bodies(count, fixes_per_track, seed=7):
     """Walks along random waterways long enough for the track, with 5 m GPS noise."""
     rng = random.Random(seed)
@@ -93,44 +109,35 @@ def percentile(values, share):
 
 def throughput(options):
     bodies = patrol_bodies(options.activities, options.fixes)
-    try:
-        with transaction.atomic():
-            user = get_user_model().objects.create_user(f"bench-{uuid.uuid4().hex[:8]}", password="x")
-            Person.objects.create(name="压测员", role="volunteer", user=user)
-            client = APIClient(HTTP_HOST="127.0.0.1")
-            client.force_authenticate(user)
-
-            post_seconds, ids = [], []
-            began = time.perf_counter()
-            for body in bodies:
-                started = time.perf_counter()
-                response = client.post("/api/activities/", body, format="json")
-                post_seconds.append(time.perf_counter() - started)
-                assert response.status_code == 201, response.content[:300]
-                ids.append(response.json()["id"])
-            total = time.perf_counter() - began
-
-            repeat_began = time.perf_counter()
-            for body in bodies[:50]:
-                assert client.post("/api/activities/", body, format="json").status_code == 200
-            repeat_seconds = (time.perf_counter() - repeat_began) / min(50, len(bodies))
-
-            visits = ReachVisit.objects.filter(activity_id__in=ids).count()
-            ReachVisit.objects.filter(activity_id__in=ids).delete()
-            visit_seconds = []
-            for activity_id in ids:
-                started = time.perf_counter()
-                services.record_reach_visits(activity_ids=[activity_id])
-                visit_seconds.append(time.perf_counter() - started)
-            assert ReachVisit.objects.filter(activity_id__in=ids).count() == visits
-
+    with volunteer_client_rolled_back() as client:
+        post_seconds, ids = [], []
+        began = time.perf_counter()
+        for body in bodies:
             started = time.perf_counter()
-            ReachVisit.objects.filter(activity_id__in=ids).delete()
-            services.record_reach_visits(activity_ids=ids)
-            batch_seconds = time.perf_counter() - started
-            raise Rollback
-    except Rollback:
-        pass
+            response = client.post("/api/activities/", body, format="json")
+            post_seconds.append(time.perf_counter() - started)
+            assert response.status_code == 201, response.content[:300]
+            ids.append(response.json()["id"])
+        total = time.perf_counter() - began
+
+        repeat_began = time.perf_counter()
+        for body in bodies[:50]:
+            assert client.post("/api/activities/", body, format="json").status_code == 200
+        repeat_seconds = (time.perf_counter() - repeat_began) / min(50, len(bodies))
+
+        visits = ReachVisit.objects.filter(activity_id__in=ids).count()
+        ReachVisit.objects.filter(activity_id__in=ids).delete()
+        visit_seconds = []
+        for activity_id in ids:
+            started = time.perf_counter()
+            services.record_reach_visits(activity_ids=[activity_id])
+            visit_seconds.append(time.perf_counter() - started)
+        assert ReachVisit.objects.filter(activity_id__in=ids).count() == visits
+
+        started = time.perf_counter()
+        ReachVisit.objects.filter(activity_id__in=ids).delete()
+        services.record_reach_visits(activity_ids=ids)
+        batch_seconds = time.perf_counter() - started
 
     ms = [s * 1000 for s in post_seconds]
     visit_ms = [s * 1000 for s in visit_seconds]
@@ -257,46 +264,38 @@ def long_patrols(options):
           f"（{gully.parent.code}），途中停留、GPS 漂移；河段巡查用{statement}；每种 {options.long_runs} 次，"
           f"另先保存一次 500 点的巡河预热；负载 {os.getloadavg()[0]:.1f}（{os.cpu_count()} 核）")
     print(f"  目标：每次保存（POST /api/activities/）< {SAVE_TARGET_S:.0f} s")
-    try:
-        with transaction.atomic():
-            user = get_user_model().objects.create_user(f"bench-{uuid.uuid4().hex[:8]}", password="x")
-            Person.objects.create(name="压测员", role="volunteer", user=user)
-            client = APIClient(HTTP_HOST="127.0.0.1")
-            client.force_authenticate(user)
-            # The first request of a process loads what every later one reuses (the projection, the service area).
-            assert client.post("/api/activities/", patrol_bodies(1, 500)[0], format="json").status_code == 201
-            for fixes_count in options.long_fixes:
-                saves = []
-                for run in range(options.long_runs):
-                    body = long_patrol_body(route, fixes_count, seed=1000 * run + fixes_count)
-                    clock = StatementClock()
-                    cpu_before, db_before = time.process_time(), database_cpu_seconds()
-                    with connection.execute_wrapper(clock):
-                        started = time.perf_counter()
-                        response = client.post("/api/activities/", body, format="json")
-                        seconds = time.perf_counter() - started
-                    python_cpu, db_after = time.process_time() - cpu_before, database_cpu_seconds()
-                    assert response.status_code == 201, response.content[:300]
-                    activity_id = response.json()["id"]
-                    visits = ReachVisit.objects.filter(activity_id=activity_id).count()
-                    ReachVisit.objects.filter(activity_id=activity_id).delete()
-                    alone = time.perf_counter()
-                    services.record_reach_visits(activity_ids=[activity_id])
-                    alone = time.perf_counter() - alone
-                    saves.append(seconds)
-                    cpu = f"，CPU：Python {python_cpu:.2f} s" + (
-                        f"、数据库 {db_after - db_before:.2f} s" if db_before is not None and db_after is not None else "")
-                    print(f"  {fixes_count:,} 个定位点（每 {LONG_PATROL_HOURS * 3600 / fixes_count:.2f} s 一个），"
-                          f"第 {run + 1} 次：保存 {seconds:.2f} s（目标 {SAVE_TARGET_S:.0f} s，"
-                          f"{'达标' if seconds < SAVE_TARGET_S else '超出'}）{cpu}")
-                    print(f"      其中河段巡查语句 {clock.seconds[services.REACH_VISITS_SQL]:.2f} s（单独重跑 {alone:.2f} s，"
-                          f"{visits} 个河段），吸附河道 {clock.seconds[services.SNAP_SQL]:.2f} s，"
-                          f"其余 {seconds - clock.seconds[services.REACH_VISITS_SQL] - clock.seconds[services.SNAP_SQL]:.2f} s")
-                print(f"  {fixes_count:,} 个定位点：每次保存中位数 {statistics.median(saves):.2f} s，最长 {max(saves):.2f} s"
-                      f"（目标 {SAVE_TARGET_S:.0f} s）")
-            raise Rollback
-    except Rollback:
-        pass
+    with volunteer_client_rolled_back() as client:
+        # The first request of a process loads what every later one reuses (the projection, the service area).
+        assert client.post("/api/activities/", patrol_bodies(1, 500)[0], format="json").status_code == 201
+        for fixes_count in options.long_fixes:
+            saves = []
+            for run in range(options.long_runs):
+                body = long_patrol_body(route, fixes_count, seed=1000 * run + fixes_count)
+                clock = StatementClock()
+                cpu_before, db_before = time.process_time(), database_cpu_seconds()
+                with connection.execute_wrapper(clock):
+                    started = time.perf_counter()
+                    response = client.post("/api/activities/", body, format="json")
+                    seconds = time.perf_counter() - started
+                python_cpu, db_after = time.process_time() - cpu_before, database_cpu_seconds()
+                assert response.status_code == 201, response.content[:300]
+                activity_id = response.json()["id"]
+                visits = ReachVisit.objects.filter(activity_id=activity_id).count()
+                ReachVisit.objects.filter(activity_id=activity_id).delete()
+                alone = time.perf_counter()
+                services.record_reach_visits(activity_ids=[activity_id])
+                alone = time.perf_counter() - alone
+                saves.append(seconds)
+                cpu = f"，CPU：Python {python_cpu:.2f} s" + (
+                    f"、数据库 {db_after - db_before:.2f} s" if db_before is not None and db_after is not None else "")
+                print(f"  {fixes_count:,} 个定位点（每 {LONG_PATROL_HOURS * 3600 / fixes_count:.2f} s 一个），"
+                      f"第 {run + 1} 次：保存 {seconds:.2f} s（目标 {SAVE_TARGET_S:.0f} s，"
+                      f"{'达标' if seconds < SAVE_TARGET_S else '超出'}）{cpu}")
+                print(f"      其中河段巡查语句 {clock.seconds[services.REACH_VISITS_SQL]:.2f} s（单独重跑 {alone:.2f} s，"
+                      f"{visits} 个河段），吸附河道 {clock.seconds[services.SNAP_SQL]:.2f} s，"
+                      f"其余 {seconds - clock.seconds[services.REACH_VISITS_SQL] - clock.seconds[services.SNAP_SQL]:.2f} s")
+            print(f"  {fixes_count:,} 个定位点：每次保存中位数 {statistics.median(saves):.2f} s，最长 {max(saves):.2f} s"
+                  f"（目标 {SAVE_TARGET_S:.0f} s）")
 
 
 def main():
