@@ -42,7 +42,8 @@ from django.utils import timezone
 from people.models import Person
 from people.services import person_anonymising
 
-from .models import Activity, Photo, ProblemReport, RawTrack, ServiceRecord
+from . import problem_reports
+from .models import Activity, Photo, RawTrack, ServiceRecord
 from .serializers import lonlat
 from .tracks import lonlat_to_storage
 
@@ -172,12 +173,7 @@ def _activity_record(activity, person, url):
 def _problems(person):
     if person.user_id is None:
         return []
-    rows = (
-        ProblemReport.objects.filter(activity__submitted_by_id=person.user_id)
-        .select_related("waterway")
-        .annotate(point_api=Transform("point", settings.API_SRID))
-        .order_by("observed_at", "pk")
-    )
+    rows = problem_reports.reported_by(person.user_id)
     return [
         {"activity": problem.activity_id, "category": problem.category,
          "category_display": str(problem.get_category_display()), "note": problem.note,
@@ -220,7 +216,7 @@ def export_summary(person) -> dict:
         "activities": activities.count(),
         "service_records": ServiceRecord.objects.filter(person=person).count(),
         "tracks": activities.filter(track__isnull=False).count(),
-        "problems": ProblemReport.objects.filter(activity__submitted_by_id=person.user_id).count() if person.user_id else 0,
+        "problems": problem_reports.reported_by(person.user_id).count() if person.user_id else 0,
         "photos": Photo.objects.filter(activity__in=activities).count(),
         "teams": person.teams.count(),
         "chief_posts": person.chief_assignments.count(),
@@ -380,7 +376,7 @@ def forget_person(*, person, label) -> str:
         lines_deleted += Activity.objects.filter(pk=activity.pk).update(track=None, track_quality=quality)
 
     _replace_name(theirs, ["notes", "findings", "review_note"], person.name, label)
-    _replace_name(ProblemReport.objects.filter(activity__in=theirs), ["note"], person.name, label)
+    _replace_name(problem_reports.of_activities(theirs), ["note"], person.name, label)
     # Participants not counted twice are listed by name on the activity.
     for activity in Activity.objects.filter(skipped_participants__contains=[{"person": person.pk}]).only("pk", "skipped_participants"):
         skipped = [{**entry, "name": label} if entry.get("person") == person.pk else entry for entry in activity.skipped_participants]

@@ -2,7 +2,8 @@
 The one place that creates and reads them, so that the closed-loop problem list (a problems app of
 its own) can take them over here without hunting through the rest of patrols. Besides this module,
 only the problems hotspot's set-based statement (reports/selectors/hotspots.py) reads their table,
-and the demo's summary counts them (demo/reset.py)."""
+and the demo's summary counts them (demo/reset.py). Personal-data export and anonymisation
+(patrols/privacy.py) reach them through `reported_by` and `of_activities`."""
 
 from __future__ import annotations
 
@@ -119,6 +120,21 @@ def of_activity(activity, client_uuid):
     if problem is None:
         raise UnknownProblem(_("该活动没有编号为 %(uuid)s 的问题。") % {"uuid": client_uuid})
     return problem
+
+
+def reported_by(user_id):
+    """The problems on activities this login submitted, with the point in lon/lat, oldest first."""
+    return (
+        ProblemReport.objects.filter(activity__submitted_by_id=user_id)
+        .select_related("waterway")
+        .annotate(point_api=Transform("point", settings.API_SRID))
+        .order_by("observed_at", "pk")
+    )
+
+
+def of_activities(activities):
+    """The problems reported on these activities."""
+    return ProblemReport.objects.filter(activity__in=activities)
 
 
 def prefetch():

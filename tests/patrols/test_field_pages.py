@@ -250,3 +250,10 @@ def test_a_refused_record_is_not_a_sign_in_problem(db, django_user_model):
         content_type="application/json")
     assert response.status_code == 403 and "code" not in response.json()
     assert "人员档案" in response.json()["detail"]
+
+
+def test_the_phones_longest_activity_comes_from_the_servers_setting(crew, settings):
+    settings.ACTIVITY_MAX_HOURS = 12
+    page = browser_for(crew["volunteer"]).get(reverse("field-cleanup")).content.decode()
+    config = json.loads(re.search(r'<script id="field-config" type="application/json">(.*?)</script>', page, re.S).group(1))
+    assert config["activity_max_hours"] == 12
