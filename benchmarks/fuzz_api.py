@@ -74,7 +74,8 @@ def main():
             with tqdm(total=operations * 2 * options.examples, desc=f"{role:>9}", unit="case") as bar:
                 reports[role] = fuzz(schema, token, server.url, examples=options.examples, seed=options.seed,
                                      progress=bar.update)
-        server_errors = (server.folder / "gunicorn.log").read_text(errors="replace").count("Traceback")
+        server_log = (server.folder / "gunicorn.log").read_text(errors="replace")
+        server_errors = server_log.count("Traceback")
 
     cases = sum(report.cases for report in reports.values())
     failures = [(role, *failure) for role, report in reports.items() for failure in report.failures]
@@ -86,6 +87,9 @@ def main():
     print(f"  {'合计':<8}{cases:>7} 个请求（下限 {FLOOR_CASES:,}）   不合规 {len(failures)}   服务器错误日志 {server_errors}")
     for role, label, mode, message in failures:
         print(f"\n[{role}] {label} [{mode}]\n{message}")
+    if server_errors:
+        # The server's own account of each error (the folder is gone after the run).
+        print("\n服务器错误日志（gunicorn.log，节选）\n" + server_log[-12_000:])
     ok = cases >= FLOOR_CASES and not failures and server_errors == 0
     print("  结论：" + ("全部符合接口文档" if ok else "有问题！"))
     return 0 if ok else 1

@@ -7,7 +7,6 @@ class PatrolsConfig(AppConfig):
     verbose_name = _("巡护活动")
 
     def ready(self):
-        from . import openapi, privacy, receivers  # noqa: F401  (privacy's receiver connects on import;
-        # openapi registers a schema extension on import)
+        from . import openapi, receivers  # noqa: F401  (openapi registers a schema extension on import)
 
         receivers.connect()

@@ -18,7 +18,7 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps
 
 from riverwatch.dates import FIRST_DAY, LAST_DAY
 
@@ -176,14 +176,20 @@ def process(data: bytes) -> ProcessedPhoto:
             image.load()  # of an MPO, its first picture
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoError(_("照片像素太多，上限 %(max)s 万像素。") % {"max": settings.PHOTO_MAX_PIXELS // 10_000}) from None
-    except (UnidentifiedImageError, OSError, SyntaxError):
+    except PhotoError:
+        raise
+    except Exception:  # noqa: BLE001  Pillow fails on a hostile file in many ways (OSError, ValueError
+        # for an oversized text chunk, SyntaxError, EOFError, struct.error …): each is "not a picture".
         raise PhotoError(_("文件不是可识别的图片。")) from None
 
     exif = _read_exif(image)
     lonlat, taken_at = _exif_position(exif), _exif_time(exif)
-    pixels = _in_srgb(_upright(image))
-    stored, (width, height) = _jpeg(pixels, settings.PHOTO_STORED_EDGE_PX)
-    thumbnail, _size = _jpeg(pixels, settings.PHOTO_THUMBNAIL_EDGE_PX)
+    try:
+        pixels = _in_srgb(_upright(image))
+        stored, (width, height) = _jpeg(pixels, settings.PHOTO_STORED_EDGE_PX)
+        thumbnail, _size = _jpeg(pixels, settings.PHOTO_THUMBNAIL_EDGE_PX)
+    except Exception:  # noqa: BLE001  pixels Pillow read but cannot convert (an odd mode or a truncated scan)
+        raise PhotoError(_("照片无法转换为 JPEG（像素格式不受支持或文件不完整）。")) from None
     return ProcessedPhoto(
         image=stored,
         width=width,

@@ -10,14 +10,16 @@ What is a person's own:
   own position only for photos they took;
 - their tracks, as GPX 1.1 (tracks_gpx).
 
-Forgetting (forget_person, run by people.services.anonymise_person through the
-person_anonymising signal): every raw GPS fix of their activities is deleted; the track line of an
+Forgetting (services.forget_person, run by people.services.anonymise_person through the
+person_anonymising signal, patrols/receivers.py): every raw GPS fix of their activities is deleted; the track line of an
 activity nobody else took part in is deleted too, while its reach visits (rows of their own) stay,
 so coverage, gaps and freshness do not change; an activity others also took part in keeps its
-track (it is their walk as well). The person's name is removed where patrols copied it.
+track (it is their walk as well, and the evidence of their own service and patrols). The position
+in the metadata of every photo they uploaded is deleted. The person's name is removed where patrols
+copied it.
 
 people may not import patrols, so the export of a person's data (which reads activities) lives
-here, and so does the part of the anonymisation that touches activities."""
+here, and the part of the anonymisation that touches activities in patrols/services.py."""
 
 from __future__ import annotations
 
@@ -30,17 +32,13 @@ from datetime import timezone as dt_timezone
 
 import gpxpy.gpx
 from django.conf import settings
-from django.contrib.gis.db.models.functions import PointOnSurface, Transform
+from django.contrib.gis.db.models.functions import Transform
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, Value
-from django.db.models.functions import Replace
-from django.dispatch import receiver
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from people.models import Person
-from people.services import person_anonymising
 
 from . import problem_reports
 from .models import Activity, Photo, RawTrack, ServiceRecord
@@ -67,7 +65,7 @@ def activities_of(person):
     return Activity.objects.filter(scope)
 
 
-def _with_others(person):
+def others_took_part(person):
     """Q: someone else took part in the activity."""
     return Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk")).exclude(person=person)))
 
@@ -345,46 +343,3 @@ def export_zip_many(people, *, absolute_url=None) -> bytes:
 def export_filename(person=None) -> str:
     who = f"-{person.pk}" if person is not None else ""
     return f"riverwatch-personal-data{who}-{timezone.localdate():%Y%m%d}.zip"
-
-
-# --- Forgetting a person who leaves --------------------------------------------------------------------
-
-def _replace_name(queryset, fields, old, new):
-    """Replaces the name where it was typed (notes, findings, review notes) with the new label."""
-    if len(old) < 2:  # a one-character name would rewrite unrelated words
-        return
-    for name in fields:
-        queryset.filter(**{f"{name}__contains": old}).update(**{name: Replace(F(name), Value(old), Value(new))})
-
-
-@transaction.atomic
-def forget_person(*, person, label) -> str:
-    """The patrols part of anonymising a person: see the module's docstring. Returns what was done,
-    in a phrase for the person's note."""
-    theirs = activities_of(person)
-    raw = RawTrack.objects.filter(activity__in=theirs)
-    raw_deleted = raw.count()
-    raw.delete()
-
-    alone = theirs.filter(track__isnull=False).exclude(_with_others(person))
-    # The activity's place stays where the map, the tiles and the hotspots put it (a point on its
-    # track), so they show the same; only the line of the walk goes.
-    alone.filter(point__isnull=True).update(point=PointOnSurface("track"))
-    lines_deleted = 0
-    for activity in alone.only("pk", "track_quality"):
-        quality = {key: value for key, value in (activity.track_quality or {}).items() if key not in ("gaps", "speed_flags")}
-        lines_deleted += Activity.objects.filter(pk=activity.pk).update(track=None, track_quality=quality)
-
-    _replace_name(theirs, ["notes", "findings", "review_note"], person.name, label)
-    _replace_name(problem_reports.of_activities(theirs), ["note"], person.name, label)
-    # Participants not counted twice are listed by name on the activity.
-    for activity in Activity.objects.filter(skipped_participants__contains=[{"person": person.pk}]).only("pk", "skipped_participants"):
-        skipped = [{**entry, "name": label} if entry.get("person") == person.pk else entry for entry in activity.skipped_participants]
-        Activity.objects.filter(pk=activity.pk).update(skipped_participants=skipped)
-
-    return "删除原始轨迹 {raw} 条、仅本人参加的活动的轨迹线 {lines} 条（河段巡查记录保留）".format(raw=raw_deleted, lines=lines_deleted)
-
-
-@receiver(person_anonymising, dispatch_uid="patrols.privacy.forget_person")
-def _on_person_anonymising(sender, person, label, **kwargs):
-    return forget_person(person=person, label=label)

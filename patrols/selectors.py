@@ -23,7 +23,7 @@ from waterways.models import Reach
 
 from . import problem_reports, scopes
 from .compliance import NOT_MEASURED, ChiefPost, PatrolFigures, judge_activity
-from .models import KINDS_WITHOUT_SERVICE, Activity, PatrolRule, ReachVisit, ServiceCampaign, ServiceRecord
+from .models import KINDS_WITHOUT_SERVICE, Activity, PatrolRule, RawTrack, ReachVisit, ServiceCampaign, ServiceRecord
 
 
 def why_cannot_review(reviewer, activity):
@@ -286,3 +286,8 @@ def my_recent_activities(user, person, *, limit: int):
         )
         .order_by("-started_at", "-pk")[:limit]
     )
+
+
+def raw_tracks_started_before(cutoff):
+    """Raw fixes past their retention: of activities that started before `cutoff`."""
+    return RawTrack.objects.filter(activity__started_at__lt=cutoff)

@@ -9,10 +9,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.gis.db.models.functions import PointOnSurface
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Replace
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +23,7 @@ from people import selectors as people_selectors
 from people.models import Person
 
 from . import photos as photo_processing
-from . import problem_reports, scopes, selectors, signals, submissions
+from . import privacy, problem_reports, scopes, selectors, signals, submissions
 from .models import KINDS_WITHOUT_SERVICE, Activity, Photo, RawTrack, ServiceRecord
 from .submissions import Submission
 
@@ -463,3 +466,62 @@ def recompute_reach_visits(*, waterway_ids=None):
     if not activity_ids:
         return 0
     return record_reach_visits(activity_ids=activity_ids, waterway_ids=waterway_ids)
+
+
+# --- Personal information: forgetting a person who leaves, and raw fixes past their retention -----------
+
+def _replace_name(queryset, fields, old, new):
+    """Replaces the name where it was typed (notes, findings, review notes) with the new label."""
+    if len(old) < 2:  # a one-character name would rewrite unrelated words
+        return
+    for name in fields:
+        queryset.filter(**{f"{name}__contains": old}).update(**{name: Replace(F(name), Value(old), Value(new))})
+
+
+@transaction.atomic
+def forget_person(*, person, label) -> str:
+    """The patrols part of anonymising a person (what and why: patrols/privacy.py's docstring).
+    Returns what was done, in a phrase for the person's note."""
+    theirs = privacy.activities_of(person)
+    raw = RawTrack.objects.filter(activity__in=theirs)
+    raw_deleted = raw.count()
+    raw.delete()
+
+    alone = theirs.filter(track__isnull=False).exclude(privacy.others_took_part(person))
+    # The activity's place stays where the map, the tiles and the hotspots put it (a point on its
+    # track), so they show the same; only the line of the walk goes.
+    alone.filter(point__isnull=True).update(point=PointOnSurface("track"))
+    lines_deleted = 0
+    for activity in alone.only("pk", "track_quality"):
+        quality = {key: value for key, value in (activity.track_quality or {}).items() if key not in ("gaps", "speed_flags")}
+        lines_deleted += Activity.objects.filter(pk=activity.pk).update(track=None, track_quality=quality)
+    # Where they stood when they took a photo; the activity keeps the place it was given.
+    positions_deleted = 0
+    if person.user_id is not None:
+        positions_deleted = Photo.objects.filter(uploaded_by_id=person.user_id, exif_point__isnull=False).update(exif_point=None)
+
+    _replace_name(theirs, ["notes", "findings", "review_note"], person.name, label)
+    _replace_name(problem_reports.of_activities(theirs), ["note"], person.name, label)
+    # Participants not counted twice are listed by name on the activity.
+    for activity in Activity.objects.filter(skipped_participants__contains=[{"person": person.pk}]).only("pk", "skipped_participants"):
+        skipped = [{**entry, "name": label} if entry.get("person") == person.pk else entry for entry in activity.skipped_participants]
+        Activity.objects.filter(pk=activity.pk).update(skipped_participants=skipped)
+
+    return ("删除原始轨迹 {raw} 条、仅本人参加的活动的轨迹线 {lines} 条（河段巡查记录保留）、照片位置信息 {photos} 条"
+            .format(raw=raw_deleted, lines=lines_deleted, photos=positions_deleted))
+
+
+def purge_raw_tracks(*, cutoff, batch_size=500, on_batch=None) -> int:
+    """Deletes the raw fixes of activities that started before `cutoff`, in short transactions of
+    `batch_size` (phones keep submitting meanwhile). `on_batch(n)` after each. Returns how many went."""
+    expired = selectors.raw_tracks_started_before(cutoff)
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            batch = list(expired.order_by("pk").values_list("pk", flat=True)[:batch_size])
+            if not batch:
+                return deleted
+            count, _per_model = RawTrack.objects.filter(pk__in=batch).delete()
+        deleted += count
+        if on_batch:
+            on_batch(count)

@@ -1,5 +1,6 @@
 """Writes to people and logins."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from knox.models import AuthToken
+from knox.settings import CONSTANTS as KNOX_CONSTANTS
 
 from . import importing
 from .models import ChiefAssignment, Person, Team
@@ -296,6 +298,8 @@ def ensure_checked_superuser(*, username, password):
 person_anonymising = Signal()
 
 # Stored, not translated: the register keeps one language.
+# A token's id is its digest (knox keeps no other): hex of the hash's length.
+TOKEN_ID = re.compile("[0-9a-f]{%d}" % KNOX_CONSTANTS.DIGEST_LENGTH)
 ANONYMISED_NAME = "已注销人员 #{id}"
 REMOVED_USERNAME = "removed-{id}"
 
@@ -415,7 +419,9 @@ def anonymise_person(*, person, by):
 
 def revoke_token(*, user, token_id):
     """Deletes one of the user's API tokens (by its id, people.selectors.active_tokens); None when
-    they have no such token, someone else's included."""
+    they have no such token, someone else's included, or the id could not be one (a digest is hex)."""
+    if not isinstance(token_id, str) or not TOKEN_ID.fullmatch(token_id):
+        return None
     token = AuthToken.objects.filter(user=user, digest=token_id).first()
     if token is not None:
         token.delete()

@@ -3,8 +3,9 @@ with two additions decided per request.
 
 - Tianditu tiles: their hosts are allowed as images only while TIANDITU_KEY is set (read at each
   answer, so the policy follows the setting).
-- Django's admin (every view of the admin site, found by its URL namespace): inline scripts allowed
-  there and nowhere else. django-leaflet's map widgets start each map with an inline <script>
+- Django's admin, only its add and change forms, and only for signed-in staff (found by the URL
+  namespace and name): inline scripts allowed there and nowhere else. Its login page, index, lists
+  and delete pages keep the strict policy. django-leaflet's map widgets start each map with an inline <script>
   (leaflet/widget.html, leaflet/_leaflet_map.html). django-leaflet gives those scripts the request's
   nonce only for the geometry fields of a model that LeafletGeoAdmin builds itself; the activity
   review form's read-only maps (patrols.admin.ReadOnlyMap) are form fields it never sees, so their
@@ -31,18 +32,22 @@ def _merge(update, additions):
     return merged
 
 
-def is_admin(request):
+def is_admin_form(request):
+    """An add or change form of the admin (where map widgets and photo previews are), for staff."""
     match = getattr(request, "resolver_match", None)
-    return match is not None and "admin" in match.app_names
+    user = getattr(request, "user", None)
+    return (match is not None and "admin" in match.app_names and match.url_name is not None
+            and match.url_name.endswith(("_change", "_add"))
+            and user is not None and user.is_authenticated and user.is_staff)
 
 
 class CSPMiddleware(BaseCSPMiddleware):
-    """django-csp's middleware, plus the Tianditu hosts while a key is set and the admin's additions."""
+    """django-csp's middleware, plus the Tianditu hosts while a key is set and the admin forms' additions."""
 
     def get_policy_parts(self, request, response, report_only=False):
         parts = super().get_policy_parts(request, response, report_only=report_only)
         if settings.TIANDITU_KEY:
             parts.update = _merge(parts.update, {"img-src": settings.TIANDITU_TILE_HOSTS})
-        if is_admin(request):
+        if is_admin_form(request):
             parts.update = _merge(parts.update, ADMIN_ADDITIONS)
         return parts

@@ -26,6 +26,8 @@ DESCRIPTIONS = {
     "415": "The body's media type is not accepted.",
     "429": "Too many requests (or too many failed logins): wait for Retry-After.",
 }
+# Answered before the app sees the request (gunicorn's limit_request_line, or a proxy's), not as JSON.
+URI_TOO_LONG = {"description": "The address (path and query) is longer than the server reads (about 4 KB)."}
 BODY_METHODS = {"post", "put", "patch"}
 
 
@@ -53,4 +55,5 @@ def document_errors(result, generator, request, public):
                     "description": DESCRIPTIONS[code],
                     "content": {"application/json": {"schema": reference}},
                 })
+            operation["responses"].setdefault("414", URI_TOO_LONG)
     return result

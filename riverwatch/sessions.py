@@ -5,12 +5,17 @@ signs in at the start of a patrol day and is not asked again halfway along the r
 The end is kept in the session itself (`set_expiry` with a time), so Django's session store drops
 the session and the cookie's Max-Age follows. It moves on with every request of a signed-in user, so
 each such request saves the session, as SESSION_SAVE_EVERY_REQUEST would: one small UPDATE, the same
-on every request (a request's query count does not depend on how long ago the last one was)."""
+on every request (a request's query count does not depend on how long ago the last one was).
+
+The session store (SESSION_ENGINE = "riverwatch.sessions") is Django's database store that takes a
+cookie for a session key only if it could be one Django made."""
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends import db
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.utils import timezone
 
 # The phone app: its screens, its own API, and what its outbox sends (records, then their photos).
@@ -47,3 +52,11 @@ class SessionExpiryMiddleware:
             end = max(end, session.get_expiry_date())
         session.set_expiry(end)
         return response
+
+
+class SessionStore(db.SessionStore):
+    """A cookie holding anything but the characters of Django's own keys (a NUL, say, which
+    PostgreSQL cannot store) is no session: the visitor is signed out, not answered 500."""
+
+    def _validate_session_key(self, key):
+        return super()._validate_session_key(key) and len(key) <= 40 and all(c in VALID_KEY_CHARS for c in key)

@@ -151,3 +151,27 @@ def test_the_browser_reveals_the_same_characters_as_the_server():
     source = (Path(__file__).resolve().parent.parent / "static/js/util.js").read_text()
     javascript_class = re.search(r"const INVISIBLE = /(\[[^\]]+\])/g;", source).group(1)
     assert javascript_class.encode().decode("unicode_escape") == INVISIBLE.pattern
+
+
+@pytest.mark.parametrize("url", ["/healthz", "/api/waterways/", "/activities/", "/m/"])
+def test_a_session_cookie_django_could_not_have_made_is_no_session(district_data, url):
+    """A NUL in the cookie would reach PostgreSQL in the session lookup: it is simply not a session."""
+    response = Client().get(url, HTTP_COOKIE='sessionid="abcdefghij\\000klmnop"')
+    assert response.status_code in (200, 302, 401), response.status_code
+
+
+# A WSGI server hands header bytes over as latin-1 text: "\xe9" is the byte 0xE9, not UTF-8.
+@pytest.mark.parametrize("header", ["Token \xe9abcdef", "Token abc\x00def", "Token " + "z" * 64, "Token \xe4\xbb\xae"])
+def test_a_token_that_could_not_be_one_is_a_401_asking_for_a_token(district_data, header):
+    response = APIClient().get("/api/waterways/", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    assert "令牌无效" in response.json()["detail"]
+
+
+def test_revoking_a_token_id_that_could_not_be_one_says_there_is_no_such_token(crew):
+    client = Client()
+    client.force_login(crew["volunteer"].user)
+    response = client.post("/accounts/tokens/", {"token": "abc\x00def"}, follow=True)
+    assert response.status_code == 200
+    assert "没有这个令牌" in response.content.decode()

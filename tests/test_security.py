@@ -17,6 +17,8 @@ import yaml
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from tests.support.factories import make_person
+
 ROOT = Path(__file__).resolve().parents[1]
 # Not inherited from this process: production's own defaults are under test. DJANGO_ALLOW_ASYNC_UNSAFE
 # is the browser tests' (tests/e2e/conftest.py), and check --deploy rightly refuses it (async.E001).
@@ -147,16 +149,22 @@ def test_tianditu_tile_hosts_are_allowed_only_while_a_key_is_set(client, setting
 
 
 @pytest.mark.django_db
-def test_only_the_admin_allows_inline_scripts_and_style_attributes(client):
+def test_only_the_admins_forms_allow_inline_scripts_and_style_attributes(client):
+    strict = {"script-src": ["'self'"], "style-src": ["'self'"]}
     admin_login = directives(client.get(reverse("admin:login")))
-    assert admin_login["script-src"] == ["'self'", "'unsafe-inline'"]
-    assert admin_login["style-src-attr"] == ["'unsafe-inline'"]
-    assert admin_login["style-src"] == ["'self'"]  # no <style> elements there either
+    assert {key: admin_login[key] for key in strict} == strict and "style-src-attr" not in admin_login
     staff = get_user_model().objects.create_superuser(username="office", password="pw-12345")
     client.force_login(staff)
-    index = client.get(reverse("admin:index"))
-    assert index.status_code == 200
-    assert "'unsafe-inline'" in directives(index)["script-src"]
+    for name, args in (("admin:index", []), ("admin:people_person_changelist", []),
+                       ("admin:people_person_delete", [make_person().pk])):
+        response = client.get(reverse(name, args=args))
+        assert response.status_code == 200, name
+        assert directives(response)["script-src"] == ["'self'"], name
+    form = client.get(reverse("admin:people_person_change", args=[make_person().pk]))
+    assert form.status_code == 200
+    assert directives(form)["script-src"] == ["'self'", "'unsafe-inline'"]
+    assert directives(form)["style-src-attr"] == ["'unsafe-inline'"]
+    assert directives(form)["style-src"] == ["'self'"]  # no <style> elements there either
     # Outside the admin, the same signed-in staff member gets the strict policy.
     for name in ("home", "activity-list", "api-docs", "field-home"):
         response = client.get(reverse(name))

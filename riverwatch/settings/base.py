@@ -230,7 +230,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # The token first: DRF answers a request without credentials 401 with the first class's
         # `WWW-Authenticate` (here `Token`); session authentication has none, and would make it 403.
-        "knox.auth.TokenAuthentication",
+        "people.authentication.TokenAuthentication",  # knox's, refusing what is not a token's shape
         "rest_framework.authentication.SessionAuthentication",
     ],
     "EXCEPTION_HANDLER": "riverwatch.api_errors.exception_handler",
@@ -314,6 +314,7 @@ REST_KNOX = {
 # end on (riverwatch/sessions.py). The phone app (/m/, /api/field/, the outbox's uploads) keeps a
 # login for a patrol day: SESSION_FIELD_HOURS since its last request. A lapsed phone login keeps its
 # unsent records in the outbox until the volunteer signs in again.
+SESSION_ENGINE = "riverwatch.sessions"  # Django's database sessions, refusing keys it could not have made
 SESSION_IDLE_HOURS = env.int("SESSION_IDLE_HOURS", default=8)
 SESSION_FIELD_HOURS = env.int("SESSION_FIELD_HOURS", default=24)
 SESSION_COOKIE_AGE = SESSION_IDLE_HOURS * 3600  # from the login until the first request moves it on

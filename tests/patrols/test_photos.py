@@ -12,7 +12,7 @@ from fractions import Fraction
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, PngImagePlugin
 from PIL.PngImagePlugin import PngInfo
 from PIL.TiffImagePlugin import IFDRational
 from rest_framework.test import APIClient
@@ -40,6 +40,15 @@ def _photo(fmt="JPEG", size=(1600, 1200), lonlat=None, colour=(40, 120, 200)):
         exif.get_ifd(0x8825).update({1: "N", 2: _dms(lonlat[1]), 3: "E", 4: _dms(lonlat[0])})
     buffer = io.BytesIO()
     image.save(buffer, fmt, exif=exif) if fmt in ("JPEG", "PNG", "WEBP") else image.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def _png_with_a_text_chunk_too_large_to_read():
+    """1.2 KB on disk; its compressed text chunk inflates past what Pillow will read (a ValueError)."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "A" * (PngImagePlugin.MAX_TEXT_CHUNK + 1), zip=True)
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (40, 120, 200)).save(buffer, "PNG", pnginfo=info)
     return buffer.getvalue()
 
 
@@ -110,6 +119,7 @@ def test_the_same_photo_sent_twice_is_stored_once(crew, api, cleanup_without_loc
         (_photo("GIF"), "a.gif", "JPEG、PNG 或 WebP"),
         (b"%PDF-1.4 not a picture", "a.jpg", "不是可识别的图片"),
         (_photo()[:2000], "cut.jpg", "不是可识别的图片"),
+        (_png_with_a_text_chunk_too_large_to_read(), "text.png", "不是可识别的图片"),
     ],
 )
 def test_files_that_are_not_photos_are_refused(crew, api, cleanup_without_location, content, name, expected):

@@ -16,11 +16,13 @@ import gpxpy
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
+from PIL import Image
 
 from patrols import privacy
-from patrols.models import Activity, RawTrack, ReachVisit, ServiceRecord
+from patrols.models import Activity, Photo, RawTrack, ReachVisit, ServiceRecord
 from people import services as people_services
 from people.models import ChiefAssignment, Person
 from tests.support.clock import beijing
@@ -215,9 +217,22 @@ def figures(staff_client):
     }
 
 
+def photo_with_position(client, activity):
+    """A photo uploaded to the activity, given the position its metadata would carry."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (40, 120, 200)).save(buffer, "JPEG")
+    answer = client.post(f"/api/activities/{activity.pk}/photos/",
+                         {"photo": SimpleUploadedFile("p.jpg", buffer.getvalue())}, format="multipart")
+    assert answer.status_code == 201, answer.json()
+    Photo.objects.filter(pk=answer.json()["id"]).update(exif_point=activity.track.centroid)
+    return answer.json()["id"]
+
+
 def test_anonymising_keeps_every_count_and_removes_the_person_everywhere(crew, work, api, admin_user, client):
     volunteer, staff = crew["volunteer"], api(crew["staff"])
     username = volunteer.user.username
+    their_photo = photo_with_position(api(volunteer), work["alone"])
+    teammates_photo = photo_with_position(api(crew["teammate"]), work["teammates_own"])
     before = figures(staff)
     assert volunteer.name in api_answers(staff, [a.pk for a in work.values()], volunteer)
 
@@ -246,6 +261,9 @@ def test_anonymising_keeps_every_count_and_removes_the_person_everywhere(crew, w
     assert alone.notes == f"已注销人员 #{volunteer.pk}独自巡河，河面干净"
     assert shared.track is not None  # the teammate's walk too
     assert ReachVisit.objects.filter(activity=alone).exists()
+    assert Photo.objects.get(pk=their_photo).exif_point is None  # where they stood, gone
+    assert Photo.objects.get(pk=teammates_photo).exif_point is not None
+    assert "照片位置信息 1 条" in summary.note
 
 
 def test_a_chiefs_posts_stay_for_compliance_history_and_the_open_one_ends_today(crew, api, admin_user):
@@ -311,7 +329,7 @@ def test_a_clerk_may_not_anonymise_office_staff(client, crew, django_user_model)
 
 def test_the_patrols_part_is_wired_whenever_django_starts():
     """people cannot call patrols; patrols listens. Connected at start-up (the admin's autodiscovery
-    imports patrols.admin, which imports patrols.privacy), in every process, not just in tests."""
+    connects it in PatrolsConfig.ready, patrols/receivers.py), in every process, not just in tests."""
     code = ("import django; django.setup(); from people.services import person_anonymising as signal; "
             "assert signal.has_listeners(), 'nobody deletes the tracks'")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -50,8 +50,8 @@ def test_production_creates_no_admin_without_a_password_and_says_how(db, setting
 
 
 @pytest.mark.parametrize("password, problem", [
-    ("riverwatch", "开发环境的默认密码"),  # passes Django's validators, but everyone knows it
-    ("RiverWatch", "开发环境的默认密码"),
+    ("riverwatch", "development default password"),  # passes Django's validators, but everyone knows it
+    ("RiverWatch", "development default password"),
     ("password", "too common"),
     ("short", "too short"),
     ("12345678901", "entirely numeric"),

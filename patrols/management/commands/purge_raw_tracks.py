@@ -10,12 +10,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
-from patrols.models import RawTrack
+from patrols import selectors, services
 
 
 class Command(BaseCommand):
@@ -35,8 +34,7 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError(_("--batch-size 应为正整数。"))
         cutoff = timezone.now() - timedelta(days=days)
-        expired = RawTrack.objects.filter(activity__started_at__lt=cutoff)
-        total = expired.count()
+        total = selectors.raw_tracks_started_before(cutoff).count()
         words = {"n": total, "days": days, "cutoff": timezone.localtime(cutoff).strftime("%Y-%m-%d %H:%M")}
         if dry_run:
             self.stdout.write(_("（--dry-run，未删除）将删除 %(n)d 条原始轨迹：活动开始于 %(cutoff)s（北京时间）之前，"
@@ -47,17 +45,8 @@ class Command(BaseCommand):
         # on a terminal (cron's output stays one summary line).
         stream = self.stderr._out
         shown = verbosity > 0 and hasattr(stream, "isatty") and stream.isatty()
-        deleted = 0
         with tqdm(total=total, desc=_("删除原始轨迹"), unit=_("条"), file=stream, disable=not shown, leave=False) as bar:
-            while True:
-                # One short transaction per batch: phones keep submitting while this runs.
-                with transaction.atomic():
-                    batch = list(expired.order_by("pk").values_list("pk", flat=True)[:batch_size])
-                    if not batch:
-                        break
-                    count, _per_model = RawTrack.objects.filter(pk__in=batch).delete()
-                deleted += count
-                bar.update(count)
+            deleted = services.purge_raw_tracks(cutoff=cutoff, batch_size=batch_size, on_batch=bar.update)
         words["n"] = deleted
         self.stdout.write(self.style.SUCCESS(
             _("已删除 %(n)d 条原始轨迹：活动开始于 %(cutoff)s（北京时间）之前，超过保留期 %(days)d 天；"
