@@ -112,6 +112,11 @@ class Activity(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="rejected") | ~Q(review_note=""), name="activity_rejection_has_reason"
             ),
+            # On district days the app accepts (riverwatch.dates), whoever writes: a time far outside
+            # could not be shown, and would break every page and list with the activity.
+            models.CheckConstraint(
+                condition=Q(started_at__date__gte=FIRST_DAY, ended_at__date__lte=LAST_DAY), name="activity_times_in_range"
+            ),
         ]
 
     def __str__(self):
@@ -236,6 +241,10 @@ class ProblemReport(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(point__isnull=True) | Q(point__isvalid=True), name="problem_report_point_valid"),
+            models.CheckConstraint(
+                condition=Q(observed_at__date__gte=FIRST_DAY, observed_at__date__lte=LAST_DAY),
+                name="problem_report_observed_at_in_range",
+            ),
         ]
 
     def __str__(self):
