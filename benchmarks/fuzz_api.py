@@ -42,6 +42,20 @@ services.create_person(name="模糊测试工作人员", role="staff",
 """
 
 
+def tracebacks(log: str) -> list[str]:
+    """Each traceback in the log with the line before it (Django's "Internal Server Error: /path")
+    and the exception's own line after it."""
+    lines, found = log.splitlines(), []
+    for index, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            end = index + 1
+            while end < len(lines) and (lines[end].startswith(" ") or lines[end].startswith("During handling")
+                                        or lines[end].startswith("Traceback") or not lines[end].strip()):
+                end += 1
+            found.append("\n".join(lines[max(index - 1, 0):end + 1]))
+    return found
+
+
 def sign_in(base_url, username):
     answer = requests.post(f"{base_url}/api/auth/token/", json={"username": username, "password": PASSWORD}, timeout=30)
     answer.raise_for_status()
@@ -52,6 +66,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=60, help="requests per operation, per mode, per person")
     parser.add_argument("--seed", type=int, default=4546)
+    parser.add_argument("--path", help="only the operations of this path (to chase one failure)")
     options = parser.parse_args()
     started = time.monotonic()
 
@@ -67,6 +82,8 @@ def main():
         schema_json = requests.get(f"{server.url}/api/schema/?format=json", timeout=60,
                                    headers={"Authorization": f"Token {tokens['staff']}"}).json()
         schema = schemathesis.openapi.from_dict(schema_json)
+        if options.path:
+            schema = schema.include(path=options.path)
         operations = sum(1 for _ in schema.get_all_operations())
 
         reports = {}
@@ -87,9 +104,9 @@ def main():
     print(f"  {'合计':<8}{cases:>7} 个请求（下限 {FLOOR_CASES:,}）   不合规 {len(failures)}   服务器错误日志 {server_errors}")
     for role, label, mode, message in failures:
         print(f"\n[{role}] {label} [{mode}]\n{message}")
-    if server_errors:
-        # The server's own account of each error (the folder is gone after the run).
-        print("\n服务器错误日志（gunicorn.log，节选）\n" + server_log[-12_000:])
+    for traceback in tracebacks(server_log)[:5]:
+        # The server's own account of each error (its folder is gone after the run).
+        print("\n服务器错误（gunicorn.log）\n" + traceback[-4_000:])
     ok = cases >= FLOOR_CASES and not failures and server_errors == 0
     print("  结论：" + ("全部符合接口文档" if ok else "有问题！"))
     return 0 if ok else 1

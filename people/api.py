@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from axes.helpers import get_cool_off
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -53,8 +53,10 @@ class LoginThrottle(ScopedRateThrottle):
 
 
 class CredentialsSerializer(drf.Serializer):
-    username = drf.CharField(label=gettext_lazy("用户名"), write_only=True)
-    password = drf.CharField(label=gettext_lazy("密码"), write_only=True, trim_whitespace=False,
+    # No longer than a username can be: the login lockout records the name of every failed attempt.
+    username = drf.CharField(label=gettext_lazy("用户名"), write_only=True,
+                             max_length=get_user_model()._meta.get_field("username").max_length)
+    password = drf.CharField(label=gettext_lazy("密码"), write_only=True, trim_whitespace=False, max_length=4096,
                              style={"input_type": "password"})
 
     def validate(self, attrs):

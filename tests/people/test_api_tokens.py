@@ -79,6 +79,17 @@ def test_a_wrong_password_gets_no_token_and_says_so_in_chinese(user):
     assert not AuthToken.objects.exists()
 
 
+@pytest.mark.parametrize("fmt", ["json", "multipart"])
+def test_a_username_longer_than_any_login_is_refused_before_anything_is_recorded(user, fmt):
+    """The lockout records the name of each failed attempt; one too long to record is no login."""
+    from axes.models import AccessAttempt, AccessFailureLog
+
+    response = get_token(username="河" * 300, fmt=fmt)
+    assert response.status_code == 400
+    assert "username" in response.json()["errors"]
+    assert not AccessAttempt.objects.exists() and not AccessFailureLog.objects.exists()
+
+
 def test_an_inactive_login_gets_no_token(user):
     user.is_active = False
     user.save()
