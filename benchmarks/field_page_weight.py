@@ -183,7 +183,7 @@ def main():
         by_kind[kind_of(row)][0] += row["bytes"]
         by_kind[kind_of(row)][1] += 1
 
-    print(f"\n首次打开 /m/patrol/（360×640，空缓存，生产设置，gzip）：")
+    print("\n首次打开 /m/patrol/（360×640，空缓存，生产设置，gzip）：")
     print(f"  页面本身（到地图画出河网为止）: {page_only / 1024:7.1f} KB，{len(page_rows)} 个请求")
     print(f"  加上 Service Worker 离线缓存:   {total / 1024:7.1f} KB，{len(rows)} 个请求（含其他 4 个页面）")
     print(f"  预算 {args.budget_kb:.0f} KB（不含底图瓦片）：{'符合' if total <= args.budget_kb * 1024 else '超出'}")

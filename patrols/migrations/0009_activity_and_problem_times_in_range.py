@@ -3,6 +3,7 @@ stored one outside 2000–2100, so no row is expected to need repair; if some ot
 migration stops and names the rows rather than guess at the right time."""
 
 import datetime
+
 from django.conf import settings
 from django.db import migrations, models
 
