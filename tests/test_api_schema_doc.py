@@ -33,6 +33,8 @@ def test_every_operation_documents_its_refusals(schema):
             assert "404" in codes, (method, path)
         if method in ("post", "put", "patch"):
             assert {"413", "415"} <= codes, (method, path)
+    # A client_uuid already used by a different record: the phone must know it is not a retry.
+    assert "409" in schema["paths"]["/api/activities/"]["post"]["responses"]
 
 
 def test_a_too_long_address_is_documented_without_a_json_body(schema):
