@@ -4,7 +4,8 @@ PostgreSQL cluster (as on a replacement machine), then every table and every pho
     .venv/bin/python benchmarks/backup_drill.py [--photos 0]
 
 The source is the database in DATABASE_URL, or the project-local cluster (`riverwatch`, with the
-district and the demo after script/server). Its MEDIA_ROOT is read, never written: with --photos N,
+district and the demo after script/server), read only; nothing may write to it during the drill
+(stop script/server), since the restored copy is compared with it. Its MEDIA_ROOT is read, never written: with --photos N,
 the drill backs up a copy of it with N extra photo-sized files (500 KB each) instead. Prints the time
 of each step, the archive's size, and the comparison; exits non-zero on any difference. The new
 cluster and every file the drill made are removed afterwards (benchmarks/stack.py)."""
@@ -83,7 +84,12 @@ def main():
         media.mkdir(parents=True, exist_ok=True)
 
         env = {**os.environ, "DATABASE_URL": source_url, "MEDIA_ROOT": str(media)}
+        before = contents(source_url)
         backup_seconds = timed(["script/backup", str(work / "archives")], env)
+        if contents(source_url) != before:
+            # The comparison needs a source that stood still (a running script/server writes sessions).
+            print("The source database changed while it was backed up: stop what writes to it and run again.")
+            return 2
         archive = next((work / "archives").glob("riverwatch-backup-*.tar"))
 
         print("A new, empty PostgreSQL cluster …")
@@ -93,7 +99,7 @@ def main():
         env = {**os.environ, "DATABASE_URL": cluster.url, "MEDIA_ROOT": str(restored_media)}
         restore_seconds = timed(["script/restore", str(archive)], env)
 
-        before, after = contents(source_url), contents(cluster.url)
+        after = contents(cluster.url)
         rows = sum(count for count, _digest in before.values())
         differing = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
         files_before, files_after = files_digest(media), files_digest(restored_media)

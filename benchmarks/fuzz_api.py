@@ -4,7 +4,7 @@ gunicorn under the production settings (benchmarks/stack.py), and checks every a
 documented status codes and content types, bodies that match the schema. The suite runs the same
 loop briefly (tests/fuzz/test_api_schema.py).
 
-    .venv/bin/python benchmarks/fuzz_api.py [--examples 60] [--seed 4546]
+    .venv/bin/python benchmarks/fuzz_api.py [--examples 60] [--seed 4546] [--path /api/auth/token/]
 
 Prints the cases sent, the answers by status, and every failure; the floor is 5,000 cases and no
 failure. Exits non-zero below the floor or on any failure. Also counts the server's logged errors."""

@@ -175,6 +175,9 @@ def main():
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (2 cores here)")
     options = parser.parse_args()
     Phone.fixed_count, Chief.fixed_count = options.phones, options.chiefs
+    if options.spawn_rate * options.settle < options.phones + options.chiefs + 30 * options.spawn_rate:
+        # Everyone must have arrived (and signed in) well before the measured minutes begin.
+        parser.error("--settle is too short for --spawn-rate: allow the arrival plus 30 seconds")
 
     with riverwatch(workers=options.workers, threads=4) as (cluster, server):
         made = server.manage("shell", "--no-imports", "-c", PEOPLE_SCRIPT % {
@@ -200,7 +203,7 @@ def main():
             # Everyone has signed in (a password hash each, the slowest request): the figures so far
             # are the morning's arrival; the measured run starts from here.
             arrival["failures"] = environment.stats.total.num_failures
-            report(f"登录阶段（{options.settle:g} 秒）", environment.stats)
+            report(f"登录阶段（{options.settle:g} 秒，{runner.user_count} 个用户已到）", environment.stats)
             environment.stats.reset_all()
 
         gevent.spawn_later(options.settle, settled)

@@ -2,8 +2,9 @@
 The one place that creates and reads them, so that the closed-loop problem list (a problems app of
 its own) can take them over here without hunting through the rest of patrols. Besides this module,
 only the problems hotspot's set-based statement (reports/selectors/hotspots.py) reads their table,
-and the demo's summary counts them (demo/reset.py). Personal-data export and anonymisation
-(patrols/privacy.py) reach them through `reported_by` and `of_activities`."""
+and the demo's summary counts them (demo/reset.py). The personal-data export
+(patrols/privacy.py) and anonymisation (patrols/services.forget_person) reach them through
+`reported_by` and `of_activities`."""
 
 from __future__ import annotations
 

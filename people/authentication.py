@@ -12,8 +12,9 @@ from rest_framework.exceptions import AuthenticationFailed
 
 
 def token_shape():
-    """What knox issues: its prefix, then hex characters (read when checked, as knox reads its settings)."""
-    return re.compile(re.escape(knox_settings.TOKEN_PREFIX) + "[0-9a-f]{%d}" % knox_settings.AUTH_TOKEN_CHARACTER_LENGTH)
+    """What knox issues: a prefix of printable ASCII (at most 10 characters, knox's limit; any, so
+    tokens issued before a change of TOKEN_PREFIX keep working), then hex characters."""
+    return re.compile("[!-~]{0,10}[0-9a-f]{%d}" % knox_settings.AUTH_TOKEN_CHARACTER_LENGTH)
 
 
 class TokenAuthentication(auth.TokenAuthentication):

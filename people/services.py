@@ -298,8 +298,8 @@ def ensure_checked_superuser(*, username, password):
 person_anonymising = Signal()
 
 # Stored, not translated: the register keeps one language.
-# A token's id is its digest (knox keeps no other): hex of the hash's length.
-TOKEN_ID = re.compile("[0-9a-f]{%d}" % KNOX_CONSTANTS.DIGEST_LENGTH)
+# A token's id is its digest (knox keeps no other): hex, no longer than knox's column for it.
+TOKEN_ID = re.compile("[0-9a-f]{1,%d}" % KNOX_CONSTANTS.DIGEST_LENGTH)
 ANONYMISED_NAME = "已注销人员 #{id}"
 REMOVED_USERNAME = "removed-{id}"
 

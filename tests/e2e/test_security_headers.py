@@ -271,7 +271,7 @@ def test_the_admin_runs_under_its_policy_with_staff_signed_in(watched, live_serv
 
     for url, status, headers in watcher.documents:
         policy = headers.get("content-security-policy", "")
-        if url.rstrip("/").endswith("/change"):  # the admin's forms only: django-leaflet's widgets
+        if url.rstrip("/").endswith(("/change", "/add")):  # the admin's forms only: django-leaflet's widgets
             assert "script-src 'self' 'unsafe-inline'" in policy, url
         else:
             assert "script-src 'self';" in policy, url
