@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["waterways", "people", "patrols", "reports", "riverwatch"]
+APPS = ["waterways", "people", "patrols", "problems", "reports", "riverwatch"]
 
 
 def imported_modules(path):

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "people",
     "waterways",
     "patrols",
+    "problems",  # the closed-loop problem list: so far its working-day calendar
     "reports",
     "demo",
 ]
