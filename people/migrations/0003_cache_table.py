@@ -9,6 +9,7 @@ from django.core.cache import caches
 from django.core.cache.backends.db import BaseDatabaseCache
 from django.core.management import call_command
 from django.db import migrations
+from psycopg import sql
 
 
 def database_cache_tables():
@@ -20,9 +21,10 @@ def create_cache_tables(apps, schema_editor):
 
 
 def drop_cache_tables(apps, schema_editor):
-    quote = schema_editor.connection.ops.quote_name
-    for table in database_cache_tables():
-        schema_editor.execute(f"DROP TABLE IF EXISTS {quote(table)}")
+    # A table name cannot be a query parameter: psycopg composes it as a quoted identifier.
+    with schema_editor.connection.cursor() as cursor:
+        for table in database_cache_tables():
+            cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
 
 
 class Migration(migrations.Migration):

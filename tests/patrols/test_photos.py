@@ -458,13 +458,7 @@ BAD_TIMES = [
 @pytest.mark.parametrize("value", BAD_TIMES)
 @pytest.mark.parametrize("round_trip", [True, False], ids=["written", "as-set"])
 def test_an_odd_or_out_of_range_exif_time_is_no_time(value, round_trip):
-    if value is None:
-        exif = _exif_block(exif_ifd={}, round_trip=round_trip)
-    else:
-        try:
-            exif = _exif_block(exif_ifd={DATETIME_ORIGINAL: value}, round_trip=round_trip)
-        except Exception:  # Pillow cannot write this one into a block
-            pytest.skip("not writable")
+    exif = _exif_block(exif_ifd={} if value is None else {DATETIME_ORIGINAL: value}, round_trip=round_trip)
     assert photos._exif_time(exif) is None
 
 
