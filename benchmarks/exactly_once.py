@@ -23,17 +23,14 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from pathlib import Path
 
-import requests
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.stack import riverwatch  # noqa: E402
+from benchmarks.stack import SPOT, riverwatch  # noqa: E402
 from tests.support.outbox import Tally, run_trial, trial_records  # noqa: E402
 
 TRIAL_SPACING = timedelta(hours=12)
-# The district's 狮子沟 about 800 m from its source (lon, lat): where the drills' cleanups are.
-SPOT = (110.5368, 32.6517)
 PEOPLE_SCRIPT = """
 import json
 from people import services
@@ -46,13 +43,6 @@ for n in range(%(phones)d):
     people.append({"username": login.username, "companions": [friend.pk for friend in friends]})
 print(json.dumps(people))
 """
-
-
-def sign_in(base_url, username):
-    response = requests.post(base_url + "/api/auth/token/", json={"username": username, "password": "drill-pass-4727"},
-                             timeout=30)
-    response.raise_for_status()
-    return response.json()["token"]
 
 
 def main():
@@ -68,7 +58,7 @@ def main():
         created = server.manage("shell", "--no-imports", "-c", PEOPLE_SCRIPT % {"phones": options.parallel})
         phones = json.loads(created.stdout.strip().splitlines()[-1])
         for phone in phones:
-            phone["token"] = sign_in(server.url, phone["username"])
+            phone["token"] = server.sign_in(phone["username"], "drill-pass-4727")
 
         tally, intended, restarts = Tally(), [], []
         lock = threading.Lock()

@@ -24,13 +24,12 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.stack import riverwatch  # noqa: E402
+from benchmarks.stack import SPOT, riverwatch  # noqa: E402
 from tests.support.fuzzing import fuzz  # noqa: E402
 from tests.support.outbox import cleanup_body  # noqa: E402
 
 FLOOR_CASES = 5_000
 PASSWORD = "fuzz-pass-4546"
-SPOT = (110.5368, 32.6517)  # 狮子沟, about 800 m from its source (lon, lat)
 PEOPLE_SCRIPT = """
 from people import services
 volunteer = services.create_person(name="模糊测试志愿者", role="volunteer",
@@ -56,12 +55,6 @@ def tracebacks(log: str) -> list[str]:
     return found
 
 
-def sign_in(base_url, username):
-    answer = requests.post(f"{base_url}/api/auth/token/", json={"username": username, "password": PASSWORD}, timeout=30)
-    answer.raise_for_status()
-    return answer.json()["token"]
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=60, help="requests per operation, per mode, per person")
@@ -72,7 +65,7 @@ def main():
 
     with riverwatch(workers=3, threads=2) as (_cluster, server):
         server.manage("shell", "--no-imports", "-c", PEOPLE_SCRIPT % {"password": PASSWORD})
-        tokens = {role: sign_in(server.url, f"fuzz-{role}") for role in ("volunteer", "staff")}
+        tokens = {role: server.sign_in(f"fuzz-{role}", PASSWORD) for role in ("volunteer", "staff")}
         # One record of the volunteer's, so that reading, photos and review have something to reach.
         recorded = requests.post(f"{server.url}/api/activities/", timeout=30,
                                  headers={"Authorization": f"Token {tokens['volunteer']}"},

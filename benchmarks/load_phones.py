@@ -185,9 +185,8 @@ def main():
         ACCOUNTS.update(json.loads(made.stdout.strip().splitlines()[-1]))
         import requests
 
-        waterways = requests.get(server.url + "/api/waterways/", headers={"Authorization": "Token " + requests.post(
-            server.url + "/api/auth/token/", json={"username": ACCOUNTS["chiefs"][0], "password": PASSWORD}
-        ).json()["token"]}).json()
+        token = server.sign_in(ACCOUNTS["chiefs"][0], PASSWORD)
+        waterways = requests.get(server.url + "/api/waterways/", headers={"Authorization": f"Token {token}"}, timeout=60).json()
         LINES.extend([tuple(point) for point in feature["geometry"]["coordinates"]]
                      for feature in waterways["features"])
 

@@ -27,8 +27,6 @@ import bisect
 import io
 import json
 import zipfile
-from datetime import datetime
-from datetime import timezone as dt_timezone
 
 import gpxpy.gpx
 from django.conf import settings
@@ -39,11 +37,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from people.models import Person
+from riverwatch.dates import from_unix_ms, local_minute
 
-from . import problem_reports
+from . import problem_reports, scopes
 from .models import Activity, Photo, RawTrack, ServiceRecord
 from .serializers import lonlat
-from .tracks import lonlat_to_storage
+from .tracks import is_finite_number, lonlat_to_storage
 
 EXPORT_FORMAT = "riverwatch-personal-data"
 EXPORT_VERSION = 1
@@ -53,16 +52,10 @@ MATCH_DECIMALS = 3
 
 # --- Whose activities ------------------------------------------------------------------------------
 
-def _took_part(person):
-    return Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person=person))
-
-
 def activities_of(person):
-    """The activities a person took part in (a service record) or submitted from their login."""
-    scope = Q(_took_part(person))
-    if person.user_id is not None:
-        scope |= Q(submitted_by_id=person.user_id)
-    return Activity.objects.filter(scope)
+    """The activities a person took part in (a service record) or submitted from their login (the
+    reading rule's own activities; a person without a login submitted none)."""
+    return Activity.objects.filter(scopes.own_q(person.user, person))
 
 
 def others_took_part(person):
@@ -257,7 +250,7 @@ def _fix_times(activity, raw):
                 continue
             lon, lat, ms = row[0], row[1], row[2]
             accuracy = row[3] if len(row) > 3 else None
-            if not all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in (lon, lat, ms)):
+            if not all(is_finite_number(value) for value in (lon, lat, ms)):
                 continue
             if max_accuracy is not None and isinstance(accuracy, (int, float)) and accuracy > max_accuracy:
                 continue  # dropped by the cleaning: never a vertex of the track
@@ -288,13 +281,13 @@ def _timed(stored_line, fix_times):
 
 def _gpx_track(activity, fix_times):
     track = gpxpy.gpx.GPXTrack(
-        name=f"{activity.get_kind_display()} #{activity.pk} {timezone.localtime(activity.started_at):%Y-%m-%d %H:%M}",
+        name=f"{activity.get_kind_display()} #{activity.pk} {local_minute(activity.started_at)}",
     )
     track.type = activity.kind
     for stored, shown_line in zip(activity.track, activity.track_api):
         segment = gpxpy.gpx.GPXTrackSegment()
         for (lon, lat), ms in zip(shown_line.coords, _timed(stored.coords, fix_times)):
-            time = datetime.fromtimestamp(ms / 1000, tz=dt_timezone.utc) if ms is not None else None
+            time = from_unix_ms(ms) if ms is not None else None
             segment.points.append(gpxpy.gpx.GPXTrackPoint(latitude=round(lat, 7), longitude=round(lon, 7), time=time))
         track.segments.append(segment)
     return track
@@ -318,25 +311,24 @@ def tracks_gpx(person) -> str:
     return document.to_xml(version="1.1")
 
 
+def _write_copy(archive, person, folder, absolute_url):
+    data = json.dumps(personal_data(person, absolute_url=absolute_url), cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+    archive.writestr(f"{folder}data.json", data)
+    archive.writestr(f"{folder}tracks.gpx", tracks_gpx(person))
+
+
 def export_zip(person, *, absolute_url=None) -> bytes:
     """A zip of data.json and tracks.gpx: the person's copy."""
-    data = json.dumps(personal_data(person, absolute_url=absolute_url), cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("data.json", data)
-        archive.writestr("tracks.gpx", tracks_gpx(person))
-    return buffer.getvalue()
+    return export_zip_many([person], absolute_url=absolute_url, folders=False)
 
 
-def export_zip_many(people, *, absolute_url=None) -> bytes:
+def export_zip_many(people, *, absolute_url=None, folders=True) -> bytes:
     """Several people's copies in one zip, a folder each (<id>/data.json, <id>/tracks.gpx): staff
     exporting from the admin."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for person in people:
-            with zipfile.ZipFile(io.BytesIO(export_zip(person, absolute_url=absolute_url))) as one:
-                for name in one.namelist():
-                    archive.writestr(f"{person.pk}/{name}", one.read(name))
+            _write_copy(archive, person, f"{person.pk}/" if folders else "", absolute_url)
     return buffer.getvalue()
 
 

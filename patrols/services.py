@@ -14,12 +14,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import F, Value
-from django.db.models.functions import Replace
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from people import selectors as people_selectors
+from people import services as people_services
 from people.models import Person
 
 from . import photos as photo_processing
@@ -470,38 +470,26 @@ def recompute_reach_visits(*, waterway_ids=None):
 
 # --- Personal information: forgetting a person who leaves, and raw fixes past their retention -----------
 
-def _replace_name(queryset, fields, old, new):
-    """Replaces the name where it was typed (notes, findings, review notes) with the new label."""
-    if len(old) < 2:  # a one-character name would rewrite unrelated words
-        return
-    for name in fields:
-        queryset.filter(**{f"{name}__contains": old}).update(**{name: Replace(F(name), Value(old), Value(new))})
-
-
 @transaction.atomic
 def forget_person(*, person, label) -> str:
     """The patrols part of anonymising a person (what and why: patrols/privacy.py's docstring).
     Returns what was done, in a phrase for the person's note."""
     theirs = privacy.activities_of(person)
-    raw = RawTrack.objects.filter(activity__in=theirs)
-    raw_deleted = raw.count()
-    raw.delete()
+    raw_deleted, _per_model = RawTrack.objects.filter(activity__in=theirs).delete()
 
     alone = theirs.filter(track__isnull=False).exclude(privacy.others_took_part(person))
     # The activity's place stays where the map, the tiles and the hotspots put it (a point on its
     # track), so they show the same; only the line of the walk goes.
     alone.filter(point__isnull=True).update(point=PointOnSurface("track"))
-    lines_deleted = 0
-    for activity in alone.only("pk", "track_quality"):
-        quality = {key: value for key, value in (activity.track_quality or {}).items() if key not in ("gaps", "speed_flags")}
-        lines_deleted += Activity.objects.filter(pk=activity.pk).update(track=None, track_quality=quality)
+    # The track quality's gaps and speed flags are places on the walk: they go with it (jsonb minus keys).
+    lines_deleted = alone.update(track=None, track_quality=RawSQL("track_quality - %s::text[]", (["gaps", "speed_flags"],)))
     # Where they stood when they took a photo; the activity keeps the place it was given.
     positions_deleted = 0
     if person.user_id is not None:
         positions_deleted = Photo.objects.filter(uploaded_by_id=person.user_id, exif_point__isnull=False).update(exif_point=None)
 
-    _replace_name(theirs, ["notes", "findings", "review_note"], person.name, label)
-    _replace_name(problem_reports.of_activities(theirs), ["note"], person.name, label)
+    people_services.replace_typed_text(theirs, ["notes", "findings", "review_note"], person.name, label)
+    people_services.replace_typed_text(problem_reports.of_activities(theirs), ["note"], person.name, label)
     # Participants not counted twice are listed by name on the activity.
     for activity in Activity.objects.filter(skipped_participants__contains=[{"person": person.pk}]).only("pk", "skipped_participants"):
         skipped = [{**entry, "name": label} if entry.get("person") == person.pk else entry for entry in activity.skipped_participants]

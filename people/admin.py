@@ -195,8 +195,9 @@ class PersonAdmin(admin.ModelAdmin):
                 post_count=Count("chief_assignments", distinct=True),
             ).order_by("pk")
         )
-        refused = [(person, reason) for person in people if (reason := self._why_not_anonymise(request, person))]
-        allowed = [person for person in people if not self._why_not_anonymise(request, person)]
+        reasons = [(person, self._why_not_anonymise(request, person)) for person in people]
+        refused = [(person, reason) for person, reason in reasons if reason]
+        allowed = [person for person, reason in reasons if not reason]
         if request.POST.get("post") == "yes" and allowed:
             done = []
             for person in allowed:

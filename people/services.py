@@ -7,13 +7,16 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Left, Replace
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from knox.models import AuthToken
 from knox.settings import CONSTANTS as KNOX_CONSTANTS
+
+from riverwatch.dates import local_minute
 
 from . import importing
 from .models import ChiefAssignment, Person, Team
@@ -323,14 +326,22 @@ class AnonymisationSummary:
     note: str = ""
 
 
+def replace_typed_text(queryset, fields, old, new):
+    """Replaces `old` with `new` wherever it was typed or copied into these text fields (a leaver's
+    name in notes, say): one UPDATE per field, cut to the field's length."""
+    if len(old) < 2:  # a one-character name would rewrite unrelated words
+        return
+    for name in fields:
+        replaced = Replace(F(name), Value(old), Value(new))
+        limit = queryset.model._meta.get_field(name).max_length
+        queryset.filter(**{f"{name}__contains": old}).update(**{name: Left(replaced, limit) if limit else replaced})
+
+
 def _replace_in_admin_history(old, new):
     """The admin's history names objects as they were called (a person, "name · waterway" posts)."""
     from django.contrib.admin.models import LogEntry
 
-    if len(old) < 2:  # a one-character name would rewrite unrelated entries
-        return
-    for entry in LogEntry.objects.filter(object_repr__contains=old).only("pk", "object_repr"):
-        LogEntry.objects.filter(pk=entry.pk).update(object_repr=entry.object_repr.replace(old, new)[:200])
+    replace_typed_text(LogEntry.objects.all(), ["object_repr"], old, new)
 
 
 def _remove_login(user, new_username):
@@ -396,7 +407,7 @@ def anonymise_person(*, person, by):
     done = ["姓名", "电话", "备注", "所在地", "队伍"] + (["登录账号"] if summary.login_removed else [])
     parts = [
         "{when}（北京时间）由 {by} 注销并匿名化：删除了{done}".format(
-            when=timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+            when=local_minute(timezone.now()),
             by=by.get_username() if by is not None else "系统", done="、".join(done),
         ),
     ]

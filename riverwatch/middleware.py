@@ -1,11 +1,12 @@
 from django.conf import settings
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponseBadRequest
 from django.middleware.gzip import GZipMiddleware
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.utils.translation import gettext as _
 
+from .error_pages import api_refusal, wants_api_answer
 from .parsers import UNSTORABLE
 
 
@@ -66,8 +67,7 @@ class RefuseUnstorableTextMiddleware:
                   *request.GET.keys()]
         if any(UNSTORABLE.search(value) for value in values):
             message = _("请求的地址或参数里有无法处理的字符（空字符 \\0 或孤立的 UTF-16 代理项），已拒收。")
-            if request.path.startswith("/api/"):
-                return JsonResponse({"detail": message, "code": "unstorable_text"}, status=400,
-                                    json_dumps_params={"ensure_ascii": False})
+            if wants_api_answer(request):
+                return api_refusal(message, "unstorable_text", 400)
             return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

@@ -56,7 +56,6 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT  # noqa: F405
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
-SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # HTTPS only: plain-http requests are redirected, and browsers told to use https for a year (HSTS,
 # subdomains too). Behind a proxy that ends TLS, Django sees https only through the proxy's

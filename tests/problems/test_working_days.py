@@ -36,6 +36,7 @@ def test_the_2026_holidays_and_make_up_days_are_shipped(given, days, due):
 def test_staff_add_next_years_days_and_deadlines_follow(admin_client):
     listed = admin_client.get(reverse("admin:problems_calendarday_changelist"), {"day__year": "2026"})
     assert listed.status_code == 200 and "国庆节" in listed.content.decode()
+    assert "周六" in listed.content.decode()  # the make-up Saturdays show as such
     assert deadline_after(date(2026, 12, 31), 1) == date(2027, 1, 1)
     response = admin_client.post(reverse("admin:problems_calendarday_add"),
                                  {"day": "2027-01-01", "kind": "holiday", "name": "元旦"})

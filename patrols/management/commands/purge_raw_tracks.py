@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from patrols import selectors, services
+from riverwatch.dates import local_minute
 
 
 class Command(BaseCommand):
@@ -35,7 +36,7 @@ class Command(BaseCommand):
             raise CommandError(_("--batch-size 应为正整数。"))
         cutoff = timezone.now() - timedelta(days=days)
         total = selectors.raw_tracks_started_before(cutoff).count()
-        words = {"n": total, "days": days, "cutoff": timezone.localtime(cutoff).strftime("%Y-%m-%d %H:%M")}
+        words = {"n": total, "days": days, "cutoff": local_minute(cutoff)}
         if dry_run:
             self.stdout.write(_("（--dry-run，未删除）将删除 %(n)d 条原始轨迹：活动开始于 %(cutoff)s（北京时间）之前，"
                                 "超过保留期 %(days)d 天。") % words)
