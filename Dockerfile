@@ -10,7 +10,7 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     DJANGO_SETTINGS_MODULE=riverwatch.settings.prod
 RUN apt-get update \
- && apt-get install -y --no-install-recommends gdal-bin gettext fonts-noto-cjk postgresql-client \
+ && apt-get install -y --no-install-recommends gdal-bin gettext fonts-noto-cjk postgresql-client libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

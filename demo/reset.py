@@ -9,12 +9,13 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext
 
 from patrols import selectors
-from patrols.models import Activity, ProblemReport, ReachVisit, ServiceRecord
+from patrols.models import Activity, ReachVisit, ServiceRecord
 from people.models import ChiefAssignment, Person, Role, Team
+from problems.models import Problem
 
 from .planner import DEMO_NOTE, DEMO_USERNAME_PATTERN
 
@@ -54,6 +55,11 @@ def delete_demo_data():
         )
     activity_ids = list(Activity.objects.filter(submitted_by_id__in=user_ids).values_list("id", flat=True))
     counts = {"activities": len(activity_ids)}
+    # Problems outlive their activity on the list; the demo's go with it (their events with them).
+    demo_problems = Problem.objects.filter(Q(activity_id__in=activity_ids) | Q(reported_by_id__in=user_ids))
+    counts["problems"] = demo_problems.count()
+    Problem.objects.filter(duplicate_of__in=demo_problems).update(duplicate_of=None)
+    demo_problems.delete()
     for start in range(0, len(activity_ids), 500):
         Activity.objects.filter(id__in=activity_ids[start:start + 500]).delete()
     others = Person.objects.exclude(id__in=person_ids)
@@ -88,7 +94,7 @@ def summary():
         "service_records": ServiceRecord.objects.filter(activity__in=activities).count(),
         "distance_m": totals["distance"] or 0.0,
         "reach_visits": ReachVisit.objects.filter(activity__in=activities).count(),
-        "problems": ProblemReport.objects.filter(activity__in=activities).count(),
+        "problems": Problem.objects.filter(activity__in=activities).count(),
         "compliance": Counter(
             verdict.counts for verdict in selectors.compliance_of(
                 list(activities.filter(kind=Activity.Kind.PATROL).prefetch_related("service_records"))

@@ -45,8 +45,8 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-from pyproj import Geod, Transformer
 from pypinyin import Style, lazy_pinyin, load_phrases_dict
+from pyproj import Geod, Transformer
 from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import nearest_points, unary_union
 

@@ -19,9 +19,10 @@ from leaflet.admin import LeafletAdminWidget, LeafletGeoAdmin
 
 from people.admin import PersonAdmin
 from people.models import Person
+from problems.models import Problem
 
 from . import privacy, scopes, selectors, services
-from .models import Activity, PatrolRule, Photo, ProblemReport, ReachVisit, ServiceCampaign, ServiceRecord
+from .models import Activity, PatrolRule, Photo, ReachVisit, ServiceCampaign, ServiceRecord
 
 
 class ReadOnlyMap(LeafletAdminWidget):
@@ -128,7 +129,7 @@ class UnsavedInlineFormSet(BaseInlineFormSet):
 class ProblemReportInline(admin.TabularInline):
     """What the phone reported, as reported: a correction would disagree with its photos and the record."""
 
-    model = ProblemReport
+    model = Problem
     formset = UnsavedInlineFormSet
     fields = ["observed_at", "category", "note", "waterway", "position_m", "has_point", "photo_count", "client_uuid"]
     readonly_fields = fields

@@ -21,9 +21,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
+from problems.models import Category as ProblemCategory
 from waterways.views import basemap_text
 
-from .models import Activity, ProblemReport
+from .models import Activity
 
 SHELL_VERSION_HEADER = "X-RiverWatch-Shell"
 SCREENS = ("field-home", "field-patrol", "field-cleanup", "field-problem", "field-history")
@@ -163,7 +164,7 @@ def field_text():
         "install": _("安装到桌面"),
         "storage_failed": _("手机存储失败：%(reason)s。记录没有保存，请截图联系管理员。"),
         "kinds": {value: str(label) for value, label in Activity.Kind.choices},
-        "categories": {value: str(label) for value, label in ProblemReport.Category.choices},
+        "categories": {value: str(label) for value, label in ProblemCategory.choices},
     }
 
 
@@ -206,7 +207,7 @@ def _screen(template, title):
             "field_config": field_config(),
             "tianditu_key": settings.TIANDITU_KEY,
             "activity_kinds": [(v, label) for v, label in Activity.Kind.choices if v not in ("patrol", "problem_report")],
-            "problem_categories": ProblemReport.Category.choices,
+            "problem_categories": ProblemCategory.choices,
         })
         # The service worker keeps a screen only if it belongs to its own set of cached files: a
         # screen from a newer deploy would look for scripts an older cache does not have.

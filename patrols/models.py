@@ -203,59 +203,11 @@ def photo_path(photo, filename):
     return f"photos/{photo.activity_id}/{filename}"
 
 
-class ProblemReport(models.Model):
-    """A problem seen at the river (category, place, note, photos), reported on its own (an
-    activity of kind problem_report) or marked during a patrol or cleanup. Kept with its activity
-    until the closed-loop problem list takes such reports over."""
-
-    class Category(models.TextChoices):
-        GARBAGE = "garbage", _("垃圾漂浮物")
-        SEWAGE = "sewage", _("污水直排")
-        DUMPING = "dumping", _("乱堆乱倒")
-        ENCROACHMENT = "encroachment", _("乱占乱建")
-        SAND_MINING = "sand_mining", _("非法采砂")
-        WATER_QUALITY = "water_quality", _("水质异常（发黑发臭、死鱼）")
-        FACILITY = "facility", _("设施损坏")
-        OTHER = "other", _("其他")
-
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="problems", verbose_name=_("活动"))
-    client_uuid = models.UUIDField(_("客户端编号"), unique=True, help_text=_("手机生成，重复提交只存一次。"))
-    category = models.CharField(_("问题类别"), max_length=16, choices=Category.choices)
-    note = models.TextField(_("问题描述"), blank=True)
-    point = models.PointField(_("位置"), srid=settings.GIS_SRID, null=True, blank=True, spatial_index=False)
-    observed_at = models.DateTimeField(_("发现时间（设备）"))
-    waterway = models.ForeignKey(
-        "waterways.Waterway", null=True, blank=True, on_delete=models.SET_NULL, related_name="problem_reports",
-        verbose_name=_("河流/支沟"),
-    )
-    position_m = models.FloatField(_("距源头（米）"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["observed_at", "id"]
-        verbose_name = _("现场问题")
-        verbose_name_plural = _("现场问题")
-        indexes = [
-            GistIndex(fields=["point"], name="problem_report_point_gist"),
-            # The river-chief map and hotspots select problems by when they were seen.
-            models.Index(fields=["observed_at"], name="problem_report_observed"),
-        ]
-        constraints = [
-            models.CheckConstraint(condition=Q(point__isnull=True) | Q(point__isvalid=True), name="problem_report_point_valid"),
-            models.CheckConstraint(
-                condition=Q(observed_at__date__gte=FIRST_DAY, observed_at__date__lte=LAST_DAY),
-                name="problem_report_observed_at_in_range",
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.get_category_display()} #{self.pk}"
-
-
 class Photo(models.Model):
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="photos", verbose_name=_("活动"))
     # Which of the activity's problems the photo shows, if any (always one of the same activity).
     problem = models.ForeignKey(
-        ProblemReport, null=True, blank=True, on_delete=models.SET_NULL, related_name="photos", verbose_name=_("现场问题")
+        "problems.Problem", null=True, blank=True, on_delete=models.SET_NULL, related_name="photos", verbose_name=_("问题")
     )
     image = models.ImageField(_("照片"), upload_to=photo_path)
     thumbnail = models.ImageField(_("缩略图"), upload_to=photo_path)

@@ -10,10 +10,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers as drf
 from rest_framework_gis import serializers as gis
 
+from problems.models import Problem
 from waterways.serializers import LonLatGeometryField
 
 from . import selectors
-from .models import Activity, Photo, ProblemReport
+from .models import Activity, Photo
 
 COORDINATE_PRECISION = 6
 
@@ -61,7 +62,7 @@ class ProblemReportSerializer(drf.ModelSerializer):
     photo_ids = drf.SerializerMethodField()
 
     class Meta:
-        model = ProblemReport
+        model = Problem
         fields = ["client_uuid", "category", "category_display", "note", "point", "observed_at", "waterway_name", "photo_ids"]
 
     def get_point(self, problem) -> list[float] | None:

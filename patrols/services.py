@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from people import selectors as people_selectors
 from people import services as people_services
 from people.models import Person
+from riverwatch import photos as photo_processing
 
-from . import photos as photo_processing
 from . import privacy, problem_reports, scopes, selectors, signals, submissions
 from .models import KINDS_WITHOUT_SERVICE, Activity, Photo, RawTrack, ServiceRecord
 from .submissions import Submission

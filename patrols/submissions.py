@@ -23,7 +23,7 @@ from waterways import service_area
 
 from . import gpx, tracks
 from .models import Activity
-from .tracks import CleanTrack, lonlat_to_storage, storage_to_lonlat
+from .tracks import CleanTrack, storage_to_lonlat
 
 # GPS time and the phone's clock may disagree a little; fixes far outside the activity's own
 # times belong to another walk (or a broken clock) and would distort its duration.
@@ -110,11 +110,7 @@ def _outside_message(where: str, lon: float, lat: float) -> str:
 
 def point_inside(lonlat) -> Point | None:
     """A lon/lat as a Point in the storage SRID, or None when it lies outside the service area."""
-    lon, lat = lonlat
-    if service_area.first_outside_lonlat([lon], [lat]) is not None:
-        return None
-    x, y = lonlat_to_storage().transform(lon, lat)
-    return Point(x, y, srid=settings.GIS_SRID) if service_area.first_outside([x], [y]) is None else None
+    return service_area.storage_point(lonlat)
 
 
 def project_point(lonlat, field: str, where: str | None = None) -> Point:

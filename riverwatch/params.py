@@ -69,6 +69,9 @@ class WholeNumberField(serializers.IntegerField):
 class FlagField(serializers.BooleanField):
     """1/0 (also true/false, yes/no, on/off)."""
 
+    # DRF reads a boolean missing from form data (a query string) as False; absent means absent here.
+    default_empty_html = serializers.empty
+
     def to_internal_value(self, value):
         word = value.strip().lower() if isinstance(value, str) else value
         if word in TRUE_WORDS or word is True:

@@ -14,10 +14,14 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),  # health checks: riverwatch/health.py
     path("", include("waterways.urls")),
     path("", include("patrols.urls")),
+    path("", include("problems.urls")),
+    path("", include("problems.public_urls")),  # the signboard's public report page, no login
+    path("open311/v2/", include("problems.open311.urls")),
     path("", include("reports.urls")),
     path("api/", include("waterways.api_urls")),
     path("api/", include("people.api_urls")),
     path("api/", include("patrols.api_urls")),
+    path("api/", include("problems.api_urls")),
     path("api/", include("reports.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (?script): no inline script, for the CSP.

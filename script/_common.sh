@@ -12,8 +12,9 @@ say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31m!!\033[0m %s\n' "$*" >&2; exit 1; }
 
 # Debian packages the app needs to run: PostgreSQL + PostGIS (default major version of
-# the distribution: 15 on Debian 12), GDAL/GEOS/PROJ for GeoDjango, CJK fonts, gettext.
-RUNTIME_PACKAGES=(postgresql postgresql-postgis gdal-bin fonts-noto-cjk gettext ca-certificates)
+# the distribution: 15 on Debian 12), GDAL/GEOS/PROJ for GeoDjango, CJK fonts, gettext; Pango and
+# HarfBuzz for WeasyPrint (the river-chief signboard PDF, problems/signboard.py).
+RUNTIME_PACKAGES=(postgresql postgresql-postgis gdal-bin fonts-noto-cjk gettext ca-certificates libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 
 missing_packages() {
   local pkg

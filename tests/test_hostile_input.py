@@ -8,7 +8,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from patrols.models import Activity, ProblemReport
+from patrols.models import Activity
+from problems.models import Problem
 from tests.support.factories import activity_body
 from tests.support.walks import walk_along
 
@@ -16,7 +17,7 @@ HUGE = int("9" * 400)  # a 400-digit integer: float() overflows
 
 
 def nothing_stored():
-    return not Activity.objects.exists() and not ProblemReport.objects.exists()
+    return not Activity.objects.exists() and not Problem.objects.exists()
 
 
 def _post_raw(client, url, text, content_type="application/json"):

@@ -13,7 +13,8 @@ from functools import lru_cache
 import numpy as np
 import shapely
 from django.conf import settings
-from pyproj import CRS
+from django.contrib.gis.geos import Point
+from pyproj import CRS, Transformer
 
 from .models import District
 
@@ -66,3 +67,18 @@ def buffer_km() -> str:
     """The buffer as people read it: 20 km, 2.5 km."""
     km = settings.SERVICE_AREA_BUFFER_M / 1000
     return f"{km:g}" if math.isfinite(km) else "?"
+
+
+@lru_cache
+def _to_storage() -> Transformer:
+    return Transformer.from_crs(settings.API_SRID, settings.GIS_SRID, always_xy=True)
+
+
+def storage_point(lonlat) -> Point | None:
+    """A lon/lat as a Point in the storage SRID, or None when it lies outside the service area:
+    every single position a person sends (a problem, a photo's EXIF) is placed through here."""
+    lon, lat = lonlat
+    if first_outside_lonlat([lon], [lat]) is not None:
+        return None
+    x, y = _to_storage().transform(lon, lat)
+    return Point(x, y, srid=settings.GIS_SRID) if first_outside([x], [y]) is None else None

@@ -9,11 +9,12 @@ from django.utils.translation import gettext_lazy
 from rest_framework import serializers as drf
 from rest_framework.exceptions import ValidationError
 
+from problems.models import Category as ProblemCategory
 from riverwatch.dates import FIRST_DAY, LAST_DAY, day_bounds
 from riverwatch.params import shown
 
 from ..forms import NOTE_MAX_LENGTH, ReviewForm
-from ..models import Activity, ProblemReport
+from ..models import Activity
 
 MAX_PROBLEMS = 50
 
@@ -98,7 +99,7 @@ class ProblemListSerializer(drf.ListSerializer):
 
 class ProblemReportInputSerializer(drf.Serializer):
     client_uuid = StrictUUIDField(help_text=gettext_lazy("手机为这个问题生成的 UUID；重发时保持不变。"))
-    category = drf.ChoiceField(choices=ProblemReport.Category.choices)
+    category = drf.ChoiceField(choices=ProblemCategory.choices)
     note = drf.CharField(required=False, allow_blank=True, max_length=2000)
     point = drf.JSONField(required=False, allow_null=True, help_text=gettext_lazy("GeoJSON Point 或 [经度, 纬度]"))
     observed_at = OffsetDateTimeField(help_text=gettext_lazy("发现时间，须在活动开始前 1 小时到结束后 1 小时之间"))

@@ -14,9 +14,9 @@ from rest_framework.views import APIView
 
 from people import selectors as people_selectors
 from riverwatch.api_errors import as_drf_error, refuse_oversized
+from riverwatch.photos import PhotoError
 
 from .. import problem_reports, services
-from ..photos import PhotoError
 from ..serializers import PhotoSerializer, lonlat
 from .activities import MULTIPART_OVERHEAD_BYTES, visible_activity
 from .inputs import PhotoUploadSerializer

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from libpysal.graph import Graph
 
 from patrols.models import Activity
+from problems import selectors as problem_selectors
 from waterways.models import ReachLink
 
 from ..filters import ACTIVITY_SCOPE_CONDITIONS, FILTERED_ACTIVITIES_SQL, ReportFilters
@@ -80,12 +81,15 @@ acts AS NOT MATERIALIZED (
 items AS (
     SELECT COALESCE(p.point, a.point, ST_PointOnSurface(a.track)) AS pt, p.waterway_id, p.position_m,
            1.0::float8 AS amount
-      FROM patrols_problemreport p JOIN patrols_activity a ON a.id = p.activity_id
+      FROM problems_problem p LEFT JOIN patrols_activity a ON a.id = p.activity_id
      WHERE %(measure)s = 'problems'
+       AND """ + problem_selectors.ACCEPTED_SQL + """
        AND p.observed_at >= %(start_at)s AND p.observed_at < %(end_at)s
        AND (%(waterways)s::bigint[] IS NULL OR p.waterway_id = ANY(%(waterways)s::bigint[]))
-       AND (%(item_kinds)s::text[] IS NULL OR a.kind = ANY(%(item_kinds)s::text[]))
-       AND """ + ACTIVITY_SCOPE_CONDITIONS + """
+       AND CASE WHEN a.id IS NULL  -- reported on its own: counted unless kind, role or team narrow the work
+                THEN %(item_kinds)s::text[] IS NULL AND %(role)s::text IS NULL AND %(team)s::bigint IS NULL
+                ELSE (%(item_kinds)s::text[] IS NULL OR a.kind = ANY(%(item_kinds)s::text[]))
+                     AND """ + ACTIVITY_SCOPE_CONDITIONS + """ END
     UNION ALL
     SELECT acts.pt, acts.waterway_id, acts.position_m,
            CASE WHEN %(measure)s = 'debris' THEN acts.debris_kg::float8 ELSE 1.0 END
@@ -483,6 +487,7 @@ def hotspot_query(filters: ReportFilters, *, measure: str, method: str, normaliz
         "buffer": settings.HOTSPOT_STUDY_BUFFER_M,
         "patrol": Activity.Kind.PATROL.value,
         "api_srid": settings.API_SRID,
+        **problem_selectors.accepted_sql_params(),
     }
     return (HOTSPOT_HEX_SQL if method == "hex" else HOTSPOT_NETWORK_SQL), params
 

@@ -12,11 +12,13 @@ from django.db.models import Count, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from patrols import problem_reports, scopes
+from patrols import scopes
 from patrols import selectors as patrol_selectors
-from patrols.models import Activity, ProblemReport
+from patrols.models import Activity
+from problems import selectors as problem_selectors
+from problems.models import Category as ProblemCategory
+from problems.models import Problem
 
 from ..filters import ReportFilters, counted_activities, scope_q
 
@@ -111,38 +113,35 @@ def track_lines(user, filters: ReportFilters) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-# A problem's state, until the closed-loop problem list (problems app) gives problems their own:
-# the review of the activity that reported it. Problems of rejected activities are left out, as
-# everywhere in the reports.
-PROBLEM_STATES = {
-    Activity.Status.SUBMITTED: "reported",
-    Activity.Status.VERIFIED: "verified",
-}
-
-
 def problem_state_labels():
-    return {"reported": _("已上报，待核实"), "verified": _("已核实")}
+    return problem_selectors.map_states()
 
 
 def problem_points(user, filters: ReportFilters) -> dict:
-    """Problems on the activities the user may read, by state: observed in the period (whenever
-    their activity started), on an activity that is not rejected and passes kind, role and team, on
-    the chosen waterways by the problem's own snapped waterway. The same problems the problems
-    hotspot counts (reports.selectors.hotspots). A problem without its own point is drawn where its
-    activity is (its point, else a point on its track), as the hotspot places it."""
+    """Problems on the list, by state (open, overdue, fixed, closed not fixed), observed in the
+    period, on the chosen waterways by the problem's own snapped waterway: those reported on an
+    activity the user may read that passes kind, role and team, and those reported on their own
+    (the office, a deputy, the public once accepted) unless kind, role or team narrow the activities.
+    A problem without its own point is drawn where its activity is (its point, else a point on its
+    track), as the hotspot places it."""
     activities = scopes.readable_by(user).filter(scope_q(filters))
+    reported_on = Q(activity__in=activities.values("pk"))
+    if not filters.narrows_activities:
+        reported_on |= Q(activity__isnull=True)
     rows = (
-        problem_reports.located(activities, filters.start_at, filters.end_at, waterway_ids=filters.waterway_ids)
-        .select_related("activity", "waterway")
-        .only("id", "category", "note", "observed_at", "point", "activity__id", "activity__status",
+        problem_selectors.located(Problem.objects.filter(reported_on & problem_selectors.on_map_q()),
+                                  filters.start_at, filters.end_at, waterway_ids=filters.waterway_ids)
+        .select_related("waterway")
+        .only("id", "category", "note", "observed_at", "point", "state", "ending", "deadline", "activity_id",
               "waterway__name")
         .order_by("observed_at", "id")
     )
-    categories = dict(ProblemReport.Category.choices)
+    categories = dict(ProblemCategory.choices)
     labels = problem_state_labels()
+    today = timezone.localdate()
     features = []
     for row in rows:
-        state = PROBLEM_STATES[row.activity.status]
+        state = problem_selectors.map_state(row, today)
         features.append({
             "type": "Feature",
             "geometry": _point(row.location),
@@ -156,7 +155,7 @@ def problem_points(user, filters: ReportFilters) -> dict:
                 "note": row.note[:200],
                 "waterway": row.waterway.name if row.waterway else None,
                 "at_activity": row.point is None,  # no point of its own: drawn where its activity is
-                "url": reverse("activity-detail", args=[row.activity_id]),
+                "url": reverse("problem-detail", args=[row.id]),
             },
         })
     return {"type": "FeatureCollection", "features": features, "states": [{"state": k, "label": v} for k, v in labels.items()]}

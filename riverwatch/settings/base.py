@@ -190,6 +190,28 @@ PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)  # decompression-bomb guard
 PHOTO_STORED_EDGE_PX = env.int("PHOTO_STORED_EDGE_PX", default=2048)
 PHOTO_THUMBNAIL_EDGE_PX = env.int("PHOTO_THUMBNAIL_EDGE_PX", default=320)
+# --- Problems ----------------------------------------------------------------
+# Reminders go out through Django's e-mail backend: the console in development, SMTP in production
+# (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST, EMAIL_PORT, …).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="riverwatch@localhost")
+# A new report of the same category this close, in space and time, to an open one is offered for merging.
+PROBLEM_DUPLICATE_DISTANCE_M = env.float("PROBLEM_DUPLICATE_DISTANCE_M", default=50.0)
+PROBLEM_DUPLICATE_DAYS = env.int("PROBLEM_DUPLICATE_DAYS", default=14)
+# The quarter's re-inspections (回头看) are due this many working days after the quarter ends.
+FOLLOW_UP_WORKING_DAYS = env.int("FOLLOW_UP_WORKING_DAYS", default=20)
+# The daily digest lists what falls due within this many days.
+REMINDER_DUE_WITHIN_DAYS = env.int("REMINDER_DUE_WITHIN_DAYS", default=2)
+# A deputy with no activity for this many days gets a reminder (the district's practice).
+DEPUTY_INACTIVE_DAYS = env.int("DEPUTY_INACTIVE_DAYS", default=30)
+# Public reports (the signboard page): per address and per phone number, per hour.
+PUBLIC_REPORTS_PER_HOUR = env.int("PUBLIC_REPORTS_PER_HOUR", default=5)
+
 # Hotspots (Getis-Ord Gi*). Hexagon edge length in metres: 250 m cells (≈0.16 km²) hold several
 # reaches, so a cell's count is not one reach's noise.
 HOTSPOT_HEX_SIZE_M = env.int("HOTSPOT_HEX_SIZE_M", default=250)

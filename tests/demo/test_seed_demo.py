@@ -19,8 +19,9 @@ from demo import planner, reset, writer
 from demo import tracks as demo_tracks
 from demo.network import load_network
 from patrols import scopes, selectors, services, tracks
-from patrols.models import Activity, ProblemReport, RawTrack, ReachVisit, ServiceRecord
+from patrols.models import Activity, RawTrack, ReachVisit, ServiceRecord
 from people.models import ChiefAssignment, Level, Person, Role, Team
+from problems.models import Problem
 from tests.support.factories import activity_body, make_person
 from tests.support.walks import walk_along
 
@@ -177,7 +178,7 @@ def test_the_demo_is_written_through_the_services_as_planned(district_data):
     cleanups = Activity.objects.filter(kind=Activity.Kind.CLEANUP)
     assert cleanups.exists() and not cleanups.filter(debris_kg=None).exists() and not cleanups.filter(off_network=True).exists()
     # Problems go in with their activity, seen during it, and snap to a waterway like phone reports.
-    problems = ProblemReport.objects.select_related("activity")
+    problems = Problem.objects.select_related("activity")
     assert problems.exists() and problems.count() == sum(len(a.problems) for a in plan.activities)
     for problem in problems:
         assert problem.activity.started_at <= problem.observed_at <= problem.activity.ended_at

@@ -13,7 +13,8 @@ from PIL import Image
 from shapely.geometry import LineString
 
 from patrols import services
-from patrols.models import Activity, Photo, ProblemReport, ReachVisit
+from patrols.models import Activity, Photo, ReachVisit
+from problems.models import Problem
 from tests.e2e.conftest import CHROMIUM, keep_to_live_server
 from tests.e2e.test_activity_pages import log_in as sign_in
 from tests.support.factories import make_person, make_team
@@ -348,7 +349,7 @@ def test_a_problem_reported_offline_with_a_photo_arrives_after_reconnecting(phon
     items = wait_for_outbox(page, "sent")
     report = Activity.objects.get()
     assert report.kind == "problem_report" and report.service_records.count() == 0
-    problem = ProblemReport.objects.get(activity=report)
+    problem = Problem.objects.get(activity=report)
     assert problem.category == "sewage" and problem.note == "排污口有黑水流出"
     assert problem.waterway.code == "ZW-G07"
     assert problem.photos.count() == 1  # the photo is the problem's, not only the report's

@@ -17,10 +17,9 @@ from PIL.PngImagePlugin import PngInfo
 from PIL.TiffImagePlugin import IFDRational
 from rest_framework.test import APIClient
 
-from patrols import photos
 from patrols.models import Activity, Photo
-from patrols.photos import DATETIME_ORIGINAL, EXIF_IFD, GPS_IFD
-from riverwatch import dates
+from riverwatch import dates, photos
+from riverwatch.photos import DATETIME_ORIGINAL, EXIF_IFD, GPS_IFD
 from tests.support.factories import activity_body
 from tests.support.walks import walk_along
 

@@ -19,7 +19,8 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from patrols import selectors
-from patrols.models import Activity, Photo, ProblemReport, ServiceRecord
+from patrols.models import Activity, Photo, ServiceRecord
+from problems.models import Problem
 from tests.support.factories import activity_body
 from tests.support.walks import walk_along
 
@@ -82,7 +83,7 @@ def upload(client, activity_id, content, problem_uuid=None):
 
 
 def nothing_stored():
-    return Activity.objects.count() == 0 and ProblemReport.objects.count() == 0
+    return Activity.objects.count() == 0 and Problem.objects.count() == 0
 
 
 # --- A standalone report ----------------------------------------------------------------
@@ -105,7 +106,7 @@ def test_a_standalone_report_is_an_activity_with_its_problem_where_it_was_seen(c
     shown = response.json()["properties"]
     assert shown["counts_for_compliance"] is None and shown["compliance_note"] == ""
 
-    stored = ProblemReport.objects.get(activity=activity)
+    stored = Problem.objects.get(activity=activity)
     assert str(stored.client_uuid) == seen["client_uuid"]
     assert stored.category == "water_quality" and stored.note == "河水发黑，有死鱼"
     assert stored.waterway.code == SHIZIGOU
@@ -193,7 +194,7 @@ def test_a_patrol_carries_its_problem_markers_and_a_repeat_stores_them_once(crew
     again = post(client, body)
     assert again.status_code == 200
     assert again.json()["id"] == activity.pk
-    assert ProblemReport.objects.count() == 2
+    assert Problem.objects.count() == 2
     assert sorted(str(p.client_uuid) for p in stored) == sorted(p["client_uuid"] for p in body["problems"])
 
 
@@ -205,11 +206,11 @@ def test_the_same_activity_uuid_with_other_problems_is_a_conflict(crew, api):
     response = post(client, changed)
     assert response.status_code == 409
     assert "client_uuid" in response.json()["detail"]
-    assert ProblemReport.objects.get(client_uuid=body["problems"][0]["client_uuid"]).note == "排口冒黑水"
+    assert Problem.objects.get(client_uuid=body["problems"][0]["client_uuid"]).note == "排口冒黑水"
 
     fewer = dict(body, problems=body["problems"][:1])
     assert post(client, fewer).status_code == 409
-    assert ProblemReport.objects.count() == 2
+    assert Problem.objects.count() == 2
 
 
 def test_a_problem_uuid_used_by_another_activity_is_a_conflict_and_nothing_is_stored(crew, api):
@@ -222,8 +223,8 @@ def test_a_problem_uuid_used_by_another_activity_is_a_conflict_and_nothing_is_st
     assert response.status_code == 409
     detail = response.json()["detail"]
     assert "问题编号" in detail and taken["client_uuid"] in detail
-    assert Activity.objects.count() == 1 and ProblemReport.objects.count() == 1
-    assert ProblemReport.objects.get().note == taken["note"]
+    assert Activity.objects.count() == 1 and Problem.objects.count() == 1
+    assert Problem.objects.get().note == taken["note"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -251,7 +252,7 @@ def test_two_activities_racing_for_one_problem_uuid_store_it_once(crew):
         thread.join()
 
     assert sorted(statuses) == [201, 409]
-    assert Activity.objects.count() == 1 and ProblemReport.objects.count() == 1
+    assert Activity.objects.count() == 1 and Problem.objects.count() == 1
 
 
 # --- Refusals -----------------------------------------------------------------------------
@@ -312,7 +313,7 @@ def test_a_problem_noted_within_the_hours_grace_is_accepted(crew, api):
     body = activity_body(walk_along(length_m=300), problems=[problem(observed_at="2026-05-01T09:50:00+08:00")])
     response = post(api(crew["volunteer"]), body)
     assert response.status_code == 201, response.json()
-    assert ProblemReport.objects.count() == 1
+    assert Problem.objects.count() == 1
 
 
 # --- Photos of a problem -------------------------------------------------------------------
@@ -432,7 +433,7 @@ def test_the_problems_point_is_transformed_in_the_database(crew, api):
     with CaptureQueriesContext(connection) as captured:
         activity = selectors.activity_detail(crew["volunteer"].user, Activity.objects.get().pk)
         list(activity.problems.all())
-    problem_queries = [q["sql"] for q in captured if 'FROM "patrols_problemreport"' in q["sql"]]
+    problem_queries = [q["sql"] for q in captured if 'FROM "problems_problem"' in q["sql"]]
     assert problem_queries and "ST_Transform" in problem_queries[0]
 
 
@@ -519,4 +520,4 @@ def test_the_admin_shows_the_problems_read_only_and_a_review_still_saves(client,
     })
     assert response.status_code == 302
     assert Activity.objects.get(pk=activity_id).status == Activity.Status.VERIFIED
-    assert ProblemReport.objects.get().note == "夜里有人挖沙"
+    assert Problem.objects.get().note == "夜里有人挖沙"

@@ -12,7 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 
-from patrols.models import Activity, Photo, ProblemReport
+from patrols.models import Activity, Photo
+from problems.models import Problem
 from tests.support.factories import activity_body
 from tests.support.walks import MAY_DAY_8AM_MS, lonlat_on, walk_along
 
@@ -27,7 +28,7 @@ def _line(lon, lat, n=40):
 
 
 def nothing_stored():
-    return not Activity.objects.exists() and not ProblemReport.objects.exists()
+    return not Activity.objects.exists() and not Problem.objects.exists()
 
 
 @pytest.mark.parametrize("where", [CAPITAL_CITY, NEAR_BUT_OUT, NOWHERE], ids=["beijing", "45km", "nowhere"])

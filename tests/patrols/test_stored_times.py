@@ -2,14 +2,12 @@
 riverwatch.dates): the API refuses others with a 400, and the database refuses them from any other
 writer (the demo, an import, a script), so no row can later break the pages that show it."""
 
-import importlib
-from datetime import timedelta
 
 import pytest
-from django.apps import apps
 from django.db import IntegrityError, connection, transaction
 
-from patrols.models import Activity, ProblemReport
+from patrols.models import Activity
+from problems.models import Problem
 from tests.support.factories import activity_body
 from tests.support.walks import walk_along
 
@@ -45,47 +43,15 @@ def test_the_database_refuses_an_activity_time_out_of_range(report, moment):
 @pytest.mark.parametrize("moment", OUT_OF_RANGE)
 def test_the_database_refuses_a_problem_time_out_of_range(report, moment):
     with pytest.raises(IntegrityError):
-        raw_update("UPDATE patrols_problemreport SET observed_at = %s::timestamptz WHERE activity_id = %s",
+        raw_update("UPDATE problems_problem SET observed_at = %s::timestamptz WHERE activity_id = %s",
                    [moment, report.pk])
 
 
 def test_the_first_and_last_days_are_accepted(report):
     raw_update("UPDATE patrols_activity SET started_at = %s::timestamptz, ended_at = %s::timestamptz WHERE id = %s",
                ["2000-01-01 00:00:00+08", "2100-12-31 23:59:59.999+08", report.pk])
-    raw_update("UPDATE patrols_problemreport SET observed_at = %s::timestamptz WHERE activity_id = %s",
+    raw_update("UPDATE problems_problem SET observed_at = %s::timestamptz WHERE activity_id = %s",
                ["2100-12-31 23:59:59.999+08", report.pk])
-    assert ProblemReport.objects.get(activity=report).observed_at.year == 2100
+    assert Problem.objects.get(activity=report).observed_at.year == 2100
 
 
-def test_the_migration_moves_activities_stored_with_impossible_times_to_when_they_arrived(report, crew, api):
-    """Rows written before the constraints existed (a phone whose clock had reset): the constraints
-    are dropped for this test (inside its transaction, so they come back), the rows written with raw
-    SQL, then repaired: every page can show them again, and the constraints hold."""
-    repair = importlib.import_module("patrols.migrations.0009_repair_activity_and_problem_times").repair_times_out_of_range
-    fine = api(crew["volunteer"]).post("/api/activities/", activity_body(kind="cleanup"), format="json").json()["id"]
-    constraints = [(model, constraint) for model in (Activity, ProblemReport) for constraint in model._meta.constraints
-                   if constraint.name in ("activity_times_in_range", "problem_report_observed_at_in_range")]
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's own rows: checked before ALTER TABLE
-    with connection.schema_editor() as editor:
-        for model, constraint in constraints:
-            editor.remove_constraint(model, constraint)
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE patrols_activity SET started_at = '1970-01-01 08:00+08', ended_at = '1970-01-01 09:30+08',"
-                       " duration_s = 5400 WHERE id = %s", [report.pk])
-        cursor.execute("UPDATE patrols_problemreport SET observed_at = '-infinity' WHERE activity_id = %s", [report.pk])
-
-    assert repair(apps, connection.schema_editor()) == (1, 1)
-
-    repaired = Activity.objects.get(pk=report.pk)
-    assert (repaired.started_at, repaired.ended_at) == (repaired.received_at - timedelta(minutes=90), repaired.received_at)
-    assert "设备时间有误" in repaired.notes
-    assert ProblemReport.objects.get(activity=report).observed_at == repaired.started_at
-    assert "设备时间有误" not in Activity.objects.get(pk=fine).notes  # the others untouched
-    assert api(crew["volunteer"]).get(f"/api/activities/{report.pk}/").status_code == 200
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's own rows: checked before ALTER TABLE
-    with connection.schema_editor() as editor:
-        for model, constraint in constraints:
-            editor.add_constraint(model, constraint)  # the repaired tables pass
-    assert repair(apps, connection.schema_editor()) == (0, 0)

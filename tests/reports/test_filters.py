@@ -14,7 +14,8 @@ from django.contrib.gis.geos import LineString, MultiLineString, Point
 from django.db import connection
 from shapely.geometry import shape
 
-from patrols.models import Activity, ProblemReport, ServiceRecord
+from patrols.models import Activity, ServiceRecord
+from problems.models import Problem
 from reports.filters import FILTERED_ACTIVITIES_SQL, ReportFilters, counted_activities
 from tests.support.clock import beijing
 from tests.support.geo import to_metres
@@ -51,12 +52,13 @@ def work(person, kind, started_at, *, code=None, position_m=0.0, point=True, tra
 
 
 def problem(activity, observed_at, *, code=None, position_m=0.0, point=True, far=False):
-    """A problem on `activity`, snapped to `code` at position_m (as PROBLEM_SNAP_SQL would), or at a
+    """An accepted problem on `activity`, snapped to `code` at position_m (as PROBLEM_SNAP_SQL would), or at a
     point far from any waterway, or with no point at all."""
     snapped = bool(code and point and not far)
     location = on("ZW-G07", 100, sideways_m=5000) if far else on(code, position_m) if snapped else None
-    return ProblemReport.objects.create(
+    return Problem.objects.create(
         activity=activity, client_uuid=uuid.uuid4(), category="garbage", point=location, observed_at=observed_at,
+        source="patrol", state="accepted", accepted_at=observed_at,
         waterway=Waterway.objects.get(code=code) if snapped else None, position_m=position_m if snapped else None,
     )
 
@@ -117,6 +119,19 @@ def test_the_problem_layer_and_the_problems_hotspot_count_the_same_problems(mixe
     for query, expected in cases:
         on_layer, on_network, items = _count_problems_both_ways(staff, query)
         assert on_layer == on_network == items == expected, query
+
+
+def test_the_problems_hotspot_leaves_out_what_the_office_has_not_accepted(mixed, api):
+    """The layer shows every problem reported by someone signed in (open, overdue, fixed, closed
+    unfixed); the hotspot counts only those the office accepted, and neither a duplicate nor an invalid one."""
+    staff = api(mixed["staff"])
+    before = _count_problems_both_ways(staff, MAY)
+    waiting = Problem.objects.filter(observed_at__gte=at("2026-05-01 00:00")).order_by("pk").first()
+    Problem.objects.filter(pk=waiting.pk).update(state="reported", accepted_at=None)
+    on_layer, on_network, items = _count_problems_both_ways(staff, MAY)
+    assert (on_layer, on_network, items) == (before[0], before[1] - 1, before[2] - 1)
+    Problem.objects.filter(pk=waiting.pk).update(state="closed", ending="invalid", accepted_at=at("2026-05-02 08:00"))
+    assert _count_problems_both_ways(staff, MAY) == (before[0] - 1, before[1] - 1, before[2] - 1)
 
 
 def test_the_hex_hotspot_counts_an_activity_where_the_activity_layer_draws_it(crew, api):

@@ -17,7 +17,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import shape
 
-from patrols.models import Activity, ProblemReport, ReachVisit
+from patrols.models import Activity, ReachVisit
+from problems.models import Problem
 from reports.filters import ReportFilters
 from reports.selectors.hotspots import (
     hex_neighbours,
@@ -64,20 +65,24 @@ def on_waterway(waterway, position_m):
     return point
 
 
+def ACCEPTED(observed_at):  # noqa: N802 (reads as the constant it nearly is)
+    return {"source": "patrol", "state": "accepted", "accepted_at": observed_at}
+
+
 def problems_along(owner, places, *, observed_at=AT):
-    """One problem per (waterway, position_m), snapped there (as PROBLEM_SNAP_SQL would)."""
-    ProblemReport.objects.bulk_create([
-        ProblemReport(activity=owner, client_uuid=uuid.uuid4(), category="garbage", point=on_waterway(w, pos),
-                      observed_at=observed_at, waterway=w, position_m=pos)
+    """One accepted problem per (waterway, position_m), snapped there (as PROBLEM_SNAP_SQL would)."""
+    Problem.objects.bulk_create([
+        Problem(activity=owner, client_uuid=uuid.uuid4(), category="garbage", point=on_waterway(w, pos),
+                observed_at=observed_at, waterway=w, position_m=pos, **ACCEPTED(observed_at))
         for w, pos in places
     ])
 
 
 def problems_at(owner, points, *, observed_at=AT):
-    """Problems at bare points, belonging to no waterway."""
-    ProblemReport.objects.bulk_create([
-        ProblemReport(activity=owner, client_uuid=uuid.uuid4(), category="garbage", point=point,
-                      observed_at=observed_at)
+    """Accepted problems at bare points, belonging to no waterway."""
+    Problem.objects.bulk_create([
+        Problem(activity=owner, client_uuid=uuid.uuid4(), category="garbage", point=point,
+                observed_at=observed_at, **ACCEPTED(observed_at))
         for point in points
     ])
 
@@ -152,7 +157,7 @@ def test_uniform_random_counts_show_nothing_after_fdr(reporter):
     owner = activity(reporter, kind="problem_report")
     before_fdr = []
     for seed in (1, 2, 3, 4):
-        ProblemReport.objects.all().delete()
+        Problem.objects.all().delete()
         counts = np.random.default_rng(seed).poisson(0.5, len(centres))
         problems_at(owner, [Point(c.x, c.y, srid=settings.GIS_SRID) for c, k in zip(centres, counts) for _ in range(k)])
 

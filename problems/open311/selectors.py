@@ -1,0 +1,70 @@
+"""Reads for Open311: the problems anyone may see through it, and only the columns it shows.
+
+Public means: counted on the map (problems.selectors.on_map_q: a public report only once the office
+accepted it; duplicates and invalid reports never). Only these columns are read, so no reporter, phone,
+tracking code or event text can reach an answer: the category, the note, the states, the times, the
+unit's and the waterway's names, and the problem's own point in lon/lat. A problem placed only by its
+activity (a patrol's track) shows no position: a volunteer's track is not public."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.contrib.gis.db.models.functions import Transform
+from django.db.models import OuterRef, Q, Subquery
+
+from ..models import Problem, ProblemEvent, State
+from ..selectors import on_map_q
+from .params import RequestsQuery
+
+COLUMNS = ("id", "category", "note", "state", "ending", "not_fixed_reason", "deadline", "observed_at", "closed_at",
+           "unit__name", "waterway__name", "lonlat", "last_event_at")
+
+
+@dataclass(frozen=True)
+class PublicRequest:
+    id: int
+    category: str
+    note: str
+    state: str
+    ending: str
+    not_fixed_reason: str
+    deadline: date | None
+    observed_at: datetime
+    closed_at: datetime | None
+    unit__name: str | None
+    waterway__name: str | None
+    lonlat: object  # a GEOS Point in settings.API_SRID, or None
+    last_event_at: datetime | None
+
+
+def _public():
+    last_event = ProblemEvent.objects.filter(problem=OuterRef("pk")).order_by("-at", "-id").values("at")[:1]
+    return (
+        Problem.objects.filter(on_map_q())
+        .annotate(lonlat=Transform("point", settings.API_SRID), last_event_at=Subquery(last_event))
+        .values(*COLUMNS)
+    )
+
+
+def public_request(problem_id: int) -> PublicRequest | None:
+    row = _public().filter(pk=problem_id).first()
+    return PublicRequest(**row) if row else None
+
+
+def public_requests(query: RequestsQuery) -> list[PublicRequest]:
+    """By ids (in the order asked), else the window's newest first, at most query.limit."""
+    found = _public()
+    if query.ids is not None:
+        rows = {row["id"]: row for row in found.filter(pk__in=query.ids)}
+        return [PublicRequest(**rows[pk]) for pk in query.ids if pk in rows]
+    # requested_datetime is when the problem was seen and reported (observed_at); both ends included.
+    found = found.filter(observed_at__gte=query.start, observed_at__lte=query.end)
+    if query.codes:
+        found = found.filter(category__in=query.codes)
+    if len(query.statuses) == 1:
+        closed = Q(state=State.CLOSED)
+        found = found.filter(closed if query.statuses[0] == "closed" else ~closed)
+    return [PublicRequest(**row) for row in found.order_by("-observed_at", "-id")[:query.limit]]
