@@ -58,7 +58,8 @@ class ProblemListCreate(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
 
-    @extend_schema(parameters=[ProblemListParams, OpenApiParameter("page", int)], responses=ProblemPageSerializer)
+    @extend_schema(operation_id="problems_list", parameters=[ProblemListParams, OpenApiParameter("page", int)],
+                   responses=ProblemPageSerializer)
     def get(self, request):
         """The list (清单) this login may read: supervised first, then by deadline; with counts by state."""
         today = timezone.localdate()

@@ -269,6 +269,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
+    # One name per choice set the schema shows in several places (a problem's state and an event's from/to).
+    "ENUM_NAME_OVERRIDES": {
+        "ProblemStateEnum": "problems.models.State",
+        "ProblemSourceEnum": "problems.models.Source",
+    },
     "TITLE": "RiverWatch API",
     "DESCRIPTION": "河湖巡护 RiverWatch — Zhangwan District river-protection API. Geometry in EPSG:4326.",
     "VERSION": "0.1.0",

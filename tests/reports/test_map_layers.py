@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from patrols import scopes
 from patrols.models import Activity
+from problems.models import Problem
 from reports.filters import ReportFilters
 from reports.selectors import tiles
 from tests.support.factories import activity_body
@@ -113,15 +114,19 @@ def test_tracks_are_lines_in_lonlat_and_points_sit_on_the_activity(crew, api, wo
     assert patrol_point["properties"]["people"] == 2
 
 
-def test_problems_carry_their_state_from_the_review(crew, api, work):
+def test_problems_carry_their_state_on_the_problem_list(crew, api, work):
     staff = api(crew["staff"])
     features = staff.get("/api/map/problems/", YEAR).json()["features"]
-    assert [(f["properties"]["category"], f["properties"]["state"]) for f in features] == [("sewage", "reported")]
-    response = staff.post(f"/api/activities/{work['cleanup'].id}/review/", {"decision": "verify"}, format="json")
-    assert response.status_code == 200
+    assert [(f["properties"]["category"], f["properties"]["state"]) for f in features] == [("sewage", "open")]
+    problem = Problem.objects.get(pk=features[0]["properties"]["id"])
+    Problem.objects.filter(pk=problem.pk).update(state="assigned", deadline=date(2026, 11, 1))  # before today
+    assert staff.get("/api/map/problems/", YEAR).json()["features"][0]["properties"]["state"] == "overdue"
+    Problem.objects.filter(pk=problem.pk).update(state="closed", ending="not_fixed", not_fixed_reason="referred")
     features = staff.get("/api/map/problems/", YEAR).json()["features"]
-    assert features[0]["properties"]["state"] == "verified"
-    assert features[0]["properties"]["state_display"] == "已核实"
+    assert (features[0]["properties"]["state"], features[0]["properties"]["state_display"]) == ("not_fixed", "关闭未解决")
+    Problem.objects.filter(pk=problem.pk).update(ending="fixed", not_fixed_reason="")
+    features = staff.get("/api/map/problems/", YEAR).json()["features"]
+    assert features[0]["properties"]["state"] == "fixed"
     # The other chief does not oversee 狮子沟, and never sees its problems.
     assert api(crew["other_chief"]).get("/api/map/problems/", YEAR).json()["features"] == []
 
