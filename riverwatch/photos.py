@@ -18,7 +18,7 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageCms, ImageFile, ImageOps
 
 from riverwatch.dates import FIRST_DAY, LAST_DAY
 
@@ -167,6 +167,9 @@ def process(data: bytes) -> ProcessedPhoto:
             _("照片太大（%(size).1f MB），上限 %(max).0f MB。") % {"size": len(data) / 1e6, "max": settings.PHOTO_MAX_BYTES / 1e6}
         )
     Image.MAX_IMAGE_PIXELS = settings.PHOTO_MAX_PIXELS
+    # A cut-off file is not a photo. WeasyPrint turns Pillow's process-wide switch on when it is
+    # imported (the signboard PDF), so it is set back here, before every read, not once.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -647,3 +647,13 @@ def test_a_photo_from_where_the_projection_goes_to_infinity_is_stored_without_it
     assert cleanup_without_location.point is None and cleanup_without_location.waterway is None
     files = sorted(path.name for path in (settings.MEDIA_ROOT / "photos").rglob("*") if path.is_file())
     assert files == sorted([photo.image.name.rsplit("/", 1)[-1], photo.thumbnail.name.rsplit("/", 1)[-1]])
+
+
+def test_a_cut_off_photo_is_refused_even_after_the_pdf_library_loaded():
+    """WeasyPrint (the signboard PDF) sets Pillow's process-wide LOAD_TRUNCATED_IMAGES when imported."""
+    import weasyprint  # noqa: F401
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True  # as that import leaves it, whatever ran before
+    with pytest.raises(photos.PhotoError, match="不是可识别的图片"):
+        photos.process(_photo()[:2000])
