@@ -4,15 +4,12 @@ stored record. Submissions arrive checked and projected (patrols.submissions).""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -397,27 +394,13 @@ def review_activity(*, activity, reviewer, decision, note=""):
     return activity
 
 
-@contextmanager
-def _files_removed_unless_committed(storage):
-    """Yields a list to which the caller adds the names of the files it writes. If anything fails
-    before the surrounding transaction commits, the files are deleted again: a row that was never
-    stored must not leave a file behind. Used around the transaction that records the rows."""
-    written = []
-    try:
-        yield written
-    except BaseException:
-        for name in written:
-            storage.delete(name)
-        raise
-
-
 def add_photo(*, activity, uploaded_by, data: bytes, problem_uuid=None):
     """Stores a clean copy of a photo. Returns (photo, created, location_used). A photo already
     on the activity is returned as it is (linked to the problem if it was linked to none). With
     no location yet, the photo's EXIF position becomes it. problem_uuid: the client_uuid of one
     of this activity's problems that the photo shows."""
     processed = photo_processing.process(data)
-    with _files_removed_unless_committed(default_storage) as written, transaction.atomic():
+    with photo_processing.files_removed_unless_stored() as written, transaction.atomic():
         return _store_photo(activity=activity, uploaded_by=uploaded_by, processed=processed,
                             problem_uuid=problem_uuid, written=written)
 
@@ -439,11 +422,7 @@ def _store_photo(*, activity, uploaded_by, processed, problem_uuid, written):
     exif_point = submissions.point_inside(processed.lonlat) if processed.lonlat else None
     photo = Photo(activity=activity, problem=problem, sha256=processed.sha256, exif_point=exif_point,
                   taken_at=processed.taken_at, width=processed.width, height=processed.height, uploaded_by=uploaded_by)
-    stem = processed.sha256[:16]
-    photo.image.save(f"{stem}.jpg", ContentFile(processed.image), save=False)
-    written.append(photo.image.name)
-    photo.thumbnail.save(f"{stem}-thumb.jpg", ContentFile(processed.thumbnail), save=False)
-    written.append(photo.thumbnail.name)
+    photo_processing.save_files(photo, processed, written)
     photo.save()
 
     location_used = False

@@ -24,8 +24,9 @@ from riverwatch.dates import day_start
 from .models import Ending, Problem, State
 from .selectors import accepted_q, counted_q, overdue_q
 
+# Without a group, every row falls in one (values() of no field would mean every field).
 GROUP_FIELDS = {
-    None: [],
+    None: ["everything"],
     "unit": ["unit_id", "unit__name"],
     "category": ["category"],
     "waterway": ["waterway_id", "waterway__name"],
@@ -44,8 +45,7 @@ def _key(row, fields):
 
 def figures(*, start: date, end: date, today: date, by: str | None = None, queryset=None) -> list[dict]:
     """One row per group (a single row without `by`), in the group's order: see the module's docstring."""
-    # Without a group, every row falls in one (values() of no field would mean every field).
-    fields = GROUP_FIELDS[by] or ["everything"]
+    fields = GROUP_FIELDS[by]
     base = (Problem.objects.all() if queryset is None else queryset).filter(counted_q()).annotate(everything=Value(1))
     start_at, end_at = day_start(start), day_start(end + timedelta(days=1))
     days_to_fix = Extract(ExpressionWrapper(F("resolved_at") - F("observed_at"), output_field=DurationField()),

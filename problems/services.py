@@ -11,8 +11,6 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Q
@@ -27,8 +25,6 @@ from riverwatch.dates import day_start, local_day
 from . import lifecycle, selectors
 from .models import (
     Action,
-    Category,
-    CategorySetting,
     Ending,
     FollowUp,
     NotFixedReason,
@@ -136,28 +132,9 @@ def _store_photo(*, problem, event, uploaded_by, processed, written):
         return existing
     photo = ProblemPhoto(problem=problem, event=event, sha256=processed.sha256, width=processed.width,
                          height=processed.height, uploaded_by=uploaded_by)
-    stem = processed.sha256[:16]
-    photo.image.save(f"{stem}.jpg", ContentFile(processed.image), save=False)
-    written.append(photo.image.name)
-    photo.thumbnail.save(f"{stem}-thumb.jpg", ContentFile(processed.thumbnail), save=False)
-    written.append(photo.thumbnail.name)
+    photo_processing.save_files(photo, processed, written)
     photo.save()
     return photo
-
-
-class _FilesRemovedUnlessCommitted:
-    """Names of the files written while storing rows; deleted again if the transaction fails, so a
-    row that was never stored leaves no file behind."""
-
-    def __enter__(self):
-        self.written = []
-        return self.written
-
-    def __exit__(self, kind, value, traceback):
-        if kind is not None:
-            for name in self.written:
-                default_storage.delete(name)
-        return False
 
 
 def process_photos(datas) -> list:
@@ -181,7 +158,7 @@ def report(*, by, source, new: NewProblem, deputy=None, contact_phone="", photos
     if new.client_uuid is not None:
         problem.client_uuid = new.client_uuid
     problem.full_clean(exclude=["point", "client_uuid"])
-    with _FilesRemovedUnlessCommitted() as written, transaction.atomic():
+    with photo_processing.files_removed_unless_stored() as written, transaction.atomic():
         problem.save()
         event = _event(problem, actor=by, action=Action.REPORT, from_state="", to_state=State.REPORTED)
         for item in processed:
@@ -245,7 +222,7 @@ def act(*, problem, user, move: Move):
     if rule is None:
         raise ValidationError({"action": _("未知的操作：%(action)s。") % {"action": move.action}})
     processed = process_photos(move.photos)
-    with _FilesRemovedUnlessCommitted() as written, transaction.atomic():
+    with photo_processing.files_removed_unless_stored() as written, transaction.atomic():
         problem = Problem.objects.select_for_update(of=("self",)).select_related("unit").get(pk=problem.pk)
         reason = lifecycle.why_not(rule, problem, lifecycle.relations_of(user, problem))
         if reason:
@@ -385,12 +362,6 @@ def notify_ending(*, problem_id):
     return len(reporters)
 
 
-def ensure_category_settings():
-    """A settings row for every category (the migration ships them; a new category gets the default)."""
-    for value in Category.values:
-        CategorySetting.objects.get_or_create(category=value)
-
-
 def add_photo(*, problem, user, data: bytes):
     """A photo of the problem sent ahead of a move, by a member of its unit or the office: kept
     unattached until the next resolution takes it as evidence. Returns (photo, created)."""
@@ -398,7 +369,7 @@ def add_photo(*, problem, user, data: bytes):
     if not relations & {lifecycle.STAFF, lifecycle.MEMBER}:
         raise PermissionDenied(_("只有责任单位成员和河长办可以为问题补充照片。"))
     processed = photo_processing.process(data)
-    with _FilesRemovedUnlessCommitted() as written, transaction.atomic():
+    with photo_processing.files_removed_unless_stored() as written, transaction.atomic():
         before = ProblemPhoto.objects.filter(problem=problem, sha256=processed.sha256).exists()
         photo = _store_photo(problem=problem, event=None, uploaded_by=user, processed=processed, written=written)
     return photo, not before
@@ -454,7 +425,10 @@ def send_reminders(*, today=None, send_email=True) -> ReminderRun:
         last = today - timedelta(days=1)
         run.follow_ups = plan_follow_ups(year=last.year, quarter=(last.month - 1) // 3 + 1)
     people = Person.objects.filter(is_active=True, user__isnull=False, user__is_active=True).select_related("user")
-    for person in people:
+    # Only those a digest can concern: unit members, chiefs, supervisors and the office.
+    concerned = people.filter(Q(units__isnull=False) | Q(supervised_units__isnull=False)
+                              | Q(role__in=[Role.CHIEF, Role.STAFF]) | Q(user__is_staff=True)).distinct()
+    for person in concerned:
         overdue, due = _digest_for(person, today)
         if not overdue and not due:
             continue

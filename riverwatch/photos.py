@@ -12,10 +12,13 @@ import math
 import numbers
 import re
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageCms, ImageFile, ImageOps
@@ -202,3 +205,27 @@ def process(data: bytes) -> ProcessedPhoto:
         lonlat=lonlat,
         taken_at=taken_at,
     )
+
+
+@contextmanager
+def files_removed_unless_stored():
+    """Yields a list to which the caller adds the names of the files it writes. If anything fails
+    before the surrounding block ends (wrap the transaction that records the rows), the files are
+    deleted again: a row that was never stored must not leave a file behind."""
+    written = []
+    try:
+        yield written
+    except BaseException:
+        for name in written:
+            default_storage.delete(name)
+        raise
+
+
+def save_files(photo, processed: ProcessedPhoto, written: list) -> None:
+    """Puts the clean copy and its thumbnail on a photo row's `image` and `thumbnail` (named by the
+    content's hash), noting each file written in `written`. The row itself is not saved."""
+    stem = processed.sha256[:16]
+    photo.image.save(f"{stem}.jpg", ContentFile(processed.image), save=False)
+    written.append(photo.image.name)
+    photo.thumbnail.save(f"{stem}-thumb.jpg", ContentFile(processed.thumbnail), save=False)
+    written.append(photo.thumbnail.name)

@@ -1,8 +1,8 @@
 // Activities on a map, over the district's network drawn faintly. On the list page: every
 // activity of the page, coloured by kind. On the detail page: one activity's track, each GPS
 // segment a separate line (a gap is never bridged), and the reaches it covered.
-import { districtMap, legendControl } from './basemap.js';
-import { fetchJSON, kindColour } from './util.js';
+import { districtMap, drawFaintNetwork, legendControl } from './basemap.js';
+import { kindColour } from './util.js';
 
 const element = document.getElementById('activity-map');
 const text = JSON.parse(document.getElementById('activity-map-text').textContent);
@@ -155,38 +155,6 @@ legendControl((box) => {
 }).addTo(map);
 L.control.layers(bases, null, { collapsed: true }).addTo(map);
 
-async function drawNetwork() {
-  const [outline, waterways] = await Promise.allSettled([
-    fetchJSON(element.dataset.districtUrl),
-    fetchJSON(element.dataset.waterwaysUrl),
-  ]);
-  if (outline.status === 'fulfilled') {
-    const layer = L.geoJSON(outline.value, {
-      pane: 'rw-network', interactive: false,
-      style: { color: '#8a94a0', weight: 1.5, dashArray: '5 4', fill: false, className: 'rw-outline' },
-    }).addTo(map);
-    if (!activityLayer.getLayers().length) map.fitBounds(layer.getBounds(), { animate: false });
-  }
-  if (waterways.status === 'fulfilled') {
-    L.geoJSON(waterways.value, {
-      pane: 'rw-network',
-      interactive: false,
-      style: (feature) => ({
-        color: '#5b9bd5', opacity: 0.55, weight: feature.properties.kind === 'river' ? 4 : 1.5,
-        className: 'rw-network',
-      }),
-    }).addTo(map);
-  }
-  const failed = [outline, waterways].filter((result) => result.status === 'rejected');
-  failed.forEach((result) => console.error(result.reason));
-  if (failed.length) {
-    statusBox.textContent = text.load_failed;
-    statusBox.classList.add('error');
-    statusBox.hidden = false;
-  }
-  element.dataset.ready = 'true';
-}
-
 // On the list, pointing at a row lights up its activity on the map.
 function emphasise(group, on) {
   group.eachLayer((layer) => {
@@ -203,4 +171,4 @@ document.querySelectorAll('tr[data-id]').forEach((row) => {
 });
 
 window.riverwatchActivityMap = { map, layersById };
-drawNetwork();
+drawFaintNetwork(map, element, activityLayer, statusBox, text.load_failed);

@@ -1,6 +1,8 @@
-// What every map page shares: the basemaps, the starting view and the foldable legend.
+// What every map page shares: the basemaps, the starting view, the foldable legend and the faint network.
 // Basemaps: Tianditu tiles are CGCS2000 and line up with phone GPS; Amap/Tencent (GCJ-02)
 // would be offset by ~550 m here, so they are deliberately not offered.
+import { fetchJSON } from './util.js';
+
 const TIANDITU = 'https://t{s}.tianditu.gov.cn/DataServer?T={layer}&X={x}&Y={y}&L={z}&tk={key}';
 
 function tianditu(layer, key) {
@@ -46,4 +48,37 @@ export function legendControl(fill) {
     return box;
   };
   return control;
+}
+
+// The district's outline and waterways drawn faintly under a page's own layer (pane 'rw-network'),
+// fitted to the outline when `ownLayer` holds nothing. A failed fetch says so in `statusBox`.
+// Marks the map element ready when done, for the browser tests.
+export async function drawFaintNetwork(map, element, ownLayer, statusBox, failedText) {
+  const [outline, waterways] = await Promise.allSettled([
+    fetchJSON(element.dataset.districtUrl),
+    fetchJSON(element.dataset.waterwaysUrl),
+  ]);
+  if (outline.status === 'fulfilled') {
+    const layer = L.geoJSON(outline.value, {
+      pane: 'rw-network', interactive: false,
+      style: { color: '#8a94a0', weight: 1.5, dashArray: '5 4', fill: false, className: 'rw-outline' },
+    }).addTo(map);
+    if (!ownLayer.getLayers().length) map.fitBounds(layer.getBounds(), { animate: false });
+  }
+  if (waterways.status === 'fulfilled') {
+    L.geoJSON(waterways.value, {
+      pane: 'rw-network', interactive: false,
+      style: (feature) => ({
+        color: '#5b9bd5', opacity: 0.55, weight: feature.properties.kind === 'river' ? 4 : 1.5, className: 'rw-network',
+      }),
+    }).addTo(map);
+  }
+  const failed = [outline, waterways].filter((result) => result.status === 'rejected');
+  failed.forEach((result) => console.error(result.reason));
+  if (failed.length) {
+    statusBox.textContent = failedText;
+    statusBox.classList.add('error');
+    statusBox.hidden = false;
+  }
+  element.dataset.ready = 'true';
 }

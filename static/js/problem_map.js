@@ -1,8 +1,7 @@
 // The problem list's map (every filtered problem, coloured by how it stands: open, overdue, fixed,
 // closed not fixed; a click opens the problem) and a problem page's map (its one point). Over the
 // district's network drawn faintly, as the activity maps draw it. Colours: static/css/problems.css.
-import { districtMap, legendControl } from './basemap.js';
-import { fetchJSON } from './util.js';
+import { districtMap, drawFaintNetwork, legendControl } from './basemap.js';
 
 const element = document.getElementById('problem-map');
 const text = JSON.parse(document.getElementById('problem-map-text').textContent);
@@ -92,36 +91,6 @@ legendControl((box) => {
 }).addTo(map);
 L.control.layers(bases, null, { collapsed: true }).addTo(map);
 
-async function drawNetwork() {
-  const [outline, waterways] = await Promise.allSettled([
-    fetchJSON(element.dataset.districtUrl),
-    fetchJSON(element.dataset.waterwaysUrl),
-  ]);
-  if (outline.status === 'fulfilled') {
-    const layer = L.geoJSON(outline.value, {
-      pane: 'rw-network', interactive: false,
-      style: { color: '#8a94a0', weight: 1.5, dashArray: '5 4', fill: false, className: 'rw-outline' },
-    }).addTo(map);
-    if (!problemLayer.getLayers().length) map.fitBounds(layer.getBounds(), { animate: false });
-  }
-  if (waterways.status === 'fulfilled') {
-    L.geoJSON(waterways.value, {
-      pane: 'rw-network', interactive: false,
-      style: (feature) => ({
-        color: '#5b9bd5', opacity: 0.55, weight: feature.properties.kind === 'river' ? 4 : 1.5, className: 'rw-network',
-      }),
-    }).addTo(map);
-  }
-  const failed = [outline, waterways].filter((result) => result.status === 'rejected');
-  failed.forEach((result) => console.error(result.reason));
-  if (failed.length) {
-    statusBox.textContent = text.load_failed;
-    statusBox.classList.add('error');
-    statusBox.hidden = false;
-  }
-  element.dataset.ready = 'true';
-}
-
 // On the list, pointing at a row lights up its problem on the map.
 document.querySelectorAll('tr[data-id]').forEach((row) => {
   const dot = markersById.get(row.dataset.id);
@@ -131,4 +100,4 @@ document.querySelectorAll('tr[data-id]').forEach((row) => {
 });
 
 window.riverwatchProblemMap = { map, markersById };
-drawNetwork();
+drawFaintNetwork(map, element, problemLayer, statusBox, text.load_failed);
