@@ -5,8 +5,10 @@ category or waterway, over a period. One selector, `figures()`; the definitions 
 - accepted: of those, accepted by the office and not set aside as a duplicate or invalid;
 - fixed / closed_not_fixed: of those, closed as fixed / closed without a fix (never lumped together);
 - open: of those, not closed; overdue: of the open, past their deadline and not resolved (as of `today`);
-- due: counted problems whose deadline falls in the period, except duplicates and invalid ones,
-  whatever became of them; on_time: of those, fixed, with the fix resolved by the end of the deadline day;
+- due: counted problems whose first deadline (Problem.first_deadline: a supervision or reassignment that
+  moves the deadline later does not move this one) falls in the period, except duplicates and invalid
+  ones, whatever became of them, and except those still open whose deadline has not passed by `today`
+  (they may yet be on time); on_time: of those, fixed, with the fix resolved by the end of that day;
 - on_time_rate: on_time ÷ due. An item still open past its deadline is late, not left out;
 - median_days_to_fix: for the fixed among `found`, the median of (resolved − seen), in days;
 - reopened: of `found`, how many times they were reopened in all.
@@ -66,11 +68,13 @@ def figures(*, start: date, end: date, today: date, by: str | None = None, query
         )
         .order_by(*fields)
     )
-    # Resolved on its deadline day (in the district's time zone) or before.
-    on_time = fixed & Q(resolved_at__date__lte=F("deadline"))
+    # Resolved on its first deadline's day (in the district's time zone) or before.
+    on_time = fixed & Q(resolved_at__date__lte=F("first_deadline"))
+    undecided = ~Q(state=State.CLOSED) & Q(first_deadline__gte=today)
     due = (
-        base.filter(deadline__gte=start, deadline__lte=end)
+        base.filter(first_deadline__gte=start, first_deadline__lte=end)
         .exclude(ending__in=[Ending.DUPLICATE, Ending.INVALID])
+        .exclude(undecided)
         .values(*fields)
         .annotate(due=Count("id"), on_time=Count("id", filter=on_time))
         .order_by(*fields)

@@ -167,6 +167,10 @@ class Source(models.TextChoices):
     OPEN311 = "open311", _("外部系统（Open311）")
 
 
+# Reports from outside (a QR scan, another system's key): claims until the office accepts them.
+UNVETTED_SOURCES = (Source.PUBLIC, Source.OPEN311)
+
+
 def _same(one: Q, other: Q) -> Q:
     """Both hold or neither: for constraints that tie two fields together."""
     return (one & other) | (~one & ~other)
@@ -212,6 +216,12 @@ class Problem(models.Model):
         verbose_name=_("责任单位"),
     )
     deadline = models.DateField(_("办理期限"), null=True, blank=True)
+    # The on-time rate is measured against the deadline first given, so a later supervision or
+    # reassignment that moves `deadline` cannot turn a late item into an on-time one.
+    first_deadline = models.DateField(
+        _("首次办理期限"), null=True, blank=True, editable=False,
+        help_text=_("第一次交办时定下的期限。按时办结率按它计算，督办或改派定下的新期限不改变它。"),
+    )
     supervised_at = models.DateTimeField(_("督办时间"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("逾期升级时间"), null=True, blank=True)
     escalated_to = models.ForeignKey(
@@ -338,6 +348,7 @@ class ProblemPhoto(models.Model):
         ordering = ["problem_id", "id"]
         verbose_name = _("问题照片")
         verbose_name_plural = _("问题照片")
+        constraints = [models.UniqueConstraint(fields=["problem", "sha256"], name="problem_photo_once")]
 
 
 class FollowUp(models.Model):

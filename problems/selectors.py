@@ -21,13 +21,13 @@ from riverwatch.dates import day_start
 from .models import (
     OPEN_STATES,
     UNRESOLVED_STATES,
+    UNVETTED_SOURCES,
     CalendarDay,
     CategorySetting,
     Ending,
     Problem,
     ProblemEvent,
     ResponsibleUnit,
-    Source,
     State,
 )
 from .working_days import nth_working_day_after, span_needed
@@ -65,12 +65,12 @@ def default_deadline(category: str, given_on: date) -> date:
 # --- rules that also run as SQL (the figures, the map's tiles): each fragment beside its ORM form ---
 
 def counted_q(prefix: str = "") -> Q:
-    """A problem counts in figures and maps once it is more than a claim: reported by someone signed
-    in (a patrol, the office, a deputy), or from the public and accepted by the office."""
-    return ~Q(**{f"{prefix}source": Source.PUBLIC}) | Q(**{f"{prefix}accepted_at__isnull": False})
+    """A problem counts in figures and maps once it is more than a claim: reported by our own people
+    (a patrol, the office, a deputy), or from outside (the public, Open311) and accepted by the office."""
+    return ~Q(**{f"{prefix}source__in": UNVETTED_SOURCES}) | Q(**{f"{prefix}accepted_at__isnull": False})
 
 
-COUNTED_SQL = "(p.source <> %(public_source)s OR p.accepted_at IS NOT NULL)"
+COUNTED_SQL = "(p.source <> ALL(%(unvetted_sources)s) OR p.accepted_at IS NOT NULL)"
 
 
 def overdue_q(today: date, prefix: str = "") -> Q:
@@ -83,7 +83,7 @@ OVERDUE_SQL = "(p.state = ANY(%(unresolved_states)s) AND p.deadline < %(today)s)
 
 def rule_sql_params(today: date) -> dict:
     """The values the SQL fragments above take, choice values included."""
-    return {"public_source": Source.PUBLIC, "unresolved_states": [str(state) for state in UNRESOLVED_STATES],
+    return {"unvetted_sources": [str(source) for source in UNVETTED_SOURCES], "unresolved_states": [str(state) for state in UNRESOLVED_STATES],
             "today": today}
 
 

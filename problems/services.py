@@ -6,7 +6,7 @@ people acting at once cannot both move a problem out of the same state."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -223,7 +223,7 @@ def act(*, problem, user, move: Move):
         raise ValidationError({"action": _("未知的操作：%(action)s。") % {"action": move.action}})
     processed = process_photos(move.photos)
     with photo_processing.files_removed_unless_stored() as written, transaction.atomic():
-        problem = Problem.objects.select_for_update(of=("self",)).select_related("unit").get(pk=problem.pk)
+        problem, move = _locked(problem, move)
         reason = lifecycle.why_not(rule, problem, lifecycle.relations_of(user, problem))
         if reason:
             raise PermissionDenied(reason)
@@ -234,9 +234,25 @@ def act(*, problem, user, move: Move):
         # A photo sent ahead of the resolution (a phone's outbox sends photos first) becomes its evidence.
         if move.action == Action.RESOLVE:
             problem.own_photos.filter(event__isnull=True).update(event=event)
-    if problem.state == State.CLOSED and move.action != Action.COMMENT:
+        # Evidence is a photo new to this move: one already shown with an earlier move (the report's,
+        # a resolution that was sent back) proves nothing about this fix.
+        if rule.needs_photo and not event.photos.exists():
+            raise ValidationError({"photos": _("办结须附至少一张新的现场照片；这张照片已在之前的处理记录中用过。")})
+    # Reporters hear of the ending once: when the problem comes to be closed, not at every later move.
+    if event.to_state == State.CLOSED and event.from_state != State.CLOSED:
         transaction.on_commit(lambda: notify_ending(problem_id=problem.pk))
     return event
+
+
+def _locked(problem, move: Move):
+    """The problem, locked for this move, and the move with its merge target locked too: both rows in
+    id order, so two merges crossing each other (A into B, B into A) wait instead of both closing."""
+    ids = sorted({problem.pk} | ({move.duplicate_of.pk} if move.duplicate_of is not None else set()))
+    rows = {row.pk: row for row in Problem.objects.select_for_update(of=("self",)).select_related("unit")
+            .filter(pk__in=ids).order_by("pk")}
+    if move.duplicate_of is not None:
+        move = replace(move, duplicate_of=rows[move.duplicate_of.pk])
+    return rows[problem.pk], move
 
 
 def _apply(problem, user, move: Move, rule):
@@ -277,6 +293,8 @@ def _apply(problem, user, move: Move, rule):
             deadline = problem.deadline
     if after == State.CLOSED and before != State.CLOSED:
         problem.closed_at = now
+    if problem.first_deadline is None:
+        problem.first_deadline = problem.deadline
     problem.state = after
     problem.full_clean(exclude=["point", "client_uuid"])
     problem.save()
@@ -370,6 +388,8 @@ def add_photo(*, problem, user, data: bytes):
         raise PermissionDenied(_("只有责任单位成员和河长办可以为问题补充照片。"))
     processed = photo_processing.process(data)
     with photo_processing.files_removed_unless_stored() as written, transaction.atomic():
+        # The same photo sent twice at once (a phone's retry) is stored once: the second waits here.
+        Problem.objects.select_for_update(of=("self",)).filter(pk=problem.pk).first()
         before = ProblemPhoto.objects.filter(problem=problem, sha256=processed.sha256).exists()
         photo = _store_photo(problem=problem, event=None, uploaded_by=user, processed=processed, written=written)
     return photo, not before
@@ -419,8 +439,12 @@ def send_reminders(*, today=None, send_email=True) -> ReminderRun:
     due or overdue, and a reminder to each deputy with no activity for DEPUTY_INACTIVE_DAYS. Each
     notice is kept (the app shows it) and e-mailed when the login has an address. Running it twice
     on a day sends nothing twice."""
-    today = today or timezone.localdate()
-    run = ReminderRun(escalated=len(escalate_overdue()))
+    now = timezone.now()
+    if today is None:
+        today = local_day(now)
+    elif today != local_day(now):
+        now = day_start(today)  # a run for another day (--day) judges lateness as at that day's start
+    run = ReminderRun(escalated=len(escalate_overdue(now=now)))
     if today.day == 1 and today.month in (1, 4, 7, 10):
         last = today - timedelta(days=1)
         run.follow_ups = plan_follow_ups(year=last.year, quarter=(last.month - 1) // 3 + 1)

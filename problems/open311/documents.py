@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import Category, Ending, NotFixedReason, State
+from ..models import Category, Ending, NotFixedReason, Source, State
 from ..selectors import is_overdue
 from .params import MAX_DESCRIPTION
 
@@ -21,6 +21,14 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-12-06T00:00:00+08:00"
 # lon/lat to 6 decimals: about 0.1 m, finer than any phone's fix.
 COORDINATE_DECIMALS = 6
+# A problem our own people found on their rounds tells where and when a named volunteer was: shown to
+# about 100 m (3 decimals) and to the hour.
+FOUND_ON_ROUNDS = (Source.PATROL, Source.PHONE)
+ROUNDS_COORDINATE_DECIMALS = 3
+# Only the public (the signboard page keeps just the phone number private) and Open311 clients wrote
+# their description for a public channel; the others wrote for the office (a caller's name, a patrol's
+# note) and it stays inside.
+PUBLISHED_DESCRIPTIONS = (Source.PUBLIC, Source.OPEN311)
 
 # The river chiefs' own grouping: water pollution, the "four disorders" (四乱: 乱占、乱采、乱堆、乱建)
 # and facilities. A category added later lands in "other" until it is placed here.
@@ -118,20 +126,24 @@ def service_request(row, today) -> dict:
     # Closed: the spec's updated_datetime is when it was closed; open: the last move it made.
     updated = (row.closed_at or row.last_event_at) if closed else row.last_event_at
     point = row.lonlat
+    on_rounds = row.source in FOUND_ON_ROUNDS
+    decimals = ROUNDS_COORDINATE_DECIMALS if on_rounds else COORDINATE_DECIMALS
+    requested = row.observed_at.replace(minute=0, second=0, microsecond=0) if on_rounds else row.observed_at
+    description = row.note[:MAX_DESCRIPTION] if row.note and row.source in PUBLISHED_DESCRIPTIONS else None
     return {
         "service_request_id": str(row.id),
         "status": "closed" if closed else "open",
         "status_notes": status_notes(row, today),
         "service_name": str(Category(row.category).label),
         "service_code": row.category,
-        "description": row.note[:MAX_DESCRIPTION] if row.note else None,
+        "description": description,
         "agency_responsible": row.unit__name,
-        "requested_datetime": w3c(row.observed_at),
-        "updated_datetime": w3c(updated or row.observed_at),
+        "requested_datetime": w3c(requested),
+        "updated_datetime": w3c(updated or requested),
         "expected_datetime": _expected(row.deadline),
         "address": row.waterway__name,
-        "lat": round(point.y, COORDINATE_DECIMALS) if point is not None else None,
-        "long": round(point.x, COORDINATE_DECIMALS) if point is not None else None,
+        "lat": round(point.y, decimals) if point is not None else None,
+        "long": round(point.x, decimals) if point is not None else None,
     }
 
 

@@ -1,10 +1,11 @@
 """Reads for Open311: the problems anyone may see through it, and only the columns it shows.
 
-Public means: counted on the map (problems.selectors.on_map_q: a public report only once the office
-accepted it; duplicates and invalid reports never). Only these columns are read, so no reporter, phone,
-tracking code or event text can reach an answer: the category, the note, the states, the times, the
-unit's and the waterway's names, and the problem's own point in lon/lat. A problem placed only by its
-activity (a patrol's track) shows no position: a volunteer's track is not public."""
+Public means: accepted by the office (problems.selectors.accepted_q), whatever its source, and never a
+duplicate or an invalid report: nothing reaches the public unvetted. Only these columns are read, so no
+reporter, phone, tracking code or event text can reach an answer: the category, the source, the note
+(documents decides whether it is shown), the states, the times, the unit's and the waterway's names,
+and the problem's own point in lon/lat. A problem placed only by its activity (a patrol's track) shows
+no position: a volunteer's track is not public."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from django.contrib.gis.db.models.functions import Transform
 from django.db.models import OuterRef, Q, Subquery
 
 from ..models import Problem, ProblemEvent, State
-from ..selectors import on_map_q
+from ..selectors import accepted_q
 from .params import RequestsQuery
 
-COLUMNS = ("id", "category", "note", "state", "ending", "not_fixed_reason", "deadline", "observed_at", "closed_at",
+COLUMNS = ("id", "category", "source", "note", "state", "ending", "not_fixed_reason", "deadline", "observed_at", "closed_at",
            "unit__name", "waterway__name", "lonlat", "last_event_at")
 
 
@@ -27,6 +28,7 @@ COLUMNS = ("id", "category", "note", "state", "ending", "not_fixed_reason", "dea
 class PublicRequest:
     id: int
     category: str
+    source: str
     note: str
     state: str
     ending: str
@@ -43,7 +45,7 @@ class PublicRequest:
 def _public():
     last_event = ProblemEvent.objects.filter(problem=OuterRef("pk")).order_by("-at", "-id").values("at")[:1]
     return (
-        Problem.objects.filter(on_map_q())
+        Problem.objects.filter(accepted_q())
         .annotate(lonlat=Transform("point", settings.API_SRID), last_event_at=Subquery(last_event))
         .values(*COLUMNS)
     )

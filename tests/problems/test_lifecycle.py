@@ -196,3 +196,63 @@ def test_supervision_sets_a_new_deadline_and_puts_the_item_first(world):
     assert flagged.deadline == new_deadline and flagged.supervised_at is not None
     rows = list(problem_list(world["staff"].user, ListFilters(), timezone.localdate()))
     assert [row.pk for row in rows][:1] == [flagged.pk] and plain.pk in [row.pk for row in rows]
+
+
+def test_a_passed_reinspection_tells_the_reporters_nothing_new(world, django_capture_on_commit_callbacks):
+    problem = drive_to("closed", world)
+    before = Notice.objects.filter(kind="ending", problem=problem).count()
+    with django_capture_on_commit_callbacks(execute=True):
+        move(problem, world["chief"], "reinspect", passed=True, note="回头看：水面干净")
+        move(problem, world["staff"], "comment", note="已归档")
+    assert Notice.objects.filter(kind="ending", problem=problem).count() == before
+
+
+def test_a_resolution_needs_a_photo_new_to_this_fix(world):
+    problem = drive_to("in_progress", world)
+    old = jpeg(colour=(200, 30, 30))
+    move(problem, world["member"], "resolve", photos=[old])
+    move(problem, world["chief"], "send_back", note="垃圾还在")
+    for attempt in ({"photos": [old]}, {}):
+        services.add_photo(problem=problem, user=world["member"].user, data=old)  # sent ahead again
+        with pytest.raises(ValidationError) as refused:
+            move(problem, world["member"], "resolve", **attempt)
+        assert "photos" in refused.value.message_dict
+    problem.refresh_from_db()
+    assert problem.state == "in_progress" and problem.own_photos.count() == 1  # sent back to work
+    move(problem, world["member"], "resolve", photos=[jpeg(colour=(30, 200, 30))])
+    problem.refresh_from_db()
+    assert problem.state == "resolved"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_merges_crossing_each_other_leave_one_survivor(crew):
+    """A into B and B into A at the same moment, each in its own connection: one merge wins, the
+    other is refused because its target has just been closed."""
+    import threading
+
+    from django.db import connection
+
+    world = make_world(crew)
+    a, b = reported(world["volunteer"], source="phone"), reported(world["teammate"], source="phone", sideways_m=20)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def merge(problem, into):
+        try:
+            barrier.wait()
+            move(problem, world["staff"], "merge", duplicate_of=into, note="重复")
+            outcomes.append("merged")
+        except (ValidationError, PermissionDenied):
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=merge, args=pair) for pair in ((a, b), (b, a))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["merged", "refused"]
+    states = sorted(Problem.objects.filter(pk__in=[a.pk, b.pk]).values_list("state", flat=True))
+    assert states == ["closed", "reported"]
+

@@ -1,5 +1,6 @@
 """The move of the problem reports onto the problem list (problems.0004, patrols.0011): every row
-arrives with its id, activity, photos and fields; a verified activity's problem arrives accepted."""
+arrives with its id, activity, photos and fields; a verified activity's problem arrives accepted, a
+rejected one's closed as invalid."""
 
 import uuid
 from datetime import datetime, timezone
@@ -39,6 +40,9 @@ def test_problem_reports_arrive_with_their_photos_and_activity_links(district_da
         first = Report.objects.create(activity=checked, client_uuid=uuid.uuid4(), category="sewage", note="排口冒黑水",
                                       point=point, observed_at=at, waterway=waterway, position_m=200)
         second = Report.objects.create(activity=waiting, client_uuid=uuid.uuid4(), category="garbage", observed_at=at)
+        refused = Activity.objects.create(client_uuid=uuid.uuid4(), kind="patrol", status="rejected",
+                                          reviewed_by=reviewer, reviewed_at=at, review_note="轨迹不在河道", **common)
+        third = Report.objects.create(activity=refused, client_uuid=uuid.uuid4(), category="dumping", observed_at=at)
         photo = Photo.objects.create(activity=checked, problem=first, image="a.jpg", thumbnail="a-t.jpg", sha256="1" * 64,
                                      uploaded_by=submitter)
     finally:
@@ -55,5 +59,10 @@ def test_problem_reports_arrive_with_their_photos_and_activity_links(district_da
         ("report", submitter.pk), ("accept", reviewer.pk)]
     later = Problem.objects.get(pk=second.pk)
     assert (later.source, later.state, later.accepted_at, later.activity_id) == ("patrol", "reported", None, waiting.pk)
+    set_aside = Problem.objects.get(pk=third.pk)
+    assert (set_aside.state, set_aside.ending, set_aside.closed_at, set_aside.accepted_at) == ("closed", "invalid", at, None)
+    assert list(Event.objects.filter(problem_id=third.pk).order_by("id").values_list("action", "actor_id", "to_state")) == [
+        ("report", submitter.pk, "reported"), ("reject", reviewer.pk, "closed")]
+    assert "轨迹不在河道" in Event.objects.get(problem_id=third.pk, action="reject").note
     # New problems continue the numbering after the moved ones.
-    assert Problem.objects.create(category="other", source="hotline", observed_at=at).pk > second.pk
+    assert Problem.objects.create(category="other", source="hotline", observed_at=at).pk > third.pk

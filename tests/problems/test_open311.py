@@ -23,7 +23,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from problems import services
-from problems.models import Category, Problem, ResponsibleUnit, Source
+from problems.models import Category, Problem, ResponsibleUnit, Source, State
 from problems.services import Move, NewProblem
 from tests.support.walks import lonlat_on
 from waterways.service_area import storage_point
@@ -93,9 +93,15 @@ def point_on(metres=500, code="ZW-G07"):
 
 
 def reported(*, by=None, source=Source.HOTLINE, category=Category.GARBAGE, note="河面漂着塑料瓶", metres=500,
-             when=None, **extra):
-    return services.report(by=by, source=source, new=NewProblem(
+             when=None, accepted_by=None, **extra):
+    """A problem as reported; accepted by the office too when accepted_by (a staff person) is given:
+    Open311 shows accepted problems only."""
+    problem = services.report(by=by, source=source, new=NewProblem(
         category=category, observed_at=when or timezone.now(), note=note, point=point_on(metres)), **extra)
+    if accepted_by is not None:
+        act(problem, accepted_by, "accept")
+        problem.refresh_from_db()
+    return problem
 
 
 def act(problem, person, action, **move):
@@ -182,7 +188,8 @@ def test_unknown_service_code_is_404(client, db, code):
 
 def test_requests_in_json_and_xml(client, crew, unit):
     staff = crew["staff"]
-    problem = reported(by=staff.user, note="排口冒黑水 & <泡沫>", category=Category.SEWAGE, metres=400)
+    problem = reported(by=staff.user, source=Source.OPEN311, note="排口冒黑水 & <泡沫>", category=Category.SEWAGE,
+                       metres=400)
     act(problem, staff, "accept")
     act(problem, staff, "assign", unit=unit)
     problem.refresh_from_db()
@@ -217,7 +224,7 @@ def test_requests_in_json_and_xml(client, crew, unit):
 def test_an_unaccepted_public_report_a_duplicate_and_an_invalid_one_never_appear(client, crew):
     staff = crew["staff"]
     public = reported(source=Source.PUBLIC, note="群众：河里有垃圾", contact_phone="13912345678", tracking=True)
-    original = reported(by=staff.user, note="原问题")
+    original = reported(by=staff.user, note="原问题", accepted_by=staff)
     duplicate = reported(by=staff.user, note="重复上报")
     act(duplicate, staff, "merge", duplicate_of=original)
     invalid = reported(by=staff.user, note="无效上报")
@@ -236,13 +243,52 @@ def test_an_unaccepted_public_report_a_duplicate_and_an_invalid_one_never_appear
     assert listed() == {str(original.pk), str(public.pk)}
 
 
+def test_unaccepted_reports_from_every_source_stay_out_until_the_office_accepts_them(client, crew, key):
+    staff = crew["staff"]
+    hotline = reported(by=staff.user, note="热线：桥下有垃圾")
+    patrol = reported(by=crew["volunteer"].user, source=Source.PHONE, metres=700)
+    lon, lat = lonlat_on("ZW-G07", 900)
+    posted = post(client, service_code="garbage", api_key=key, description="外部系统转来", lat=lat, long=lon)
+    assert posted.status_code == 201, posted.content
+    posted = Problem.objects.get(pk=posted.json()[0]["service_request_id"])
+
+    def listed():
+        return {item["service_request_id"] for item in get_json(client, "/requests.json")}
+
+    assert listed() == set()
+    for problem in (hotline, patrol, posted):
+        assert_errors_json(get_json(client, f"/requests/{problem.pk}.json", expect=404), 404)
+    for problem in (hotline, patrol, posted):
+        act(problem, staff, "accept")
+    assert listed() == {str(hotline.pk), str(patrol.pk), str(posted.pk)}
+
+
+def test_what_was_written_for_the_office_and_where_a_volunteer_was_stay_coarse(client, crew):
+    staff = crew["staff"]
+    hotline = reported(by=staff.user, note="张三来电：桥下有垃圾", accepted_by=staff)
+    public = reported(source=Source.PUBLIC, note="桥下有垃圾", accepted_by=staff)
+    when = timezone.make_aware(datetime(2026, 11, 17, 15, 47, 31))
+    found = reported(by=crew["volunteer"].user, source=Source.PATROL, metres=612, when=when, accepted_by=staff)
+
+    def item(problem):
+        return valid("requests.json", get_json(client, f"/requests/{problem.pk}.json"))[0]
+
+    assert item(hotline)["description"] is None
+    assert item(public)["description"] == "桥下有垃圾"
+    shown = item(found)
+    assert shown["requested_datetime"] == "2026-11-17T15:00:00+08:00"
+    lon, lat = lonlat_on("ZW-G07", 612)
+    assert shown["lat"] == round(lat, 3) and shown["long"] == round(lon, 3)
+    assert item(public)["lat"] == pytest.approx(lonlat_on("ZW-G07", 500)[1], abs=1e-6)
+
+
 def test_no_personal_data_reaches_an_answer(client, crew, unit):
     staff, volunteer = crew["staff"], crew["volunteer"]
     public = reported(source=Source.PUBLIC, contact_phone="13912345678", tracking=True)
     act(public, staff, "accept", note="")
     act(public, staff, "assign", unit=unit)
     act(public, staff, "comment", note="已电话联系张志愿核实")
-    mine = reported(by=volunteer.user, source=Source.PHONE)
+    mine = reported(by=volunteer.user, source=Source.PHONE, accepted_by=staff)
     public.refresh_from_db()
     answers = b"".join(client.get(f"{BASE}/requests.{fmt}").content for fmt in ("json", "xml"))
     answers += b"".join(client.get(f"{BASE}/requests/{pk}.{fmt}").content
@@ -297,6 +343,7 @@ def test_an_overdue_problem_says_so(client, crew, unit, clock):
 def test_a_problem_with_no_point_of_its_own_shows_no_position(client, crew):
     problem = services.report(by=crew["staff"].user, source=Source.HOTLINE, new=NewProblem(
         category=Category.OTHER, observed_at=timezone.now(), note="电话反映，位置不详"))
+    act(problem, crew["staff"], "accept")
     [item] = valid("requests.json", get_json(client, f"/requests/{problem.pk}.json"))
     assert item["lat"] is None and item["long"] is None and item["address"] is None
     assert item["agency_responsible"] is None and item["expected_datetime"] is None
@@ -305,7 +352,7 @@ def test_a_problem_with_no_point_of_its_own_shows_no_position(client, crew):
 
 
 def test_text_xml_cannot_carry_is_dropped_and_the_rest_escaped(client, crew):
-    problem = reported(by=crew["staff"].user, note="垃圾\x01\x0b\x1f堆积 ]]> <b>&amp;</b> \ufffe 😀")
+    problem = reported(source=Source.PUBLIC, accepted_by=crew["staff"], note="垃圾\x01\x0b\x1f堆积 ]]> <b>&amp;</b> \ufffe 😀")
     element = get_xml(client, f"/requests/{problem.pk}.xml").find("request")
     assert element.findtext("description") == "垃圾堆积 ]]> <b>&amp;</b>  😀"
     assert get_json(client, f"/requests/{problem.pk}.json")[0]["description"] == problem.note
@@ -316,9 +363,10 @@ def test_text_xml_cannot_carry_is_dropped_and_the_rest_escaped(client, crew):
 def test_filters_window_and_ids(client, crew):
     staff = crew["staff"]
     now = timezone.now()
-    recent_garbage = reported(by=staff.user, when=now - timedelta(days=1))
-    recent_sewage = reported(by=staff.user, category=Category.SEWAGE, when=now - timedelta(days=10), metres=700)
-    old = reported(by=staff.user, when=now - timedelta(days=120), metres=900)
+    recent_garbage = reported(by=staff.user, when=now - timedelta(days=1), accepted_by=staff)
+    recent_sewage = reported(by=staff.user, category=Category.SEWAGE, when=now - timedelta(days=10), metres=700,
+                             accepted_by=staff)
+    old = reported(by=staff.user, when=now - timedelta(days=120), metres=900, accepted_by=staff)
 
     def ids(**query):
         return [item["service_request_id"] for item in get_json(client, "/requests.json", **query)]
@@ -347,7 +395,7 @@ def test_at_most_1000_requests_newest_first(client, crew):
     now = timezone.now()
     Problem.objects.bulk_create([
         Problem(category=Category.GARBAGE, source=Source.HOTLINE, observed_at=now - timedelta(minutes=minute),
-                point=point_on(500))
+                accepted_at=now, state=State.ACCEPTED, point=point_on(500))
         for minute in range(1, 1006)
     ])
     body = get_json(client, "/requests.json")
@@ -439,8 +487,10 @@ def test_post_creates_a_problem_through_the_services(client, crew, key):
     assert problem.reported_by == crew["volunteer"].user and problem.contact_phone == ""
     assert problem.waterway.name == SHIZIGOU_NAME and problem.events.get().action == "report"
     assert problem.point.distance(point_on(600)) < 0.05
+    get_json(client, f"/requests/{problem.pk}.json", expect=404)  # not public before the office accepts it
+    act(problem, crew["staff"], "accept")
     [item] = valid("requests.json", get_json(client, f"/requests/{problem.pk}.json"))
-    assert item["status"] == "open" and item["status_notes"] == "已上报"
+    assert item["status"] == "open" and item["status_notes"] == "已受理"
     assert "13800000000" not in json.dumps(item, ensure_ascii=False)
 
 
@@ -545,7 +595,8 @@ def test_the_georeport_client_reads_every_resource(live_server, crew):
     """The `georeport` package (PyPI) against the live server: it reads; it has no call for POST,
     so a new request is posted with plain `requests` as the spec shows, then read back with it."""
     staff = crew["staff"]
-    problem = reported(by=staff.user, category=Category.SEWAGE, note="排口冒黑水")
+    problem = reported(by=staff.user, source=Source.OPEN311, category=Category.SEWAGE, note="排口冒黑水",
+                       accepted_by=staff)
     key = AuthToken.objects.create(user=crew["volunteer"].user)[1]
     lon, lat = lonlat_on("ZW-G07", 650)
     created = requests.post(f"{live_server.url}{BASE}/requests.json",
@@ -553,6 +604,7 @@ def test_the_georeport_client_reads_every_resource(live_server, crew):
                                   "description": "水面漂浮物"}, timeout=30)
     assert created.status_code == 201, created.text
     new_id = created.json()[0]["service_request_id"]
+    act(Problem.objects.get(pk=new_id), staff, "accept")  # shown once the office accepted it
 
     for output_format in ("json", "xml"):
         client = georeport.GeoReport(f"{live_server.url}{BASE}", output_format=output_format)

@@ -56,3 +56,15 @@ def test_a_quarter_s_first_day_plans_the_re_inspections_of_what_was_fixed(world,
     call_command("send_reminders", "--no-email")
     assert list(FollowUp.objects.values_list("problem_id", "quarter")) == [(problem.pk, "2026Q4")]
     assert FollowUp.objects.get().due > date(2027, 1, 1)
+
+
+def test_a_run_for_another_day_judges_lateness_as_of_that_day(world, clock):
+    clock.move_to(beijing("2026-11-16 09:00"))
+    problem = reported(world["staff"])
+    move(problem, world["staff"], "accept")
+    move(problem, world["staff"], "assign", unit=world["unit"], deadline=date(2026, 11, 18))
+    clock.move_to(beijing("2026-11-18 07:30"))
+    call_command("send_reminders", "--no-email", "--day", "2026-11-20")  # catching up a missed day ahead
+    problem.refresh_from_db()
+    assert problem.escalated_at == beijing("2026-11-20 00:00")
+    assert problem.escalated_to == world["supervisor"]
