@@ -44,6 +44,14 @@ def calendar_exceptions(first: date, last: date) -> tuple[set[date], set[date]]:
     return holidays, workdays
 
 
+def years_without_calendar(first: date, last: date) -> list[int]:
+    """The years between first and last for which nobody has entered the holidays yet: their
+    deadlines count Monday to Friday only, and whoever sets one should know."""
+    years = range(first.year, last.year + 1)
+    entered = {day.year for day in CalendarDay.objects.filter(day__year__in=years).dates("day", "year")}
+    return [year for year in years if year not in entered]
+
+
 def deadline_after(start: date, working_days: int) -> date:
     """The day a deadline of `working_days` working days, given on `start`, falls on (one query, as
     a rule: the calendar is read again, over twice the span, only if the count ran past it)."""

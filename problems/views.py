@@ -175,6 +175,7 @@ def _detail_page(request, problem, *, status=200, failed=None, typed=None, error
         context["proposal"] = selectors.propose_unit(problem, today)
         context["units"] = ResponsibleUnit.objects.filter(is_active=True).order_by("kind", "name")
         context["default_deadline"] = selectors.default_deadline(problem.category, today)
+        context["years_without_calendar"] = selectors.years_without_calendar(today, context["default_deadline"])
     if Action.SUPERVISE in allowed:
         context["supervise_deadline"] = problem.deadline if problem.deadline and problem.deadline >= today else None
     if Action.CLOSE_NOT_FIXED in allowed:

@@ -461,3 +461,20 @@ def test_public_reports_show_their_phone_to_staff_only(client, office):
     login(client, office["chief"])
     response = client.get(reverse("problem-detail", args=[public.pk]))
     assert response.status_code == 200 and "13900007777" not in response.content.decode()
+
+
+def test_the_assign_form_warns_when_the_deadline_s_year_has_no_holidays_entered(client, office, clock):
+    from problems.models import CalendarDay
+    from tests.support.clock import beijing
+
+    problem = office["reported"]
+    login(client, office["staff"])
+    move(problem, office["staff"], "accept")
+    url = reverse("problem-detail", args=[problem.pk])
+    assert 'id="calendar-missing"' not in client.get(url).content.decode()  # 2026's are shipped
+    clock.move_to(beijing("2026-12-30 09:00"))  # the default deadline runs into 2027
+    login(client, office["staff"])  # the idle session has expired meanwhile
+    text = client.get(url).content.decode()
+    assert 'id="calendar-missing"' in text and "2027 年的节假日与调休尚未录入" in text
+    CalendarDay.objects.create(day="2027-01-01", kind=CalendarDay.Kind.HOLIDAY, name="元旦")
+    assert 'id="calendar-missing"' not in client.get(url).content.decode()
