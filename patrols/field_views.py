@@ -1,5 +1,6 @@
 """The phone pages (a PWA under /m/): home, record a patrol, log a cleanup, report a problem, my history,
-plus the web app manifest and the service worker that keeps them working without a connection.
+my tasks (a responsible unit's problems to start and resolve), plus the web app manifest and the service
+worker that keeps them working without a connection.
 
 The pages are a shell that is the same for every user: what is personal (name, counts, teammates,
 history) comes from the field API and is cached on the phone, so a cached page is never someone else's."""
@@ -21,13 +22,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
+from problems.models import Action as ProblemAction
 from problems.models import Category as ProblemCategory
 from waterways.views import basemap_text
 
 from .models import Activity
 
 SHELL_VERSION_HEADER = "X-RiverWatch-Shell"
-SCREENS = ("field-home", "field-patrol", "field-cleanup", "field-problem", "field-history")
+SCREENS = ("field-home", "field-patrol", "field-cleanup", "field-problem", "field-history", "field-tasks")
 
 # Everything a screen needs to start with no connection. Leaflet's own files come from django-leaflet.
 SHELL_STATIC = (
@@ -46,6 +48,7 @@ SHELL_STATIC = (
     "field/cleanup.js",
     "field/problem.js",
     "field/history.js",
+    "field/tasks.js",
     "field/browser-check.js",
     "field/old-browser.js",
     "js/basemap.js",
@@ -163,6 +166,37 @@ def field_text():
         "me_unknown": _("登录后显示你的服务记录。"),
         "install": _("安装到桌面"),
         "storage_failed": _("手机存储失败：%(reason)s。记录没有保存，请截图联系管理员。"),
+        # My tasks (我的待办) and the moves a unit member makes on them.
+        "tasks_offline": _("离线：显示上次联网时的待办。"),
+        "tasks_load_failed": _("暂时取不到待办，请联网后再试。"),
+        "supervised": _("督办"),
+        "no_place": _("位置未定"),
+        "days_left": pgettext("phone: a count the phone fills in", "剩 %(n)s 天"),
+        "due_today": _("今天到期"),
+        "days_overdue": pgettext("phone: a count the phone fills in", "逾期 %(n)s 天"),
+        "show_place": _("位置"),
+        "details": _("详情"),
+        "close": _("关闭"),
+        "task_queued": _("%(action)s · 待发送"),
+        "task_sending": _("%(action)s · 正在发送"),
+        "task_failed": _("%(action)s · 发送失败：%(reason)s"),
+        "task_retry_hint": _("到“记录”页重试或删除。"),
+        "queued_badge": _("待发送"),
+        "failed_badge": _("发送失败"),
+        "start_queued": _("已记下“开始处理”，联网后自动发送。"),
+        "resolve_title": _("办结 #%(id)s %(category)s"),
+        "need_note": _("请填写处理情况。"),
+        "need_photo": _("办结须附至少一张现场照片。"),
+        "tasks_count": pgettext("phone: a count the phone fills in", "%(n)s 件待办"),
+        "tasks_overdue": _("其中 %(n)s 件逾期"),
+        "tasks_none": _("暂无待办"),
+        "duplicate_title": _("附近%(days)s天内已有同类问题"),
+        "duplicate_body": _("%(metres)s 米内已有同一类别、仍在办理的问题。可能已经有人上报过："),
+        "duplicate_row": _("#%(id)s %(category)s · %(state)s · 约 %(metres)s 米 · %(day)s 发现"),
+        "duplicate_send": _("仍然上报"),
+        "duplicate_skip": _("已报过，不上报"),
+        "duplicate_skipped": _("没有重复上报：附近的同类问题 #%(id)s 已在办理中。"),
+        "actions": {value: str(label) for value, label in ProblemAction.choices},
         "kinds": {value: str(label) for value, label in Activity.Kind.choices},
         "categories": {value: str(label) for value, label in ProblemCategory.choices},
     }
@@ -178,6 +212,9 @@ def field_config():
         "photo_max_bytes": settings.PHOTO_MAX_BYTES,
         # Photos are shrunk on the phone to what the server keeps anyway: less to send on one bar.
         "photo_max_side_px": 2048,
+        # The phone asks for duplicates within these (problems.selectors.possible_duplicates), to word the question.
+        "duplicate_days": settings.PROBLEM_DUPLICATE_DAYS,
+        "duplicate_distance_m": settings.PROBLEM_DUPLICATE_DISTANCE_M,
         "csrf_cookie": settings.CSRF_COOKIE_NAME,
         "time_zone": settings.TIME_ZONE,  # times on screen are the district's, as on the desk pages
         "urls": {
@@ -192,6 +229,14 @@ def field_config():
             "activity": reverse("activity-detail", args=[0]),
             "sw": reverse("field-sw"),
             "home": reverse("field-home"),
+            "tasks": reverse("api-problem-tasks"),
+            "tasks_screen": reverse("field-tasks"),
+            "history_screen": reverse("field-history"),
+            "problem_api": reverse("api-problem", args=[0]),
+            "problem_photos": reverse("api-problem-photos", args=[0]),
+            "problem_actions": reverse("api-problem-actions", args=[0]),
+            "problem_duplicates": reverse("api-problem-duplicates"),
+            "problem": reverse("problem-detail", args=[0]),
         },
     }
 
@@ -222,6 +267,7 @@ patrol = _screen("field/patrol.html", lambda: _("巡河"))
 cleanup = _screen("field/cleanup.html", lambda: _("记录活动"))
 problem = _screen("field/problem.html", lambda: _("问题上报"))
 history = _screen("field/history.html", lambda: _("我的记录"))
+tasks = _screen("field/tasks.html", lambda: _("我的待办"))
 
 
 def _shell_version():

@@ -16,6 +16,7 @@ urlpatterns = [
     path("m/cleanup/", field_views.cleanup, name="field-cleanup"),
     path("m/problem/", field_views.problem, name="field-problem"),
     path("m/history/", field_views.history, name="field-history"),
+    path("m/tasks/", field_views.tasks, name="field-tasks"),
     path("m/sw.js", field_views.service_worker, name="field-sw"),
     path("m/manifest.webmanifest", field_views.manifest, name="field-manifest"),
 ]

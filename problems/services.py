@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from people import selectors as people_selectors
 from people.models import Person, Role
@@ -408,8 +409,9 @@ def _digest_lines(problems, today):
     lines = []
     for problem in problems:
         left = selectors.days_left(problem, today)
-        when = _("逾期 %(n)s 天") % {"n": -left} if left is not None and left < 0 else \
-            _("还剩 %(n)s 天（%(day)s 到期）") % {"n": left, "day": problem.deadline.isoformat()}
+        when = ngettext("逾期 %(n)s 天", "逾期 %(n)s 天", -left) % {"n": -left} if left is not None and left < 0 else \
+            ngettext("还剩 %(n)s 天（%(day)s 到期）", "还剩 %(n)s 天（%(day)s 到期）", left) % {
+                "n": left, "day": problem.deadline.isoformat()}
         lines.append(f"#{problem.pk} {problem.get_category_display()} · "
                      f"{problem.waterway.name if problem.waterway_id else _('位置未定')} · {when}")
     return lines

@@ -43,6 +43,19 @@ export function hourMinute(ms) {
   return new Date(ms).toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit', timeZone: CONFIG.time_zone });
 }
 
+// Today in the district (Beijing), as YYYY-MM-DD.
+export function districtToday(ms = Date.now()) {
+  return new Date(ms).toLocaleDateString('sv-SE', { timeZone: CONFIG.time_zone });
+}
+
+// A task's calendar days to its deadline (negative: days overdue), counted from today rather than
+// from when the list was fetched, so a copy kept offline for days still tells the truth; null when
+// the server says the deadline no longer runs (none given, or already resolved).
+export function daysLeft(task, ms = Date.now()) {
+  if (task.days_left === null || task.days_left === undefined || !task.deadline) return null;
+  return Math.round((Date.parse(task.deadline) - Date.parse(districtToday(ms))) / 86400000);
+}
+
 export function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
@@ -139,6 +152,7 @@ async function freshMe() {
     if (previous && previous.data !== result.data.user.id) {
       await store.remove('cache', 'teammates');
       await store.remove('cache', 'history');
+      await store.remove('cache', 'tasks');
     }
     await store.remember('last-user', result.data.user.id);
   }

@@ -112,7 +112,8 @@ export class PhotoStrip {
   }
 }
 
-// build(uuid) returns the queue item or throws an Error whose message is shown. The uuid is fixed until
+// build(uuid) returns the queue item, or null when the person decided not to send after all (nothing is
+// queued), or throws an Error whose message is shown. The uuid is fixed until
 // a record has been queued, so a double tap (or a tap after a slow save) finds it already queued. Once
 // queued, the form gives way to a confirmation: a late second tap has nothing left to submit.
 export function submitOnce(form, button, errorBox, draft, build, { onQueued }) {
@@ -134,6 +135,7 @@ export function submitOnce(form, button, errorBox, draft, build, { onQueued }) {
     let queuedUuid = null;
     try {
       const item = await build(recordUuid);
+      if (item === null) return;
       const added = await outbox.enqueue(item, { extraStores: ['cache', 'photos'], extra: (stores) => draft.clearIn(stores) });
       queuedUuid = recordUuid;
       recordUuid = uuid4();

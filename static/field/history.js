@@ -51,7 +51,9 @@ async function renderQueue() {
         },
       }, t('delete')));
     }
-    const link = item.server_id ? el('a', { href: CONFIG.urls.activity.replace('/0/', `/${item.server_id}/`) }, t('view')) : null;
+    // A move on a problem links to the problem; everything else to its activity.
+    const page = item.kind === 'problem_move' ? CONFIG.urls.problem : CONFIG.urls.activity;
+    const link = item.server_id ? el('a', { href: page.replace('/0/', `/${item.server_id}/`) }, t('view')) : null;
     return el('li', { class: `record queued status-${item.status}`, 'data-uuid': item.uuid },
       el('div', { class: 'record-head' },
         el('strong', {}, item.title || TEXT.kinds[item.kind] || item.kind),

@@ -1,5 +1,5 @@
 // Home: who I am, today's status, what waits to be sent, my service records (and, later, points).
-import { CONFIG, clock, knownUserId, fetchCached, loadMe, start, syncNow, t } from './common.js';
+import { CONFIG, clock, daysLeft, knownUserId, fetchCached, loadMe, start, syncNow, t } from './common.js';
 import * as outbox from './outbox.js';
 import * as store from './store.js';
 
@@ -73,6 +73,20 @@ function showDistrict(district) {
   $('district-definition').textContent = district.definition;
 }
 
+// My tasks: how many, and how many overdue (the badge turns red); the copy kept offline when there is no signal.
+async function showTasks() {
+  const result = await fetchCached('tasks', CONFIG.urls.tasks);
+  if (!Array.isArray(result.data)) return;
+  const overdue = result.data.filter((task) => (daysLeft(task) ?? 0) < 0).length;
+  const badge = $('task-count');
+  badge.textContent = String(result.data.length);
+  badge.hidden = result.data.length === 0;
+  badge.classList.toggle('overdue', overdue > 0);
+  $('task-summary').textContent = result.data.length
+    ? t('tasks_count', { n: result.data.length }) + (overdue ? `，${t('tasks_overdue', { n: overdue })}` : '')
+    : t('tasks_none');
+}
+
 $('sync-now').addEventListener('click', async () => {
   $('sync-now').disabled = true;
   await syncNow({ manual: true });
@@ -101,6 +115,7 @@ showMe();
 // when they are first opened with no signal.
 // After loadMe, which clears a previous user's copies.
 loadMe().then(() => {
+  showTasks();
   if (!navigator.onLine) return;
   fetchCached('history', CONFIG.urls.history);
   fetchCached('teammates', CONFIG.urls.teammates);

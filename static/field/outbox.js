@@ -4,6 +4,15 @@
 //
 // Item: {uuid, owner, kind, title, body, photos: [{id, blob, name, problem, uploaded, error}],
 //        status: waiting | sending | sent | failed, error, attempts, server_id, created_at, sent_at}
+//
+// A move on a problem (kind 'problem_move': a unit member starts or resolves a task) travels the same
+// way, in the other order: its photos first, each to /api/problems/<id>/photos/ (the server keeps a
+// photo once by its content, so a resent photo is not stored twice, and holds it for the next
+// resolution), then the move itself to /api/problems/<id>/actions/. Extra fields: problem (its id),
+// photos[].server_id. The actions endpoint keeps no client key yet (the body carries client_uuid, which
+// it ignores): a move that reached the server but whose answer was lost is refused when sent again (the
+// problem has left the state the move starts from), and the phone then reads the problem's timeline to
+// see whether that refusal is its own move, already made (see alreadyMade).
 import { responseError } from '../js/util.js';
 import * as store from './store.js';
 import { CONFIG, t } from './page.js';
@@ -160,6 +169,102 @@ async function postPhoto(item, photo) {
   return { ok: false, ...(await classify(response)) };
 }
 
+// --- moves on a problem --------------------------------------------------------------------------
+
+const problemUrl = (template, id) => template.replace('/0/', `/${id}/`);
+
+async function postProblemPhoto(item, photo) {
+  const form = new FormData();
+  form.append('photo', photo.blob, photo.name || 'photo.jpg');
+  const response = await post(problemUrl(CONFIG.urls.problem_photos, item.problem), form, {}, photo.blob.size);
+  const id = await storedId(response);
+  if (id !== null) return { ok: true, id };
+  if (response.ok) return { ok: false, outcome: 'wait', error: t('server_busy', { code: response.status }) };
+  return { ok: false, ...(await classify(response)) };
+}
+
+// Whether the move the server has just refused is this item's own, made by an earlier attempt whose
+// answer never arrived: the problem's timeline holds it, by this login, with this note, no earlier
+// than the item was made (a day's slack for a phone's clock). A start counts as made once the problem
+// has been started by anyone: what the person asked for has happened.
+const CLOCK_SLACK_MS = 24 * 3600 * 1000;
+async function alreadyMade(item) {
+  try {
+    const response = await fetch(problemUrl(CONFIG.urls.problem_api, item.problem), {
+      credentials: 'same-origin', headers: { Accept: 'application/json' },
+    });
+    if (!response.ok || response.redirected) return false;
+    const problem = await response.json();
+    const events = problem.events || [];
+    const { action, note } = item.body;
+    if (action === 'start') return problem.state !== 'assigned' && events.some((event) => event.action === 'start');
+    const me = await store.cached('me');
+    const name = me && me.data && me.data.user ? me.data.user.display_name : null;
+    const last = events.filter((event) => event.action === action).pop();
+    return Boolean(last && last.note === note.trim() && name !== null && last.actor_name === name
+      && Date.parse(last.at) >= item.created_at - CLOCK_SLACK_MS);
+  } catch (_) {
+    return false;
+  }
+}
+
+async function sendMove(item) {
+  for (const photo of item.photos) {
+    if (photo.uploaded || !photo.blob) continue;
+    const result = await postProblemPhoto(item, photo);
+    if (result.ok) {
+      photo.uploaded = true;
+      photo.server_id = result.id;
+      photo.error = '';
+      photo.blob = null;  // the server has it; free the phone's storage
+      await save(item);
+      continue;
+    }
+    item.status = result.outcome === 'wait' ? 'waiting' : 'failed';
+    item.needs_login = Boolean(result.login);
+    if (result.outcome === 'wait') {
+      item.error = result.error;
+    } else {
+      // A resolution is not sent without its evidence: the move waits for a person, its file is kept.
+      photo.error = result.error;
+      item.error = t('photo_failed', { reason: result.error });
+    }
+    await save(item);
+    return result.stop ? 'stop' : 'next';
+  }
+  // The photos sent ahead are the resolution's evidence by themselves (the server attaches the
+  // problem's unattached photos to it); the move names none.
+  const json = JSON.stringify(item.body);
+  const response = await post(problemUrl(CONFIG.urls.problem_actions, item.problem), json,
+    { 'Content-Type': 'application/json' }, json.length);
+  let made = (await storedId(response)) === item.problem;
+  if (!made) {
+    if (response.ok) {
+      item.status = 'waiting';
+      item.error = t('server_busy', { code: response.status });
+      await save(item);
+      return 'next';
+    }
+    const result = await classify(response);
+    made = result.outcome === 'fail' && response.status === 403 && await alreadyMade(item);
+    if (!made) {
+      item.status = result.outcome === 'wait' ? 'waiting' : 'failed';
+      item.error = result.error;
+      item.needs_login = Boolean(result.login);
+      await save(item);
+      return result.stop ? 'stop' : 'next';
+    }
+  }
+  item.status = 'sent';
+  item.server_id = item.problem;
+  item.sent_at = Date.now();
+  item.error = '';
+  item.needs_login = false;
+  item.body = null;
+  await save(item);
+  return 'next';
+}
+
 // Sends one item as far as it goes. Returns 'next' to go on with the queue, 'stop' when the rest
 // should wait too (no network, login lapsed).
 async function sendOne(queued) {
@@ -175,6 +280,7 @@ async function sendOne(queued) {
   item.attempts += 1;
   await save(item);
   try {
+    if (item.kind === 'problem_move') return await sendMove(item);
     if (!item.server_id) {
       const result = await postActivity(item);
       if (!result.ok) {

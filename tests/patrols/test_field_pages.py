@@ -21,7 +21,7 @@ from tests.support.walks import walk_along
 
 pytestmark = pytest.mark.django_db
 
-SCREENS = ["field-home", "field-patrol", "field-cleanup", "field-problem", "field-history"]
+SCREENS = ["field-home", "field-patrol", "field-cleanup", "field-problem", "field-history", "field-tasks"]
 
 
 def browser_for(person):
@@ -257,3 +257,51 @@ def test_the_phones_longest_activity_comes_from_the_servers_setting(crew, settin
     page = browser_for(crew["volunteer"]).get(reverse("field-cleanup")).content.decode()
     config = json.loads(re.search(r'<script id="field-config" type="application/json">(.*?)</script>', page, re.S).group(1))
     assert config["activity_max_hours"] == 12
+
+
+# --- my tasks (我的待办) and the problem list's addresses -----------------------------------------------
+
+def _json_script(html, element_id):
+    found = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', html, re.S)
+    return json.loads(found.group(1))
+
+
+def test_my_tasks_screen_is_chinese_first_and_the_home_screen_links_to_it_with_a_count(crew):
+    client = browser_for(crew["volunteer"])
+    tasks = client.get(reverse("field-tasks")).content.decode()
+    assert "<title>我的待办 · 河湖巡护</title>" in tasks
+    assert 'id="tasks-empty"' in tasks and "暂无待办" in tasks
+    assert 'id="resolve-form"' in tasks and "处理情况" in tasks and 'id="photo-input"' in tasks
+    assert "field/tasks.js" in tasks
+    home = client.get(reverse("field-home")).content.decode()
+    link = re.search(r'<a class="card task-link" id="task-link" href="([^"]+)">(.*?)</a>', home, re.S)
+    assert link.group(1) == reverse("field-tasks")
+    assert "我的待办" in link.group(2) and 'id="task-count"' in link.group(2)
+
+
+def test_the_phone_is_told_where_tasks_moves_and_duplicates_go_and_the_words_for_them(crew, settings):
+    page = browser_for(crew["volunteer"]).get(reverse("field-tasks")).content.decode()
+    urls = _json_script(page, "field-config")["urls"]
+    assert urls["tasks"] == "/api/problems/mine/"
+    assert urls["problem_api"] == "/api/problems/0/"
+    assert urls["problem_photos"] == "/api/problems/0/photos/"
+    assert urls["problem_actions"] == "/api/problems/0/actions/"
+    assert urls["problem_duplicates"] == "/api/problems/duplicates/"
+    assert urls["problem"] == "/problems/0/" and urls["tasks_screen"] == "/m/tasks/"
+    config = _json_script(page, "field-config")
+    assert config["duplicate_days"] == settings.PROBLEM_DUPLICATE_DAYS == 14
+    text = _json_script(page, "field-text")
+    assert text["actions"]["start"] == "开始处理" and text["actions"]["resolve"] == "办结"
+    assert text["duplicate_title"].replace("%(days)s", "14") == "附近14天内已有同类问题"
+    assert text["supervised"] == "督办" and text["queued_badge"] == "待发送" and text["tasks_none"] == "暂无待办"
+
+
+def test_every_script_a_screen_loads_is_in_the_offline_copy(crew):
+    """A screen whose own script is not precached opens with no signal and does nothing."""
+    client = browser_for(crew["volunteer"])
+    precached = set(_sw_config(Client().get(reverse("field-sw")))["precache"])
+    for name in SCREENS:
+        html = client.get(reverse(name)).content.decode()
+        sources = re.findall(r'<(?:script[^>]*src|link[^>]*href)="(/static/[^"]+)"', html)
+        assert sources, name
+        assert set(sources) <= precached, (name, set(sources) - precached)
