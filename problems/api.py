@@ -19,16 +19,17 @@ from rest_framework.views import APIView
 
 from people import selectors as people_selectors
 from people.models import Person, Role
-from riverwatch.api_errors import as_drf_error, refuse_oversized
+from riverwatch.api_errors import Conflict, as_drf_error, refuse_oversized
 from riverwatch.photos import PhotoError
 from waterways import service_area
 
 from . import services
 from .figures import figures
-from .models import Notice, ResponsibleUnit
+from .models import Notice, Problem, ResponsibleUnit
 from .params import FigureParams, ProblemListParams, list_filters
 from .selectors import possible_duplicates, problem_detail, problem_list, readable_by, state_counts, tasks_of
 from .serializers import (
+    DuplicateCandidateSerializer,
     DuplicateQuerySerializer,
     MoveSerializer,
     NewProblemSerializer,
@@ -135,9 +136,12 @@ class ProblemMove(APIView):
         if any(len(photo) > settings.PHOTO_MAX_BYTES for photo in photos):
             raise ValidationError({"photos": [_("照片太大，上限 %(max).0f MB。") % {"max": settings.PHOTO_MAX_BYTES / 1e6}]})
         move = services.Move(action=data["action"], note=data["note"], unit=unit, deadline=data.get("deadline"),
-                             reason=data["reason"], duplicate_of=target, passed=data["passed"], photos=tuple(photos))
+                             reason=data["reason"], duplicate_of=target, passed=data["passed"], photos=tuple(photos),
+                             photo_ids=tuple(data.get("photo_ids", ())), client_uuid=data["client_uuid"])
         try:
             services.act(problem=problem, user=request.user, move=move)
+        except services.MoveConflict as conflict:
+            raise Conflict(str(conflict)) from None
         except DjangoPermissionDenied as refusal:
             raise PermissionDenied(str(refusal)) from None
         except PhotoError as error:
@@ -177,14 +181,18 @@ class DuplicateCandidates(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=[DuplicateQuerySerializer], responses=ProblemSerializer(many=True))
+    @extend_schema(parameters=[DuplicateQuerySerializer], responses=DuplicateCandidateSerializer(many=True))
     def get(self, request):
+        """Everyone about to report sees that one is open nearby (category, state, day, distance), so the
+        same spot is not reported five times; its details only if they may read it."""
         query = DuplicateQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         point = _place((query.validated_data["lon"], query.validated_data["lat"]), "lon")
         found = possible_duplicates(category=query.validated_data["category"], point=point, observed_at=timezone.now())
-        rows = readable_by(request.user, found)[:10] if not people_selectors.is_office_staff(request.user) else found[:10]
-        return Response(ProblemSerializer(_with_points(rows), many=True).data)
+        rows = list(found.select_related("waterway")[:10])
+        readable_ids = set(readable_by(request.user, Problem.objects.filter(pk__in=[row.pk for row in rows]))
+                           .values_list("pk", flat=True))
+        return Response(DuplicateCandidateSerializer(rows, many=True, context={"readable_ids": readable_ids}).data)
 
 
 def _with_points(queryset):

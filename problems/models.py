@@ -313,6 +313,9 @@ class ProblemEvent(models.Model):
         ResponsibleUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("责任单位"),
     )
     deadline = models.DateField(_("期限"), null=True, blank=True)
+    # The key a phone's outbox gives a move: sent again after a lost answer, it finds this event
+    # instead of making the move twice.
+    client_uuid = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["at", "id"]

@@ -105,6 +105,32 @@ class NewProblemSerializer(drf.Serializer):
     deputy = drf.IntegerField(required=False, min_value=1, help_text=_("提出建议的代表（人员编号）"))
 
 
+class DuplicateCandidateSerializer(drf.ModelSerializer):
+    """A possible duplicate as anyone about to report may see it: what, how it stands, when, how far.
+    Its description, reporter, place and page only for those who may read the problem itself."""
+
+    category_display = drf.CharField(source="get_category_display")
+    state_display = drf.CharField(source="get_state_display")
+    observed_on = drf.SerializerMethodField(help_text=_("发现日期（区内时间）"))
+    waterway_name = drf.CharField(source="waterway.name", default=None, allow_null=True)
+    distance_m = drf.SerializerMethodField(help_text=_("与所报位置的距离（米）"))
+    url = drf.SerializerMethodField(help_text=_("问题页面；无权查看时为空"))
+
+    class Meta:
+        model = Problem
+        fields = ["id", "category", "category_display", "state", "state_display", "observed_on", "waterway_name",
+                  "distance_m", "url"]
+
+    def get_observed_on(self, problem) -> str:
+        return timezone.localtime(problem.observed_at).date().isoformat()
+
+    def get_distance_m(self, problem) -> float:
+        return round(problem.distance.m, 1)
+
+    def get_url(self, problem) -> str | None:
+        return reverse("problem-detail", args=[problem.pk]) if problem.pk in self.context["readable_ids"] else None
+
+
 class MoveSerializer(drf.Serializer):
     action = drf.ChoiceField(choices=list(lifecycle.MOVES))
     note = drf.CharField(required=False, allow_blank=True, max_length=4000, default="")
@@ -114,6 +140,14 @@ class MoveSerializer(drf.Serializer):
     duplicate_of = drf.IntegerField(required=False, min_value=1)
     passed = drf.BooleanField(required=False, allow_null=True, default=None)
     photos = drf.ListField(child=drf.FileField(allow_empty_file=False), required=False, max_length=6)
+    photo_ids = drf.ListField(
+        child=drf.IntegerField(min_value=1, max_value=2**63 - 1), required=False, max_length=6,
+        help_text="Photos sent ahead to /api/problems/<id>/photos/ that are this move's evidence (their ids). "
+                  "Without it, a resolution takes every photo this login sent ahead and no move has taken yet.")
+    client_uuid = drf.UUIDField(
+        required=False, allow_null=True, default=None,
+        help_text="The phone's key for this move: sent again after a lost answer, the move is made once and "
+                  "the same answer comes back; the same key on a different move is a 409.")
 
 
 class DuplicateQuerySerializer(drf.Serializer):

@@ -6,6 +6,7 @@ people acting at once cannot both move a problem out of the same state."""
 from __future__ import annotations
 
 import secrets
+import uuid
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -81,10 +82,11 @@ def _actor_name(user, action=None):
     return _("群众") if action == Action.REPORT else _("系统")
 
 
-def _event(problem, *, actor, action, from_state, to_state, note="", unit=None, deadline=None, at=None):
+def _event(problem, *, actor, action, from_state, to_state, note="", unit=None, deadline=None, at=None,
+           client_uuid=None):
     return ProblemEvent.objects.create(
         problem=problem, at=at or timezone.now(), actor=actor, actor_name=_actor_name(actor, action)[:64], action=action,
-        from_state=from_state, to_state=to_state, note=note, unit=unit, deadline=deadline,
+        from_state=from_state, to_state=to_state, note=note, unit=unit, deadline=deadline, client_uuid=client_uuid,
     )
 
 
@@ -182,13 +184,29 @@ class Move:
     duplicate_of: Problem | None = None
     passed: bool | None = None  # a re-inspection's outcome
     photos: tuple = ()  # raw bytes
+    photo_ids: tuple = ()  # photos this person sent ahead (add_photo) that are this move's evidence
+    client_uuid: uuid.UUID | None = None  # a phone's key for the move: a resend finds the first
 
 
-def _check(move: Move, rule, problem):
+class MoveConflict(Exception):
+    """The move's client_uuid already names a different move."""
+
+
+def _sent_ahead(problem, user, move: Move):
+    """The photos sent ahead that this move takes as evidence: those it names, else every photo this
+    person sent ahead for the problem and no move has taken yet (never another person's)."""
+    photos = problem.own_photos.filter(event__isnull=True, uploaded_by=user)
+    return photos.filter(pk__in=move.photo_ids) if move.photo_ids else photos
+
+
+def _check(move: Move, rule, problem, user):
     errors = {}
     if rule.needs_note and not move.note.strip():
         errors["note"] = _("请填写说明。")
-    if rule.needs_photo and not move.photos and not problem.own_photos.filter(event__isnull=True).exists():
+    if move.photo_ids and _sent_ahead(problem, user, move).count() != len(set(move.photo_ids)):
+        errors["photo_ids"] = _("照片 %(ids)s 不是你为这个问题预先上传、尚未用过的照片。") % {
+            "ids": "、".join(f"#{pk}" for pk in sorted(set(move.photo_ids)))}
+    elif rule.needs_photo and not move.photos and not _sent_ahead(problem, user, move).exists():
         errors["photos"] = _("办结须附至少一张现场照片。")
     if move.action == Action.ASSIGN:
         if move.unit is None:
@@ -225,16 +243,19 @@ def act(*, problem, user, move: Move):
     processed = process_photos(move.photos)
     with photo_processing.files_removed_unless_stored() as written, transaction.atomic():
         problem, move = _locked(problem, move)
+        replayed = _replayed(problem, user, move)
+        if replayed is not None:
+            return replayed
         reason = lifecycle.why_not(rule, problem, lifecycle.relations_of(user, problem))
         if reason:
             raise PermissionDenied(reason)
-        _check(move, rule, problem)
+        _check(move, rule, problem, user)
         event = _apply(problem, user, move, rule)
         for item in processed:
             _store_photo(problem=problem, event=event, uploaded_by=user, processed=item, written=written)
-        # A photo sent ahead of the resolution (a phone's outbox sends photos first) becomes its evidence.
+        # Photos sent ahead of the resolution (a phone's outbox sends photos first) become its evidence.
         if move.action == Action.RESOLVE:
-            problem.own_photos.filter(event__isnull=True).update(event=event)
+            _sent_ahead(problem, user, move).update(event=event)
         # Evidence is a photo new to this move: one already shown with an earlier move (the report's,
         # a resolution that was sent back) proves nothing about this fix.
         if rule.needs_photo and not event.photos.exists():
@@ -242,6 +263,20 @@ def act(*, problem, user, move: Move):
     # Reporters hear of the ending once: when the problem comes to be closed, not at every later move.
     if event.to_state == State.CLOSED and event.from_state != State.CLOSED:
         transaction.on_commit(lambda: notify_ending(problem_id=problem.pk))
+    return event
+
+
+def _replayed(problem, user, move: Move):
+    """The event a move with this client_uuid already made (a phone resending after a lost answer),
+    or None. The same key on a different move is refused."""
+    if move.client_uuid is None:
+        return None
+    event = ProblemEvent.objects.filter(client_uuid=move.client_uuid).first()
+    if event is None:
+        return None
+    if (event.problem_id, event.actor_id, event.action) != (problem.pk, user.pk, move.action):
+        raise MoveConflict(_("client_uuid %(uuid)s 已用于另一个操作（问题 #%(id)s 的“%(action)s”）。") % {
+            "uuid": move.client_uuid, "id": event.problem_id, "action": event.get_action_display()})
     return event
 
 
@@ -300,7 +335,8 @@ def _apply(problem, user, move: Move, rule):
     problem.full_clean(exclude=["point", "client_uuid"])
     problem.save()
     return _event(problem, actor=user, action=move.action, from_state=before, to_state=after, note=move.note.strip(),
-                  unit=move.unit if move.action == Action.ASSIGN else None, deadline=deadline, at=now)
+                  unit=move.unit if move.action == Action.ASSIGN else None, deadline=deadline, at=now,
+                  client_uuid=move.client_uuid)
 
 
 def _reopen(problem, now):

@@ -37,7 +37,8 @@ def _codes(path: str, method: str, operation: dict) -> list[str]:
         codes.append("404")
     if method in BODY_METHODS:
         codes += ["413", "415"]
-    if method == "post" and path.startswith("/api/activities/"):
+    # The outbox's keyed writes: an activity, and a move on a problem.
+    if method == "post" and (path.startswith("/api/activities/") or path.endswith("/actions/")):
         codes.append("409")
     codes.append("429")  # throttles and the login lockout; a proxy may also answer it
     return codes

@@ -8,11 +8,10 @@
 // A move on a problem (kind 'problem_move': a unit member starts or resolves a task) travels the same
 // way, in the other order: its photos first, each to /api/problems/<id>/photos/ (the server keeps a
 // photo once by its content, so a resent photo is not stored twice, and holds it for the next
-// resolution), then the move itself to /api/problems/<id>/actions/. Extra fields: problem (its id),
-// photos[].server_id. The actions endpoint keeps no client key yet (the body carries client_uuid, which
-// it ignores): a move that reached the server but whose answer was lost is refused when sent again (the
-// problem has left the state the move starts from), and the phone then reads the problem's timeline to
-// see whether that refusal is its own move, already made (see alreadyMade).
+// resolution), then the move itself to /api/problems/<id>/actions/, naming those photos (photo_ids)
+// as its evidence. Extra fields: problem (its id), photos[].server_id. The move carries its
+// client_uuid: sent again after a lost answer, the server finds the move it already made and answers
+// as the first time.
 import { responseError } from '../js/util.js';
 import * as store from './store.js';
 import { CONFIG, t } from './page.js';
@@ -183,31 +182,6 @@ async function postProblemPhoto(item, photo) {
   return { ok: false, ...(await classify(response)) };
 }
 
-// Whether the move the server has just refused is this item's own, made by an earlier attempt whose
-// answer never arrived: the problem's timeline holds it, by this login, with this note, no earlier
-// than the item was made (a day's slack for a phone's clock). A start counts as made once the problem
-// has been started by anyone: what the person asked for has happened.
-const CLOCK_SLACK_MS = 24 * 3600 * 1000;
-async function alreadyMade(item) {
-  try {
-    const response = await fetch(problemUrl(CONFIG.urls.problem_api, item.problem), {
-      credentials: 'same-origin', headers: { Accept: 'application/json' },
-    });
-    if (!response.ok || response.redirected) return false;
-    const problem = await response.json();
-    const events = problem.events || [];
-    const { action, note } = item.body;
-    if (action === 'start') return problem.state !== 'assigned' && events.some((event) => event.action === 'start');
-    const me = await store.cached('me');
-    const name = me && me.data && me.data.user ? me.data.user.display_name : null;
-    const last = events.filter((event) => event.action === action).pop();
-    return Boolean(last && last.note === note.trim() && name !== null && last.actor_name === name
-      && Date.parse(last.at) >= item.created_at - CLOCK_SLACK_MS);
-  } catch (_) {
-    return false;
-  }
-}
-
 async function sendMove(item) {
   for (const photo of item.photos) {
     if (photo.uploaded || !photo.blob) continue;
@@ -232,13 +206,11 @@ async function sendMove(item) {
     await save(item);
     return result.stop ? 'stop' : 'next';
   }
-  // The photos sent ahead are the resolution's evidence by themselves (the server attaches the
-  // problem's unattached photos to it); the move names none.
-  const json = JSON.stringify(item.body);
+  const photoIds = item.photos.map((photo) => photo.server_id).filter((id) => id);
+  const json = JSON.stringify(photoIds.length ? { ...item.body, photo_ids: photoIds } : item.body);
   const response = await post(problemUrl(CONFIG.urls.problem_actions, item.problem), json,
     { 'Content-Type': 'application/json' }, json.length);
-  let made = (await storedId(response)) === item.problem;
-  if (!made) {
+  if ((await storedId(response)) !== item.problem) {
     if (response.ok) {
       item.status = 'waiting';
       item.error = t('server_busy', { code: response.status });
@@ -246,14 +218,11 @@ async function sendMove(item) {
       return 'next';
     }
     const result = await classify(response);
-    made = result.outcome === 'fail' && response.status === 403 && await alreadyMade(item);
-    if (!made) {
-      item.status = result.outcome === 'wait' ? 'waiting' : 'failed';
-      item.error = result.error;
-      item.needs_login = Boolean(result.login);
-      await save(item);
-      return result.stop ? 'stop' : 'next';
-    }
+    item.status = result.outcome === 'wait' ? 'waiting' : 'failed';
+    item.error = result.error;
+    item.needs_login = Boolean(result.login);
+    await save(item);
+    return result.stop ? 'stop' : 'next';
   }
   item.status = 'sent';
   item.server_id = item.problem;

@@ -32,23 +32,16 @@ async function nearbyDuplicates(category, [lon, lat]) {
   }
 }
 
-function metresBetween([lon1, lat1], [lon2, lat2]) {
-  const rad = Math.PI / 180;
-  const a = Math.sin(((lat2 - lat1) * rad) / 2) ** 2
-    + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lon2 - lon1) * rad) / 2) ** 2;
-  return 2 * 6371008.8 * Math.asin(Math.sqrt(a));
-}
-
 function day(iso) {
   return new Date(iso).toLocaleDateString('zh-CN', { month: 'numeric', day: 'numeric', timeZone: CONFIG.time_zone });
 }
 
 // Resolves with 'send', 'skip' (already reported: do not send) or null (the sheet was closed: decide later).
-async function askAboutDuplicates(rows, point) {
+async function askAboutDuplicates(rows) {
   const list = el('ul', { class: 'duplicate-list' }, rows.map((row) => el('li', { 'data-id': row.id },
     t('duplicate_row', {
-      id: row.id, category: row.category_display, state: row.state_display, day: day(row.observed_at),
-      metres: row.point ? Math.round(metresBetween(point, row.point)) : '?',
+      id: row.id, category: row.category_display, state: row.state_display, day: day(row.observed_on),
+      metres: Math.round(row.distance_m),
     }),
     row.waterway_name ? el('small', { class: 'muted' }, ` · ${row.waterway_name}`) : null)));
   const choice = await sheet({
@@ -73,7 +66,7 @@ async function dropAsReported(existing) {
   form.hidden = true;
   $('done-card').hidden = false;
   $('done-text').replaceChildren(t('duplicate_skipped', { id: existing.id }), ' ',
-    el('a', { href: CONFIG.urls.problem.replace('/0/', `/${existing.id}/`) }, t('details')));
+    existing.url ? el('a', { href: existing.url }, t('details')) : null);
   window.scrollTo(0, 0);
 }
 
@@ -84,7 +77,7 @@ submitOnce(form, $('submit'), $('form-error'), draft, async (uuid) => {
   const point = [location.value.lon, location.value.lat];
   const candidates = await nearbyDuplicates(category, point);
   if (candidates.length) {
-    const choice = await askAboutDuplicates(candidates, point);
+    const choice = await askAboutDuplicates(candidates);
     if (choice === 'skip') await dropAsReported(candidates[0]);
     if (choice !== 'send') return null;
   }

@@ -27,7 +27,8 @@ const HOTSPOT = {
   no_effort: null,
 };
 const HEAT_COLOUR = '#7e22ce';
-const PROBLEM_COLOURS = { reported: '#dc2626', verified: '#7c2d12' };
+// The problem list's own map classes (problems.selectors.map_states), coloured as on /problems/ (problems.css).
+const PROBLEM_COLOURS = { open: '#1c7ed6', overdue: '#e03131', fixed: '#2b8a3e', not_fixed: '#7950f2' };
 
 // One request per layer at a time: a newer request for a layer cancels the older one, so an
 // answer that arrives late never draws over a newer one.

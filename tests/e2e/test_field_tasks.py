@@ -215,11 +215,13 @@ def test_a_resolution_whose_answer_was_lost_is_not_made_twice(phone, live_server
     problem.refresh_from_db()
     assert problem.state == State.RESOLVED  # the server has it; the phone does not know
 
-    # Sent again: the server refuses a second resolution, and the phone finds its own in the timeline.
+    # Sent again with the same client_uuid: the server finds the resolution it made and answers as before.
+    resent = []
     page.unroute("**/api/problems/*/actions/")
+    page.on("response", lambda response: resent.append(response.status) if "/actions/" in response.url else None)
     page.click("#sync-chip")  # "sync now"
     items = wait_for_outbox(page, "sent", attempts=2)
-    assert items[0]["error"] == "" and items[0]["server_id"] == problem.pk
+    assert items[0]["error"] == "" and items[0]["server_id"] == problem.pk and resent == [201]
     assert problem.events.filter(action="resolve").count() == 1
     assert ProblemPhoto.objects.filter(problem=problem).count() == 1
     assert page.errors == []

@@ -142,6 +142,10 @@ def test_a_public_report_goes_round_the_whole_loop_and_ends_fixed(page_factory, 
     chief_page.wait_for_selector("#rc-map[data-ready='true']")
     assert chief_page.locator("path.rc-problem").count() == 1
     assert chief_page.locator("path.rc-problem-fixed").count() == 1
+    # Drawn in the fixed colour, with the legend naming each of the list's map classes.
+    assert chief_page.locator("path.rc-problem-fixed").get_attribute("stroke") == "#2b8a3e"
+    legend = chief_page.locator(".rc-legend").inner_text()
+    assert all(label in legend for label in ("办理中", "已逾期", "已解决", "关闭未解决")), legend
     screenshot(chief_page, "chain-5-river-chief-map-fixed")
 
     public.goto(f"{live_server.url}/report/status/{code}/")

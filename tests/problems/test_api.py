@@ -80,10 +80,16 @@ def test_the_phone_asks_for_duplicates_before_sending(world, api):
     lon, lat = to_lonlat(problem.point.x + 30, problem.point.y)
     found = api(world["teammate"]).get("/api/problems/duplicates/", {"category": "garbage", "lon": lon, "lat": lat})
     assert found.status_code == 200
-    # A teammate may not read the volunteer's report, so it is not shown to them; the office sees it.
-    assert found.json() == []
+    # A teammate may not read the volunteer's report: told that one is open 30 m away, and nothing else of it.
+    [row] = found.json()
+    assert (row["id"], row["category"], row["state"], row["url"]) == (problem.pk, "garbage", "reported", None)
+    assert row["distance_m"] == pytest.approx(30, abs=0.5) and row["observed_on"] == "2026-11-18"
+    assert set(row) == {"id", "category", "category_display", "state", "state_display", "observed_on",
+                        "waterway_name", "distance_m", "url"}
     found = api(world["staff"]).get("/api/problems/duplicates/", {"category": "garbage", "lon": lon, "lat": lat})
-    assert [row["id"] for row in found.json()] == [problem.pk]
+    assert [row["id"] for row in found.json()] == [problem.pk] and found.json()[0]["url"] == f"/problems/{problem.pk}/"
+    other = api(world["staff"]).get("/api/problems/duplicates/", {"category": "sewage", "lon": lon, "lat": lat})
+    assert other.json() == []
     away = api(world["staff"]).get("/api/problems/duplicates/", {"category": "garbage", "lon": 2.35, "lat": 48.85})
     assert away.status_code == 400
 

@@ -1,9 +1,10 @@
 """What the phone's task screen and outbox (static/field/tasks.js, outbox.js) rely on from the problems
 API, played as the phone plays it: the task list's fields and order; photos first, each sent again after
-a lost answer without being stored twice; then the move as JSON naming no photos; and, when a move is
-sent again after its answer was lost, a refusal plus a timeline in which the phone recognises its own
-move (action, note, the actor's name as /api/field/me/ gives it)."""
+a lost answer without being stored twice; then the move as JSON naming its photos (photo_ids) and
+carrying its client_uuid, so a move sent again after its answer was lost is made once and answered
+as the first time."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -57,25 +58,43 @@ def test_the_outbox_order_photos_then_moves_and_a_resend_after_a_lost_answer(wor
     assert first.status_code == 201 and again.status_code == 200
     assert first.json()["id"] == again.json()["id"] and ProblemPhoto.objects.filter(problem=problem).count() == 1
 
-    started = client.post(f"/api/problems/{problem.pk}/actions/", {"action": "start", "note": ""}, format="json")
+    start = {"action": "start", "note": "", "client_uuid": str(uuid.uuid4())}
+    resolve = {"action": "resolve", "note": "已清理", "photo_ids": [first.json()["id"]], "client_uuid": str(uuid.uuid4())}
+    started = client.post(f"/api/problems/{problem.pk}/actions/", start, format="json")
     assert started.status_code == 201 and started.json()["id"] == problem.pk  # the outbox reads `id`
-    resolved = client.post(f"/api/problems/{problem.pk}/actions/", {"action": "resolve", "note": "已清理"},
-                           format="json")
+    resolved = client.post(f"/api/problems/{problem.pk}/actions/", resolve, format="json")
     assert resolved.status_code == 201 and resolved.json()["state"] == "resolved"
     assert resolved.json()["events"][-1]["photo_urls"]  # the photo sent ahead is the evidence
 
-    # Both moves sent again, as after a lost answer: refused, and nothing moves twice.
-    for action, note in (("start", ""), ("resolve", "已清理")):
-        repeat = client.post(f"/api/problems/{problem.pk}/actions/", {"action": action, "note": note}, format="json")
-        assert repeat.status_code == 403 and "code" not in repeat.json()  # not a lapsed login: no sign_in_again
-    # What the phone reads to recognise its own move (outbox.js alreadyMade).
-    detail = client.get(f"/api/problems/{problem.pk}/").json()
-    assert detail["state"] == "resolved"
-    resolutions = [event for event in detail["events"] if event["action"] == "resolve"]
-    assert len(resolutions) == 1 and [event["action"] for event in detail["events"]].count("start") == 1
-    me = client.get("/api/field/me/").json()
-    assert resolutions[0]["actor_name"] == me["user"]["display_name"] == "孙村干部"
-    assert resolutions[0]["note"] == "已清理" and resolutions[0]["at"]
+    # Both moves sent again with their keys, as after a lost answer: the same answer, nothing made twice.
+    for body in (start, resolve):
+        repeat = client.post(f"/api/problems/{problem.pk}/actions/", body, format="json")
+        assert repeat.status_code == 201 and repeat.json()["state"] == "resolved"
+    actions = [event["action"] for event in client.get(f"/api/problems/{problem.pk}/").json()["events"]]
+    assert actions.count("start") == 1 and actions.count("resolve") == 1
+    # A key already used for another move is a conflict, not a second move.
+    reused = client.post(f"/api/problems/{problem.pk}/actions/", {**start, "action": "comment", "note": "补充"},
+                         format="json")
+    assert reused.status_code == 409 and start["client_uuid"] in reused.json()["detail"]
+    # Without its key, a move made once is refused by the state it left behind.
+    assert client.post(f"/api/problems/{problem.pk}/actions/", {"action": "start"}, format="json").status_code == 403
+
+
+def test_a_resolution_takes_only_the_photos_it_names_or_its_own(world, api):
+    problem, member = world["plain"], world["member"]
+    colleague = world["supervisor"]
+    world["unit"].members.add(colleague)
+    mine = _photo(api(member), problem, jpeg(colour=(200, 100, 0))).json()["id"]
+    theirs = _photo(api(colleague), problem, jpeg(colour=(0, 100, 200))).json()["id"]
+    client = api(member)
+    named_theirs = client.post(f"/api/problems/{problem.pk}/actions/",
+                               {"action": "resolve", "note": "已清理", "photo_ids": [theirs]}, format="json")
+    assert named_theirs.status_code == 400 and "photo_ids" in named_theirs.json()["errors"]
+    resolved = client.post(f"/api/problems/{problem.pk}/actions/", {"action": "resolve", "note": "已清理"},
+                           format="json")
+    assert resolved.status_code == 201
+    evidence = ProblemPhoto.objects.filter(problem=problem, event__isnull=False).values_list("pk", flat=True)
+    assert list(evidence) == [mine]  # a colleague's photo sent ahead stays theirs
 
 
 def test_a_photo_from_someone_outside_the_unit_is_refused_so_the_move_waits_for_a_person(world, api):
