@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.gis.db.models import PointField
 from django.contrib.gis.db.models.functions import Area, Distance, PointOnSurface, Transform
 from django.contrib.gis.measure import D
-from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, When
+from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, OuterRef, Prefetch, Q, Subquery, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,10 +18,12 @@ from people import selectors as people_selectors
 from people.models import CHIEF_LEVELS_LOW_TO_HIGH, ChiefAssignment, Role
 from riverwatch.dates import day_start
 
+from . import lifecycle
 from .models import (
     OPEN_STATES,
     UNRESOLVED_STATES,
     UNVETTED_SOURCES,
+    Action,
     CalendarDay,
     CategorySetting,
     Ending,
@@ -164,15 +166,36 @@ def possible_duplicates(*, category: str, point, observed_at, exclude_id=None):
     nearest first: offered for merging, never merged without a person's act."""
     if point is None:
         return Problem.objects.none()
-    window = timedelta(days=settings.PROBLEM_DUPLICATE_DAYS)
     found = (
-        Problem.objects.filter(counted_q(), category=category, state__in=OPEN_STATES,
-                               observed_at__gte=observed_at - window, observed_at__lte=observed_at + window,
-                               point__dwithin=(point, D(m=settings.PROBLEM_DUPLICATE_DISTANCE_M)))
+        Problem.objects.filter(_duplicate_q(category, point, observed_at))
         .annotate(distance=Distance("point", point))
         .order_by("distance", "pk")
     )
     return found.exclude(pk=exclude_id) if exclude_id else found
+
+
+def _duplicate_q(category, point, observed_at) -> Q:
+    """The duplicate rule, for values or for an outer row's columns (OuterRef)."""
+    window = timedelta(days=settings.PROBLEM_DUPLICATE_DAYS)
+    return counted_q() & Q(category=category, state__in=OPEN_STATES, observed_at__gte=observed_at - window,
+                           observed_at__lte=observed_at + window,
+                           point__dwithin=(point, D(m=settings.PROBLEM_DUPLICATE_DISTANCE_M)))
+
+
+def with_possible_duplicate(problems):
+    """Each problem still open to merging (reported or accepted) with `possible_duplicate`: the id of
+    the nearest other problem it may duplicate, else None. For the office list's rows (one query)."""
+    nearest = (
+        Problem.objects.filter(_duplicate_q(OuterRef("category"), OuterRef("point"), OuterRef("observed_at")))
+        .exclude(pk=OuterRef("pk"))
+        # Distance cannot take a bare OuterRef (it asks its arguments for their field).
+        .annotate(distance=Distance("point", ExpressionWrapper(OuterRef("point"),
+                                                               output_field=PointField(srid=settings.GIS_SRID))))
+        .order_by("distance", "pk")
+        .values("pk")[:1]
+    )
+    mergeable = Q(state__in=list(lifecycle.MOVES[Action.MERGE].from_states), point__isnull=False)
+    return problems.annotate(possible_duplicate=Case(When(mergeable, then=Subquery(nearest)), default=None))
 
 
 # --- the map: where a problem is and how it stands ---

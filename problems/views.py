@@ -80,7 +80,9 @@ def problem_list(request):
         return render(request, "problems/problem_list.html", context, status=400)
     filters = list_filters(validated)
     problems = selectors.problem_list(request.user, filters, today)
-    page = Paginator(problems, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The office, who merges, sees on each row still open to merging whether it may duplicate another.
+    rows = selectors.with_possible_duplicate(problems) if context["is_staff"] else problems
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context.update({

@@ -347,6 +347,10 @@ def test_possible_duplicates_are_offered_and_merged_in_one_click(client, office)
     original = office["reported"]
     twin = file_report(office["staff"].user, fraction=0.5, note="同一处垃圾，又有人打热线")
     login(client, office["staff"])
+    # The list says so on both rows, and leads to the page where they are merged.
+    listed = {row.pk: row.possible_duplicate for row in client.get(reverse("problem-list")).context["rows"]}
+    assert listed[twin.pk] == original.pk and listed[original.pk] == twin.pk
+    assert f"可能与 #{original.pk} 重复" in client.get(reverse("problem-list")).content.decode()
     response = client.get(reverse("problem-detail", args=[twin.pk]))
     assert [candidate.pk for candidate in response.context["candidates"]] == [original.pk]
     assert "可能重复" in response.content.decode()
@@ -356,6 +360,7 @@ def test_possible_duplicates_are_offered_and_merged_in_one_click(client, office)
     assert (twin.state, twin.ending, twin.duplicate_of_id) == (State.CLOSED, Ending.DUPLICATE, original.pk)
     html = client.get(reverse("problem-detail", args=[original.pk])).content.decode()
     assert "已合并到本问题的重复问题" in html and f"#{twin.pk}" in html
+    assert "可能与" not in client.get(reverse("problem-list")).content.decode()  # merged: nothing left to offer
     # An unknown survivor is said plainly.
     other = file_report(office["staff"].user, category=Category.OTHER, fraction=0.9)
     response = client.post(reverse("problem-act", args=[other.pk]), {"action": "merge", "duplicate_of": "999999"})
