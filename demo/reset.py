@@ -1,13 +1,17 @@
 """Finding, removing and summing up the demo data already in the database.
 
-The demo is what carries its marks (planner.DEMO_NOTE on people, demo-… usernames on logins), and
-the activities demo logins submitted. Nothing else is ever deleted.
+The demo is what carries its marks (planner.DEMO_NOTE on people, demo-… usernames on logins), the
+activities demo logins submitted, the problems found in them, entered by demo logins or carrying a
+demo client uuid (closed_loop.DEMO_PROBLEM_UUIDS: the public's, which have no reporter), and the
+responsible units whose members are all demo people. Nothing else is ever deleted.
 """
 
+import os
 from collections import Counter
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext
@@ -15,13 +19,28 @@ from django.utils.translation import gettext
 from patrols import selectors
 from patrols.models import Activity, ReachVisit, ServiceRecord
 from people.models import ChiefAssignment, Person, Role, Team
-from problems.models import Problem
+from problems.models import Problem, ProblemEvent, ProblemPhoto, ResponsibleUnit
 
+from .closed_loop import DEMO_PROBLEM_UUIDS
 from .planner import DEMO_NOTE, DEMO_USERNAME_PATTERN
 
 
 def demo_people():
     return Person.objects.filter(note__startswith=DEMO_NOTE)
+
+
+def demo_problems(user_ids, activity_ids):
+    """Problems found in demo activities, entered by demo logins, or entered by the demo for the public."""
+    return Problem.objects.filter(
+        Q(activity_id__in=activity_ids) | Q(reported_by_id__in=user_ids) | Q(client_uuid__range=DEMO_PROBLEM_UUIDS)
+    )
+
+
+def demo_units(person_ids):
+    """Units with demo members and no other, whose supervisor, if any, is a demo person."""
+    others = Person.objects.exclude(id__in=person_ids)
+    return (ResponsibleUnit.objects.filter(members__id__in=person_ids).exclude(members__in=others)
+            .exclude(supervisor__in=others).distinct())
 
 
 def existing_state():
@@ -55,11 +74,31 @@ def delete_demo_data():
         )
     activity_ids = list(Activity.objects.filter(submitted_by_id__in=user_ids).values_list("id", flat=True))
     counts = {"activities": len(activity_ids)}
-    # Problems outlive their activity on the list; the demo's go with it (their events with them).
-    demo_problems = Problem.objects.filter(Q(activity_id__in=activity_ids) | Q(reported_by_id__in=user_ids))
-    counts["problems"] = demo_problems.count()
-    Problem.objects.filter(duplicate_of__in=demo_problems).update(duplicate_of=None)
-    demo_problems.delete()
+    # Problems outlive their activity on the list; the demo's go with it (their events, photos,
+    # re-inspections and notices with them), and so do the demo's units.
+    problem_ids = list(demo_problems(user_ids, activity_ids).values_list("id", flat=True))
+    unit_ids = list(demo_units(person_ids).values_list("id", flat=True))
+    real_problems = Problem.objects.exclude(id__in=problem_ids)
+    entangled = (
+        real_problems.filter(Q(unit_id__in=unit_ids) | Q(deputy_id__in=person_ids) | Q(duplicate_of_id__in=problem_ids)).count()
+        + ProblemEvent.objects.exclude(problem_id__in=problem_ids).filter(Q(unit_id__in=unit_ids) | Q(actor_id__in=user_ids))
+        .values("problem_id").distinct().count()
+    )
+    if entangled:
+        raise DemoEntangled(
+            gettext("演示责任单位、人员或问题出现在 %(problems)d 个非演示问题里，为免误删真实数据，未删除任何内容。")
+            % {"problems": entangled}
+        )
+    files = [name for pair in ProblemPhoto.objects.filter(problem_id__in=problem_ids).values_list("image", "thumbnail")
+             for name in pair if name]
+    counts["problems"] = len(problem_ids)
+    remaining = Problem.objects.filter(id__in=problem_ids)
+    while remaining.exists():
+        # A duplicate goes before the problem it was merged into (duplicate_of protects it).
+        remaining.exclude(id__in=remaining.filter(duplicate_of__isnull=False).values("duplicate_of_id")).delete()
+    counts["problem_photos"] = len(files) // 2
+    transaction.on_commit(lambda: _delete_files(files))
+    counts["units"] = ResponsibleUnit.objects.filter(id__in=unit_ids).delete()[1].get("problems.ResponsibleUnit", 0)
     for start in range(0, len(activity_ids), 500):
         Activity.objects.filter(id__in=activity_ids[start:start + 500]).delete()
     others = Person.objects.exclude(id__in=person_ids)
@@ -68,6 +107,19 @@ def delete_demo_data():
     counts["people"] = Person.objects.filter(id__in=person_ids).delete()[1].get("people.Person", 0)
     counts["users"] = User.objects.filter(id__in=user_ids).delete()[1].get(User._meta.label, 0)
     return counts
+
+
+def _delete_files(names):
+    """The demo's photo files, once the rows are gone for good; and their problems' emptied folders."""
+    folders = set()
+    for name in names:
+        default_storage.delete(name)
+        folders.add(name.rsplit("/", 1)[0])
+    for folder in folders:
+        try:
+            os.rmdir(default_storage.path(folder))  # only when empty; a storage without paths keeps its folders
+        except (NotImplementedError, OSError):
+            pass
 
 
 def demo_user_ids():
@@ -83,6 +135,8 @@ def summary():
         return dict(queryset.order_by().values_list(column).annotate(n=Count("id")))
 
     teams = Team.objects.filter(id__in=Team.members.through.objects.filter(person__in=people).values("team_id"))
+    problems = demo_problems(demo_user_ids(), activities.values("id"))
+    units = demo_units(people.values("id"))
     totals = activities.aggregate(distance=Sum("distance_m"), debris=Sum("debris_kg"))
     return {
         "people_by_role": by(people, "role"),
@@ -95,6 +149,15 @@ def summary():
         "distance_m": totals["distance"] or 0.0,
         "reach_visits": ReachVisit.objects.filter(activity__in=activities).count(),
         "problems": Problem.objects.filter(activity__in=activities).count(),
+        "units_by_kind": by(ResponsibleUnit.objects.filter(id__in=units.values("id")), "kind"),
+        "unit_members": ResponsibleUnit.members.through.objects.filter(responsibleunit__in=units.values("id")).count(),
+        "problems_by_source": by(problems, "source"),
+        "problems_by_state": by(problems, "state"),
+        "problems_by_ending": by(problems, "ending"),
+        "problems_escalated": problems.filter(events__action="escalate").distinct().count(),
+        "problems_supervised": problems.filter(supervised_at__isnull=False).count(),
+        "problems_reopened": problems.filter(reopen_count__gt=0).count(),
+        "problem_events": ProblemEvent.objects.filter(problem__in=problems).count(),
         "compliance": Counter(
             verdict.counts for verdict in selectors.compliance_of(
                 list(activities.filter(kind=Activity.Kind.PATROL).prefetch_related("service_records"))

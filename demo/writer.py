@@ -23,6 +23,7 @@ from people import services as people_services
 from people.models import Person, Team
 from waterways.models import Town, Village, Waterway
 
+from .clock import frozen_at
 from .planner import TZ, Plan, PlannedActivity
 from .tracks import track_fixes
 
@@ -77,6 +78,11 @@ def activity_uuid(planned: PlannedActivity):
     return uuid.uuid5(UUID_NAMESPACE, f"{planned.number}/{planned.started_at.isoformat()}/{planned.submitter}")
 
 
+def problem_uuid(planned: PlannedActivity, index: int):
+    """The client uuid of the activity's index-th problem."""
+    return uuid.uuid5(UUID_NAMESPACE, f"{activity_uuid(planned)}/problem/{index}")
+
+
 def _submission(planned: PlannedActivity, directory: Directory, ways, to_lonlat):
     """The body a phone would send for this activity, built into a submission by the domain layer
     (patrols.submissions), so the demo goes through the same checks and cleaning as real ones."""
@@ -102,7 +108,7 @@ def _submission(planned: PlannedActivity, directory: Directory, ways, to_lonlat)
             lon, lat = to_lonlat.transform(*problem.point)
             seen = min(planned.started_at + timedelta(seconds=problem.after_s), ended_at)
             payload["problems"].append({
-                "client_uuid": str(uuid.uuid5(UUID_NAMESPACE, f"{activity_uuid(planned)}/problem/{index}")),
+                "client_uuid": str(problem_uuid(planned, index)),
                 "category": problem.category, "note": problem.note,
                 "point": [round(lon, 6), round(lat, 6)], "observed_at": seen.isoformat(),
             })
@@ -128,8 +134,9 @@ class WriteResult:
 
 def write_activities(plan: Plan, directory: Directory, ways: dict, *, progress=lambda items: items, chunk=150):
     """Every planned activity through record_activity (and review_activity), a chunk per transaction.
-    Returns a WriteResult. Review and receive times are then set to when they would have happened,
-    since the services stamp the moment of the call."""
+    Returns a WriteResult. Each activity is recorded with the clock at the moment it would have been
+    received (clock.frozen_at), so its receipt and its problems' report events carry that time; review
+    times are then set to when they would have happened, since the services stamp the moment of the call."""
     to_lonlat = Transformer.from_crs(settings.GIS_SRID, settings.API_SRID, always_xy=True)
     result = WriteResult()
     pending = iter(progress(plan.activities))
@@ -142,16 +149,16 @@ def write_activities(plan: Plan, directory: Directory, ways: dict, *, progress=l
                 finished = False
                 submission, digest = _submission(planned, directory, ways, to_lonlat)
                 submitter = directory.users[planned.submitter]
-                activity, _created = services.record_activity(
-                    submitted_by=submitter, submission=submission, payload_sha256=digest
-                )
-                activity.received_at = submission.ended_at + timedelta(seconds=planned.receive_delay_s)
+                with frozen_at(submission.ended_at + timedelta(seconds=planned.receive_delay_s)):
+                    activity, _created = services.record_activity(
+                        submitted_by=submitter, submission=submission, payload_sha256=digest
+                    )
                 if planned.decision:
                     _review(activity, planned, directory, result)
                     activity.reviewed_at = activity.received_at + timedelta(seconds=planned.review_delay_s)
                 stamps.append(activity)
                 result.activities += 1
-            Activity.objects.bulk_update(stamps, ["received_at", "reviewed_at"])
+            Activity.objects.bulk_update(stamps, ["reviewed_at"])
     return result
 
 

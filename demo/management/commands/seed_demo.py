@@ -12,12 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from demo import planner, writer
+from demo import closed_loop, planner, writer
 from demo.network import load_network
 from demo.progress import progress_bar
 from demo.reset import DemoEntangled, delete_demo_data, existing_state, summary
 from patrols.models import Activity
 from people.models import Level, Role, Team
+from problems.models import Ending, ResponsibleUnit, Source, State
 
 LOGIN_LABELS = {
     "volunteer": gettext_lazy("志愿者"), "leader": gettext_lazy("志愿服务队队长"), "village-chief": gettext_lazy("村级河长"),
@@ -88,6 +89,9 @@ class Command(BaseCommand):
         try:
             directory = writer.write_people(plan, password=password)
             result = writer.write_activities(plan, directory, network.ways, progress=progress_bar(self, _("写入活动"), verbosity))
+            loop = closed_loop.plan_closed_loop(plan, network, now=timezone.now())
+            loop_result = closed_loop.write_closed_loop(plan, loop, directory,
+                                                        progress=progress_bar(self, _("写入问题办理"), verbosity))
         except IntegrityError as error:
             delete_demo_data()
             raise CommandError(_("写入演示数据失败（与已有数据冲突），已撤回：%(error)s") % {"error": error}) from None
@@ -101,7 +105,7 @@ class Command(BaseCommand):
                 _("写入的服务记录（%(done)d 条）与计划（%(planned)d 条）不符。")
                 % {"done": figures["service_records"], "planned": planned_records}
             )
-        self.report(plan, figures, result, time.monotonic() - started, password)
+        self.report(plan, figures, result, loop_result, time.monotonic() - started, password)
 
     def database_ready(self, *, reset, if_empty):
         """False to skip quietly; raises when the database is not one to put a demo in."""
@@ -121,6 +125,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 _("· 已删除以前的演示数据：%(people)d 人、%(users)d 个账号、%(teams)d 支队伍、%(activities)d 条活动") % removed
             )
+            self.stdout.write(_("· 已删除以前的演示问题 %(problems)d 个、责任单位 %(units)d 个") % removed)
             activities, demo_people = existing_state()
             if activities:
                 raise CommandError(
@@ -135,7 +140,7 @@ class Command(BaseCommand):
             raise CommandError(_("数据库中已有 %(n)d 名演示人员。要重新生成，请加 --reset。") % {"n": demo_people})
         return True
 
-    def report(self, plan, figures, result, seconds, password):
+    def report(self, plan, figures, result, loop_result, seconds, password):
         out = self.stdout.write
 
         def listing(counts, choices):
@@ -164,6 +169,19 @@ class Command(BaseCommand):
         out(_("  巡河里程 %(km).1f 公里，河段巡查记录 %(visits)d 条，清理垃圾 %(kg).1f 公斤")
             % {"km": figures["distance_m"] / 1000, "visits": figures["reach_visits"], "kg": figures["debris_kg"]})
         out(_("  现场问题 %(n)d 个（几处反复出问题的地点，加上零星问题，供热点分析）") % {"n": figures["problems"]})
+        out(_("  责任单位 %(n)d 个：%(detail)s；成员 %(members)d 人次")
+            % {"n": total(figures["units_by_kind"]), "detail": listing(figures["units_by_kind"], ResponsibleUnit.Kind.choices),
+               "members": figures["unit_members"]})
+        out(_("  问题清单 %(n)d 个：%(detail)s")
+            % {"n": total(figures["problems_by_source"]), "detail": listing(figures["problems_by_source"], Source.choices)})
+        out(_("    状态：%(detail)s") % {"detail": listing(figures["problems_by_state"], State.choices)})
+        out(_("    结果：%(detail)s") % {"detail": listing(figures["problems_by_ending"], Ending.choices)})
+        out(_("    逾期升级 %(escalated)d 个，督办 %(supervised)d 个，重新打开 %(reopened)d 个；办理记录 %(events)d 条，回头看 %(follow_ups)d 个")
+            % {"escalated": figures["problems_escalated"], "supervised": figures["problems_supervised"],
+               "reopened": figures["problems_reopened"], "events": figures["problem_events"],
+               "follow_ups": loop_result.follow_ups})
+        if loop_result.skipped_runs:
+            out(_("    其中 %(n)d 次每日提醒未模拟（会涉及非演示问题）") % {"n": loop_result.skipped_runs})
         if result.reviewer_fallbacks:
             out(_("    其中 %(n)d 条由工作人员审核（活动吸附到了计划以外的河道，原定审核人无权审核）")
                 % {"n": result.reviewer_fallbacks})
