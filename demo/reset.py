@@ -13,13 +13,13 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils.translation import gettext
 
 from patrols import selectors
 from patrols.models import Activity, ReachVisit, ServiceRecord
 from people.models import ChiefAssignment, Person, Role, Team
-from problems.models import Problem, ProblemEvent, ProblemPhoto, ResponsibleUnit
+from problems.models import Problem, ProblemEvent, ProblemPhoto, ResponsibleUnit, Source
 
 from .closed_loop import DEMO_PROBLEM_UUIDS
 from .planner import DEMO_NOTE, DEMO_USERNAME_PATTERN
@@ -32,15 +32,18 @@ def demo_people():
 def demo_problems(user_ids, activity_ids):
     """Problems found in demo activities, entered by demo logins, or entered by the demo for the public."""
     return Problem.objects.filter(
-        Q(activity_id__in=activity_ids) | Q(reported_by_id__in=user_ids) | Q(client_uuid__range=DEMO_PROBLEM_UUIDS)
+        Q(activity_id__in=activity_ids) | Q(reported_by_id__in=user_ids) | (Q(client_uuid__range=DEMO_PROBLEM_UUIDS) & Q(reported_by__isnull=True, source=Source.PUBLIC))
     )
 
 
 def demo_units(person_ids):
-    """Units with demo members and no other, whose supervisor, if any, is a demo person."""
-    others = Person.objects.exclude(id__in=person_ids)
-    return (ResponsibleUnit.objects.filter(members__id__in=person_ids).exclude(members__in=others)
-            .exclude(supervisor__in=others).distinct())
+    """Units with demo members and no other, whose supervisor, if any, is a demo person. person_ids: a
+    list (as a subquery, the "no other" test becomes a nested NOT IN that PostgreSQL runs row by row)."""
+    person_ids = list(person_ids)
+    members = ResponsibleUnit.members.through.objects.filter(responsibleunit=OuterRef("pk"))
+    return (ResponsibleUnit.objects.filter(Exists(members.filter(person_id__in=person_ids)))
+            .exclude(Exists(members.exclude(person_id__in=person_ids)))
+            .exclude(Q(supervisor__isnull=False) & ~Q(supervisor_id__in=person_ids)))
 
 
 def existing_state():
@@ -136,7 +139,7 @@ def summary():
 
     teams = Team.objects.filter(id__in=Team.members.through.objects.filter(person__in=people).values("team_id"))
     problems = demo_problems(demo_user_ids(), activities.values("id"))
-    units = demo_units(people.values("id"))
+    units = demo_units(people.values_list("id", flat=True))
     totals = activities.aggregate(distance=Sum("distance_m"), debris=Sum("debris_kg"))
     return {
         "people_by_role": by(people, "role"),

@@ -188,7 +188,7 @@ def field_text():
         "need_note": _("请填写处理情况。"),
         "need_photo": _("办结须附至少一张现场照片。"),
         "tasks_count": pgettext("phone: a count the phone fills in", "%(n)s 件待办"),
-        "tasks_overdue": _("其中 %(n)s 件逾期"),
+        "tasks_count_overdue": _("%(n)s 件待办，其中 %(overdue)s 件逾期"),
         "tasks_none": _("暂无待办"),
         "duplicate_title": _("附近%(days)s天内已有同类问题"),
         "duplicate_body": _("%(metres)s 米内已有同一类别、仍在办理的问题。可能已经有人上报过："),

@@ -72,7 +72,7 @@ def default_deadline(category: str, given_on: date) -> date:
     return deadline_after(given_on, setting.deadline_days if setting else DEFAULT_DEADLINE_DAYS)
 
 
-# --- rules that also run as SQL (the figures, the map's tiles): each fragment beside its ORM form ---
+# --- the rules the figures, lists and maps share (a rule that must also run as SQL has its fragment beside it) ---
 
 def counted_q(prefix: str = "") -> Q:
     """A problem counts in figures and maps once it is more than a claim: reported by our own people
@@ -80,21 +80,11 @@ def counted_q(prefix: str = "") -> Q:
     return ~Q(**{f"{prefix}source__in": UNVETTED_SOURCES}) | Q(**{f"{prefix}accepted_at__isnull": False})
 
 
-COUNTED_SQL = "(p.source <> ALL(%(unvetted_sources)s) OR p.accepted_at IS NOT NULL)"
-
 
 def overdue_q(today: date, prefix: str = "") -> Q:
     """Past its deadline (the deadline day itself is still in time) and not yet resolved."""
     return Q(**{f"{prefix}state__in": UNRESOLVED_STATES, f"{prefix}deadline__lt": today})
 
-
-OVERDUE_SQL = "(p.state = ANY(%(unresolved_states)s) AND p.deadline < %(today)s)"
-
-
-def rule_sql_params(today: date) -> dict:
-    """The values the SQL fragments above take, choice values included."""
-    return {"unvetted_sources": [str(source) for source in UNVETTED_SOURCES], "unresolved_states": [str(state) for state in UNRESOLVED_STATES],
-            "today": today}
 
 
 def is_overdue(problem, today: date) -> bool:

@@ -106,8 +106,9 @@ class NewProblemSerializer(drf.Serializer):
 
 
 class DuplicateCandidateSerializer(drf.ModelSerializer):
-    """A possible duplicate as anyone about to report may see it: what, how it stands, when, how far.
-    Its description, reporter, place and page only for those who may read the problem itself."""
+    """A possible duplicate as anyone about to report may see it: what, how it stands, which day, which
+    waterway and how far. The distance to the metre and the page only for those who may read the
+    problem itself; to others to the nearest 10 m. Never its description or reporter."""
 
     category_display = drf.CharField(source="get_category_display")
     state_display = drf.CharField(source="get_state_display")
@@ -125,7 +126,9 @@ class DuplicateCandidateSerializer(drf.ModelSerializer):
         return timezone.localtime(problem.observed_at).date().isoformat()
 
     def get_distance_m(self, problem) -> float:
-        return round(problem.distance.m, 1)
+        if problem.pk in self.context["readable_ids"]:
+            return round(problem.distance.m, 1)
+        return float(max(10, round(problem.distance.m, -1)))
 
     def get_url(self, problem) -> str | None:
         return reverse("problem-detail", args=[problem.pk]) if problem.pk in self.context["readable_ids"] else None
@@ -142,12 +145,11 @@ class MoveSerializer(drf.Serializer):
     photos = drf.ListField(child=drf.FileField(allow_empty_file=False), required=False, max_length=6)
     photo_ids = drf.ListField(
         child=drf.IntegerField(min_value=1, max_value=2**63 - 1), required=False, max_length=6,
-        help_text="Photos sent ahead to /api/problems/<id>/photos/ that are this move's evidence (their ids). "
-                  "Without it, a resolution takes every photo this login sent ahead and no move has taken yet.")
+        help_text=_("办结时作为凭证的、预先上传到 /api/problems/<id>/photos/ 的照片编号；不填则取本人预先上传、"
+                    "尚未用过的全部照片。"))
     client_uuid = drf.UUIDField(
         required=False, allow_null=True, default=None,
-        help_text="The phone's key for this move: sent again after a lost answer, the move is made once and "
-                  "the same answer comes back; the same key on a different move is a 409.")
+        help_text=_("手机为这次操作生成的编号：没收到回复而重发时，只办一次并得到同样的回复；同一编号用于别的操作则返回 409。"))
 
 
 class DuplicateQuerySerializer(drf.Serializer):

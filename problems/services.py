@@ -203,7 +203,9 @@ def _check(move: Move, rule, problem, user):
     errors = {}
     if rule.needs_note and not move.note.strip():
         errors["note"] = _("请填写说明。")
-    if move.photo_ids and _sent_ahead(problem, user, move).count() != len(set(move.photo_ids)):
+    if move.photo_ids and move.action != Action.RESOLVE:
+        errors["photo_ids"] = _("只有办结时可以指明预先上传的照片。")
+    elif move.photo_ids and _sent_ahead(problem, user, move).count() != len(set(move.photo_ids)):
         errors["photo_ids"] = _("照片 %(ids)s 不是你为这个问题预先上传、尚未用过的照片。") % {
             "ids": "、".join(f"#{pk}" for pk in sorted(set(move.photo_ids)))}
     elif rule.needs_photo and not move.photos and not _sent_ahead(problem, user, move).exists():
@@ -271,6 +273,10 @@ def _replayed(problem, user, move: Move):
     or None. The same key on a different move is refused."""
     if move.client_uuid is None:
         return None
+    # Two requests with one key on two problems lock different rows: the key's own lock makes the
+    # second wait and find the first's event, instead of failing on the unique key.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [move.client_uuid.int % (2**63)])
     event = ProblemEvent.objects.filter(client_uuid=move.client_uuid).first()
     if event is None:
         return None
@@ -476,12 +482,12 @@ def send_reminders(*, today=None, send_email=True) -> ReminderRun:
     quarter's re-inspections on a quarter's first day, then one digest per person with something
     due or overdue, and a reminder to each deputy with no activity for DEPUTY_INACTIVE_DAYS. Each
     notice is kept (the app shows it) and e-mailed when the login has an address. Running it twice
-    on a day sends nothing twice."""
+    on a day sends nothing twice. `today` may be an earlier day (a missed run caught up), never a
+    later one: escalation, which happens once, is judged and dated now."""
     now = timezone.now()
-    if today is None:
-        today = local_day(now)
-    elif today != local_day(now):
-        now = day_start(today)  # a run for another day (--day) judges lateness as at that day's start
+    today = today or local_day(now)
+    if today > local_day(now):
+        raise ValidationError(_("不能提前运行 %(day)s 的每日提醒：还没到这一天。") % {"day": today.isoformat()})
     run = ReminderRun(escalated=len(escalate_overdue(now=now)))
     if today.day == 1 and today.month in (1, 4, 7, 10):
         last = today - timedelta(days=1)
@@ -502,7 +508,7 @@ def send_reminders(*, today=None, send_email=True) -> ReminderRun:
         notice, created = Notice.objects.get_or_create(
             user=person.user, kind=Notice.Kind.DIGEST, day=today, defaults={"subject": subject[:200], "body": body})
         run.digests += created
-    quiet_since = timezone.now() - timedelta(days=settings.DEPUTY_INACTIVE_DAYS)
+    quiet_since = day_start(today) - timedelta(days=settings.DEPUTY_INACTIVE_DAYS)
     # The district's practice: a deputy with no river work for a month is reminded.
     idle = people.filter(role=Role.DEPUTY).exclude(service_records__activity__started_at__gte=quiet_since)
     for deputy in idle:

@@ -2,9 +2,7 @@
 nothing lost: the same id (so "#N" and the photos' links still hold), uuid, category, note, point,
 time, waterway and activity. Each gets the event that reported it (its activity's submitter, when
 the server received it); one whose activity the office had already verified was taken as true then,
-so it is accepted, with the reviewer and time of that review and a note saying so. One whose activity
-the office had rejected was set aside then: it arrives closed as invalid, by that reviewer at that time,
-with a note saying so (the office can reopen it if it was real), not as a live report nobody asked for."""
+so it is accepted, with the reviewer and time of that review and a note saying so."""
 
 from django.db import migrations
 
@@ -12,13 +10,11 @@ FORWARD = [
     """
     INSERT INTO problems_problem (id, category, source, note, point, observed_at, waterway_id, position_m,
                                   client_uuid, activity_id, reported_by_id, contact_phone, state, ending,
-                                  not_fixed_reason, reopen_count, created_at, accepted_at, closed_at)
+                                  not_fixed_reason, reopen_count, created_at, accepted_at)
     SELECT r.id, r.category, CASE WHEN a.kind = 'problem_report' THEN 'phone' ELSE 'patrol' END, r.note, r.point,
            r.observed_at, r.waterway_id, r.position_m, r.client_uuid, r.activity_id, a.submitted_by_id, '',
-           CASE a.status WHEN 'verified' THEN 'accepted' WHEN 'rejected' THEN 'closed' ELSE 'reported' END,
-           CASE WHEN a.status = 'rejected' THEN 'invalid' ELSE '' END, '', 0, a.received_at,
-           CASE WHEN a.status = 'verified' THEN a.reviewed_at END,
-           CASE WHEN a.status = 'rejected' THEN COALESCE(a.reviewed_at, a.received_at) END
+           CASE WHEN a.status = 'verified' THEN 'accepted' ELSE 'reported' END, '', '', 0, a.received_at,
+           CASE WHEN a.status = 'verified' THEN a.reviewed_at END
       FROM patrols_problemreport r JOIN patrols_activity a ON a.id = r.activity_id
     """,
     # The name a person went by, as the events keep it: the person's, else the login's full name, else its username.
@@ -38,16 +34,6 @@ FORWARD = [
       FROM problems_problem p JOIN patrols_activity a ON a.id = p.activity_id
       JOIN people_user u ON u.id = a.reviewed_by_id LEFT JOIN people_person person ON person.user_id = u.id
      WHERE p.state = 'accepted'
-    """,
-    """
-    INSERT INTO problems_problemevent (problem_id, at, actor_id, actor_name, action, from_state, to_state, note)
-    SELECT p.id, p.closed_at, a.reviewed_by_id,
-           LEFT(COALESCE(NULLIF(person.name, ''), NULLIF(TRIM(u.first_name || ' ' || u.last_name), ''), u.username, ''), 64),
-           'reject', 'reported', 'closed',
-           '所在活动被驳回时一并认定无效（问题清单上线前的数据）；驳回理由：' || a.review_note || '。如确有其事，可重新打开。'
-      FROM problems_problem p JOIN patrols_activity a ON a.id = p.activity_id
-      LEFT JOIN people_user u ON u.id = a.reviewed_by_id LEFT JOIN people_person person ON person.user_id = u.id
-     WHERE p.state = 'closed'
     """,
     "SELECT setval(pg_get_serial_sequence('problems_problem', 'id'), GREATEST((SELECT MAX(id) FROM problems_problem), 1))",
 ]

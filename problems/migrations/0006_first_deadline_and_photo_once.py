@@ -10,6 +10,13 @@ UPDATE problems_problem p
                                    WHERE e.problem_id = p.id AND e.deadline IS NOT NULL
                                    ORDER BY e.at, e.id LIMIT 1), p.deadline)
 """
+# Before a photo is stored once per problem: an identical copy that no move took as evidence goes (the
+# first upload stays; the copy's files stay on disk, harmless).
+ONE_PHOTO_EACH = """
+DELETE FROM problems_problemphoto later USING problems_problemphoto first
+ WHERE later.problem_id = first.problem_id AND later.sha256 = first.sha256 AND later.id > first.id
+   AND later.event_id IS NULL
+"""
 
 
 class Migration(migrations.Migration):
@@ -26,6 +33,7 @@ class Migration(migrations.Migration):
             field=models.DateField(blank=True, editable=False, help_text='第一次交办时定下的期限。按时办结率按它计算，督办或改派定下的新期限不改变它。', null=True, verbose_name='首次办理期限'),
         ),
         migrations.RunSQL(FIRST_DEADLINES, migrations.RunSQL.noop),
+        migrations.RunSQL(ONE_PHOTO_EACH, migrations.RunSQL.noop),
         migrations.AddConstraint(
             model_name='problemphoto',
             constraint=models.UniqueConstraint(fields=('problem', 'sha256'), name='problem_photo_once'),

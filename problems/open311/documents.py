@@ -15,15 +15,14 @@ from django.utils.translation import gettext as _
 from ..models import Category, Ending, NotFixedReason, Source, State
 from ..selectors import is_overdue
 from .params import MAX_DESCRIPTION
+from .selectors import FOUND_ON_ROUNDS
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # Sortable; move it on when the service list or the definitions change (clients refresh their caches).
 CHANGESET = "2026-12-06T00:00:00+08:00"
 # lon/lat to 6 decimals: about 0.1 m, finer than any phone's fix.
 COORDINATE_DECIMALS = 6
-# A problem our own people found on their rounds tells where and when a named volunteer was: shown to
-# about 100 m (3 decimals) and to the hour.
-FOUND_ON_ROUNDS = (Source.PATROL, Source.PHONE)
+# A problem found on our people's rounds (selectors.FOUND_ON_ROUNDS): its place to about 100 m.
 ROUNDS_COORDINATE_DECIMALS = 3
 # Only the public (the signboard page keeps just the phone number private) and Open311 clients wrote
 # their description for a public channel; the others wrote for the office (a caller's name, a patrol's
@@ -128,7 +127,6 @@ def service_request(row, today) -> dict:
     point = row.lonlat
     on_rounds = row.source in FOUND_ON_ROUNDS
     decimals = ROUNDS_COORDINATE_DECIMALS if on_rounds else COORDINATE_DECIMALS
-    requested = row.observed_at.replace(minute=0, second=0, microsecond=0) if on_rounds else row.observed_at
     description = row.note[:MAX_DESCRIPTION] if row.note and row.source in PUBLISHED_DESCRIPTIONS else None
     return {
         "service_request_id": str(row.id),
@@ -138,8 +136,8 @@ def service_request(row, today) -> dict:
         "service_code": row.category,
         "description": description,
         "agency_responsible": row.unit__name,
-        "requested_datetime": w3c(requested),
-        "updated_datetime": w3c(updated or requested),
+        "requested_datetime": w3c(row.requested_at),
+        "updated_datetime": w3c(updated or row.requested_at),
         "expected_datetime": _expected(row.deadline),
         "address": row.waterway__name,
         "lat": round(point.y, decimals) if point is not None else None,

@@ -83,7 +83,7 @@ async function showTasks() {
   badge.hidden = result.data.length === 0;
   badge.classList.toggle('overdue', overdue > 0);
   $('task-summary').textContent = result.data.length
-    ? t('tasks_count', { n: result.data.length }) + (overdue ? `，${t('tasks_overdue', { n: overdue })}` : '')
+    ? (overdue ? t('tasks_count_overdue', { n: result.data.length, overdue }) : t('tasks_count', { n: result.data.length }))
     : t('tasks_none');
 }
 

@@ -14,9 +14,9 @@ restore();
 // One bar of signal: a question the server does not answer quickly is not asked at all.
 const DUPLICATE_TIMEOUT_MS = 4000;
 
-// Open problems of this category near this point (the server's rule: problems.selectors.possible_duplicates,
-// among those this login may read). No signal, a slow or refused answer: none, silently; the office
-// still sees duplicates on its side.
+// Open problems of this category near this point (the server's rule: problems.selectors.possible_duplicates;
+// their details only where this login may read them). No signal, a slow or refused answer: none,
+// silently; the office still sees duplicates on its side.
 async function nearbyDuplicates(category, [lon, lat]) {
   if (!navigator.onLine || !CONFIG.urls.problem_duplicates) return [];
   const controller = new AbortController();

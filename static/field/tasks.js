@@ -105,8 +105,7 @@ async function moveItem(task, action, note, photos, uuid) {
     uuid, owner: await knownUserId(), kind: 'problem_move', problem: task.id,
     title: `#${task.id} ${TEXT.actions[action]} · ${task.category_display}`,
     summary: { action, category: task.category },
-    // client_uuid: the actions endpoint ignores it today; it is what a server-side "store a move once"
-    // would key on (as /api/activities/ does), so phones already queued will carry it.
+    // client_uuid: the server makes a move with this key once, so a resend after a lost answer is safe.
     body: { action, note, client_uuid: uuid }, photos,
   };
 }

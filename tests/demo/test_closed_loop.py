@@ -33,7 +33,7 @@ def demo_problems():
 
 
 def demo_units():
-    return reset.demo_units(reset.demo_people().values("id"))
+    return reset.demo_units(reset.demo_people().values_list("id", flat=True))
 
 
 def test_the_demo_has_units_of_every_kind_with_demo_people_acting_for_them(district_data):
@@ -196,6 +196,7 @@ def test_seeding_again_after_a_reset_gives_the_same_problem_list_once(district_d
 
 
 def test_the_demos_clock_is_only_moved_while_it_writes(district_data):
-    before = timezone.now()
+    original, before = timezone.now, timezone.now()
     seed()
-    assert timezone.now() - before < timedelta(minutes=5)
+    assert timezone.now is original  # the patch is gone
+    assert abs(timezone.now() - before) < timedelta(minutes=5)

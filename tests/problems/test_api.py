@@ -77,17 +77,18 @@ def test_a_bad_photo_is_refused_and_nothing_moves(world, api):
 def test_the_phone_asks_for_duplicates_before_sending(world, api):
     from tests.support.geo import to_lonlat
     problem = reported(world["volunteer"], source="phone")
-    lon, lat = to_lonlat(problem.point.x + 30, problem.point.y)
+    lon, lat = to_lonlat(problem.point.x + 33, problem.point.y)
     found = api(world["teammate"]).get("/api/problems/duplicates/", {"category": "garbage", "lon": lon, "lat": lat})
     assert found.status_code == 200
-    # A teammate may not read the volunteer's report: told that one is open 30 m away, and nothing else of it.
+    # A teammate may not read the volunteer's report: told that one is open about 30 m away, and nothing else.
     [row] = found.json()
     assert (row["id"], row["category"], row["state"], row["url"]) == (problem.pk, "garbage", "reported", None)
-    assert row["distance_m"] == pytest.approx(30, abs=0.5) and row["observed_on"] == "2026-11-18"
+    assert row["distance_m"] == 30.0 and row["observed_on"] == "2026-11-18"  # to 10 m: not to be read
     assert set(row) == {"id", "category", "category_display", "state", "state_display", "observed_on",
                         "waterway_name", "distance_m", "url"}
     found = api(world["staff"]).get("/api/problems/duplicates/", {"category": "garbage", "lon": lon, "lat": lat})
     assert [row["id"] for row in found.json()] == [problem.pk] and found.json()[0]["url"] == f"/problems/{problem.pk}/"
+    assert found.json()[0]["distance_m"] == pytest.approx(33, abs=0.5)  # the office may read it: to the metre
     other = api(world["staff"]).get("/api/problems/duplicates/", {"category": "sewage", "lon": lon, "lat": lat})
     assert other.json() == []
     away = api(world["staff"]).get("/api/problems/duplicates/", {"category": "garbage", "lon": 2.35, "lat": 48.85})

@@ -279,6 +279,13 @@ def test_what_was_written_for_the_office_and_where_a_volunteer_was_stay_coarse(c
     assert shown["requested_datetime"] == "2026-11-17T15:00:00+08:00"
     lon, lat = lonlat_on("ZW-G07", 612)
     assert shown["lat"] == round(lat, 3) and shown["long"] == round(lon, 3)
+    # Nor can a window narrowed inside the hour find the minute: the time is filtered as published.
+    def found_between(start, end):
+        listed = get_json(client, "/requests.json", start_date=start, end_date=end, service_code="garbage")
+        return str(found.pk) in {item["service_request_id"] for item in listed}
+
+    assert not found_between("2026-11-17T15:47:00+08:00", "2026-11-17T15:48:00+08:00")
+    assert found_between("2026-11-17T15:00:00+08:00", "2026-11-17T15:00:00+08:00")
     assert item(public)["lat"] == pytest.approx(lonlat_on("ZW-G07", 500)[1], abs=1e-6)
 
 

@@ -58,13 +58,20 @@ def test_a_quarter_s_first_day_plans_the_re_inspections_of_what_was_fixed(world,
     assert FollowUp.objects.get().due > date(2027, 1, 1)
 
 
-def test_a_run_for_another_day_judges_lateness_as_of_that_day(world, clock):
+def test_a_missed_day_can_be_caught_up_but_no_day_run_ahead(world, clock):
+    from django.core.management.base import CommandError
+
     clock.move_to(beijing("2026-11-16 09:00"))
     problem = reported(world["staff"])
     move(problem, world["staff"], "accept")
     move(problem, world["staff"], "assign", unit=world["unit"], deadline=date(2026, 11, 18))
     clock.move_to(beijing("2026-11-18 07:30"))
-    call_command("send_reminders", "--no-email", "--day", "2026-11-20")  # catching up a missed day ahead
+    with pytest.raises(CommandError, match="还没到这一天"):
+        call_command("send_reminders", "--no-email", "--day", "2026-11-20")
     problem.refresh_from_db()
-    assert problem.escalated_at == beijing("2026-11-20 00:00")
-    assert problem.escalated_to == world["supervisor"]
+    assert problem.escalated_at is None and not Notice.objects.exists()  # still in time: nothing happened
+    clock.move_to(beijing("2026-11-19 07:30"))
+    call_command("send_reminders", "--no-email", "--day", "2026-11-18")  # yesterday's run, caught up
+    problem.refresh_from_db()
+    assert problem.escalated_at == beijing("2026-11-19 07:30")  # judged and dated when it ran
+    assert Notice.objects.filter(user=world["member"].user, kind="digest", day=date(2026, 11, 18)).exists()

@@ -8,6 +8,7 @@ overdue, shown in the app and e-mailed; deputies with no river work for a month 
 
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -18,7 +19,7 @@ class Command(BaseCommand):
     help = _("每日运行：逾期问题升级提醒、季度回头看任务、每人每日待办摘要（站内通知并发邮件）、人大代表履职提醒。供 cron 定时运行。")
 
     def add_arguments(self, parser):
-        parser.add_argument("--day", help=_("按这一天运行（YYYY-MM-DD，默认今天）"))
+        parser.add_argument("--day", help=_("按这一天运行（YYYY-MM-DD，默认今天；补跑漏掉的日子，不能是将来）"))
         parser.add_argument("--no-email", action="store_true", help=_("只生成站内通知，不发邮件"))
 
     def handle(self, *args, day=None, no_email=False, **options):
@@ -26,6 +27,9 @@ class Command(BaseCommand):
             today = date.fromisoformat(day) if day else None
         except ValueError:
             raise CommandError(_("--day 应为 YYYY-MM-DD 格式的日期；收到“%(day)s”。") % {"day": day}) from None
-        run = services.send_reminders(today=today, send_email=not no_email)
+        try:
+            run = services.send_reminders(today=today, send_email=not no_email)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
         self.stdout.write(_("逾期升级 %(escalated)s 件；回头看任务 %(follow_ups)s 个；待办摘要 %(digests)s 份；"
                             "代表履职提醒 %(nudges)s 份；发出邮件 %(emailed)s 封。") % vars(run))
