@@ -5,11 +5,15 @@ this viewer may see them. Plain data, no HTML."""
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
+from django.conf import settings
+from django.contrib.gis.db.models.functions import Transform
+from django.db.models import FloatField, Func
 from django.urls import reverse
 
 from . import selectors
-from .models import OPEN_STATES
+from .models import OPEN_STATES, Category
 
 # The list map draws at most this many points: beyond it the filters narrow the list first.
 MAP_LIMIT = 3000
@@ -31,15 +35,23 @@ def lonlat(point):
 
 
 def map_points(problems, today: date) -> dict:
-    """The filtered problems that have a point, for the list map: id, place, class, link."""
-    located = problems.filter(point__isnull=False).select_related(None).only(
-        "pk", "category", "state", "ending", "deadline", "point")
+    """The filtered problems that have a point, for the list map: id, place, class, link. Plain values
+    (lon/lat from the database), no model instances: a page draws up to MAP_LIMIT of them."""
+    labels = {value: str(label) for value, label in Category.choices}
+    detail = reverse("problem-detail", args=[0]).removesuffix("0/")  # each point's link: detail + "<pk>/"
+    in_api = Transform("point", settings.API_SRID)
+    located = (
+        problems.filter(point__isnull=False)
+        .annotate(lon=Func(in_api, function="ST_X", output_field=FloatField()),
+                  lat=Func(in_api, function="ST_Y", output_field=FloatField()))
+        .values_list("pk", "category", "state", "ending", "deadline", "lon", "lat")
+    )
     points = []
-    for problem in located[:MAP_LIMIT]:
+    for pk, category, state, ending, deadline, lon, lat in located[:MAP_LIMIT]:
+        problem = SimpleNamespace(state=state, ending=ending, deadline=deadline)
         points.append({
-            "id": problem.pk, "lonlat": lonlat(problem.point_api), "state": selectors.map_state(problem, today),
-            "label": f"#{problem.pk} {problem.get_category_display()}",
-            "url": reverse("problem-detail", args=[problem.pk]),
+            "id": pk, "lonlat": [round(lon, 6), round(lat, 6)], "state": selectors.map_state(problem, today),
+            "label": f"#{pk} {labels[category]}", "url": f"{detail}{pk}/",
         })
     return {"points": points, "truncated": len(points) >= MAP_LIMIT}
 
