@@ -40,6 +40,7 @@ from waterways.models import Town, Village
 from .clock import frozen_at
 from .network import Network
 from .planner import DEMO_NOTE, TZ, Plan
+from .points_ledger import credit_move
 from .writer import problem_uuid
 
 # The uuids of the problems the demo enters itself: d3e7de40-0000-8000-8000-<number>.
@@ -534,6 +535,8 @@ class _Writer:
                 continue
             self.result.fallbacks += attempt > 0
             self.result.moves[move.action] += 1
+            if event is not None:
+                credit_move(event)  # the reporter's points, at the move's moment
             return event
         return None
 

@@ -2,8 +2,9 @@
 
 The demo is what carries its marks (planner.DEMO_NOTE on people, demo-… usernames on logins), the
 activities demo logins submitted, the problems found in them, entered by demo logins or carrying a
-demo client uuid (closed_loop.DEMO_PROBLEM_UUIDS: the public's, which have no reporter), and the
-responsible units whose members are all demo people. Nothing else is ever deleted.
+demo client uuid (closed_loop.DEMO_PROBLEM_UUIDS: the public's, which have no reporter), the
+responsible units whose members are all demo people, and the points of demo people (their ledger
+entries and redemptions) with the catalogue items marked DEMO_NOTE. Nothing else is ever deleted.
 """
 
 import os
@@ -12,13 +13,14 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils.translation import gettext
 
 from patrols import selectors
 from patrols.models import Activity, ReachVisit, ServiceRecord
 from people.models import ChiefAssignment, Person, Role, Team
+from points.models import Entry, Item, Redemption
 from problems.models import Problem, ProblemEvent, ProblemPhoto, ResponsibleUnit, Source
 
 from .closed_loop import DEMO_PROBLEM_UUIDS
@@ -44,6 +46,43 @@ def demo_units(person_ids):
     return (ResponsibleUnit.objects.filter(Exists(members.filter(person_id__in=person_ids)))
             .exclude(Exists(members.exclude(person_id__in=person_ids)))
             .exclude(Q(supervisor__isnull=False) & ~Q(supervisor_id__in=person_ids)))
+
+
+def demo_items():
+    return Item.objects.filter(description__startswith=DEMO_NOTE)
+
+
+def demo_entries(person_ids):
+    return Entry.objects.filter(person_id__in=person_ids)
+
+
+def demo_redemptions(person_ids):
+    return Redemption.objects.filter(person_id__in=person_ids)
+
+
+def _points_entangled(person_ids, user_ids, activity_ids, problem_ids) -> int:
+    """Points rows of real people that name the demo: entries on demo activities or problems, or made
+    by demo logins; redemptions of demo items or recorded by demo logins."""
+    entries = Entry.objects.exclude(person_id__in=person_ids).filter(
+        Q(activity_id__in=activity_ids) | Q(problem_id__in=problem_ids) | Q(made_by_id__in=user_ids))
+    redemptions = Redemption.objects.exclude(person_id__in=person_ids).filter(
+        Q(item__in=demo_items()) | Q(made_by_id__in=user_ids))
+    return entries.count() + redemptions.count()
+
+
+def _delete_points(person_ids) -> dict:
+    """The demo people's ledger entries, their redemptions and the demo's items. The ledger is
+    append-only (a trigger refuses DELETE, migration points 0002) except in a transaction that says
+    it purges: this one, for these rows only."""
+    entry_ids = list(demo_entries(person_ids).values_list("id", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL points.purging = 'on'")
+        # One statement: reversals and the entries they reverse (PROTECT in Django) go together.
+        cursor.execute("DELETE FROM points_entry WHERE id = ANY(%s)", [entry_ids])
+        cursor.execute("SET LOCAL points.purging = 'off'")
+    redemptions = demo_redemptions(person_ids).delete()[1].get("points.Redemption", 0)
+    items = demo_items().delete()[1].get("points.Item", 0)
+    return {"point_entries": len(entry_ids), "redemptions": redemptions, "items": items}
 
 
 def existing_state():
@@ -92,6 +131,14 @@ def delete_demo_data():
             gettext("演示责任单位、人员或问题出现在 %(problems)d 个非演示问题里，为免误删真实数据，未删除任何内容。")
             % {"problems": entangled}
         )
+    points_entangled = _points_entangled(person_ids, user_ids, activity_ids, problem_ids)
+    if points_entangled:
+        raise DemoEntangled(
+            gettext("%(n)d 条非演示人员的积分记录涉及演示活动、问题、物品或账号，为免误删真实数据，未删除任何内容。")
+            % {"n": points_entangled}
+        )
+    # Points first: their rows keep (PROTECT) the people, logins, activities and problems below.
+    counts.update(_delete_points(person_ids))
     files = [name for pair in ProblemPhoto.objects.filter(problem_id__in=problem_ids).values_list("image", "thumbnail")
              for name in pair if name]
     counts["problems"] = len(problem_ids)
@@ -141,6 +188,13 @@ def summary():
     problems = demo_problems(demo_user_ids(), activities.values("id"))
     units = demo_units(people.values_list("id", flat=True))
     totals = activities.aggregate(distance=Sum("distance_m"), debris=Sum("debris_kg"))
+    entries = Entry.objects.filter(person__in=people)
+    points = entries.aggregate(
+        earned=Sum("amount", filter=Q(kind__in=[Entry.Kind.CREDIT, Entry.Kind.REVERSAL])),
+        adjusted=Sum("amount", filter=Q(kind=Entry.Kind.ADJUSTMENT)),
+        redeemed=Sum("amount", filter=Q(kind=Entry.Kind.REDEMPTION)),
+        adjustments=Count("id", filter=Q(kind=Entry.Kind.ADJUSTMENT)),
+    )
     return {
         "people_by_role": by(people, "role"),
         "levels": {role: by(people.filter(role=role), "level") for role in (Role.DEPUTY, Role.CHIEF)},
@@ -167,4 +221,12 @@ def summary():
             ).values() if verdict.counts is not None
         ),
         "debris_kg": totals["debris"] or Decimal(0),
+        "point_entries": entries.count(),
+        "points_people": entries.values("person_id").distinct().count(),
+        "points_earned": points["earned"] or Decimal(0),
+        "points_adjusted": points["adjusted"] or Decimal(0),
+        "points_adjustments": points["adjustments"],
+        "points_redeemed": -(points["redeemed"] or Decimal(0)),
+        "redemptions": Redemption.objects.filter(person__in=people).count(),
+        "items": demo_items().count(),
     }

@@ -1,7 +1,7 @@
 """Writes a plan: people, logins, teams and chief posts through people.services, then every
 activity through the domain layer (patrols.submissions.build, then patrols.services.record_activity,
 reviews through patrols.services.review_activity), so cleaning, snapping, reach visits, service
-records and compliance are the real ones.
+records, compliance and the points a verification earns (points_ledger.credit_review) are the real ones.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from waterways.models import Town, Village, Waterway
 
 from .clock import frozen_at
 from .planner import TZ, Plan, PlannedActivity
+from .points_ledger import credit_review
 from .tracks import track_fixes
 
 DEFAULT_PASSWORD = "riverwatch-demo"
@@ -156,6 +157,7 @@ def write_activities(plan: Plan, directory: Directory, ways: dict, *, progress=l
                 if planned.decision:
                     _review(activity, planned, directory, result)
                     activity.reviewed_at = activity.received_at + timedelta(seconds=planned.review_delay_s)
+                    credit_review(activity)
                 stamps.append(activity)
                 result.activities += 1
             Activity.objects.bulk_update(stamps, ["reviewed_at"])

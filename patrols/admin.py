@@ -20,6 +20,7 @@ from leaflet.admin import LeafletAdminWidget, LeafletGeoAdmin
 from people.admin import PersonAdmin
 from people.models import Person
 from problems.models import Problem
+from riverwatch.admin_helpers import ReadOnlyAdmin
 
 from . import privacy, scopes, selectors, services
 from .models import Activity, PatrolRule, Photo, ReachVisit, ServiceCampaign, ServiceRecord
@@ -293,20 +294,9 @@ class PatrolRuleAdmin(admin.ModelAdmin):
     ]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Written by the services as activities arrive; an edit here would disagree with the activity."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ServiceRecord)
+# Service records and reach visits are written by the services as activities arrive: an edit here
+# would disagree with the activity.
 class ServiceRecordAdmin(ReadOnlyAdmin):
     list_display = ["person", "activity", "activity_started_at", "activity_status", "role", "level", "hours"]
     list_filter = ["role", "activity__status", "activity__kind"]

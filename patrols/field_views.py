@@ -164,6 +164,12 @@ def field_text():
         "district_last": _("上期目标（%(name)s）：%(count)s / %(target)s 条，完成 %(percent)s％"),
         "district_none": _("河长办还没有设定服务记录目标。"),
         "me_unknown": _("登录后显示你的服务记录。"),
+        # My points (积分制): the points app's answer, kept on the phone like "me".
+        "points_offline": _("离线：显示上次联网时的积分。"),
+        "points_load_failed": _("暂时取不到积分，请联网后再试。"),
+        "points_pending": _("待审核 %(n)s 分"),
+        "points_totals": _("累计获得 %(earned)s 分 · 已兑换 %(redeemed)s 分"),
+        "points_none": _("还没有积分。活动审核通过、上报的问题被受理后就有积分。"),
         "install": _("安装到桌面"),
         "storage_failed": _("手机存储失败：%(reason)s。记录没有保存，请截图联系管理员。"),
         # My tasks (我的待办) and the moves a unit member makes on them.
@@ -219,6 +225,8 @@ def field_config():
         "time_zone": settings.TIME_ZONE,  # times on screen are the district's, as on the desk pages
         "urls": {
             "me": reverse("api-field-me"),
+            # The points app's URL by name: the phone asks it directly, patrols never imports points.
+            "points": reverse("api-points-me"),
             "history": reverse("api-field-history"),
             "teammates": reverse("api-people") + "?teammates=1",
             "activities": reverse("api-activities"),

@@ -84,6 +84,10 @@ class Activity(models.Model):
     # Participants not counted again because they already had a service record for an activity
     # overlapping this one in time: [{"person": id, "name": ..., "activity": id}].
     skipped_participants = models.JSONField(_("未重复计入的人员"), default=list, blank=True)
+    # Participants staff removed afterwards (their service record deleted), kept as the trail:
+    # [{"person": id, "name": ..., "hours": "1.5", "by": user id, "at": ISO time, "reason": ...}].
+    # db_default: rows written in plain SQL (benchmarks) get [] without naming the column.
+    removed_participants = models.JSONField(_("已移除的参与人员"), default=list, db_default=[], blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -8,7 +8,9 @@ What is a person's own:
 - the problems they reported (on activities they submitted) and the photos of their activities:
   metadata and the addresses of the permission-checked photo view, not the image bytes; the photo's
   own position only for photos they took;
-- their tracks, as GPX 1.1 (tracks_gpx).
+- their tracks, as GPX 1.1 (tracks_gpx);
+- the activities staff removed them from (services.remove_participant): no longer theirs, but the
+  entry and its reason were written about them.
 
 Forgetting (services.forget_person, run by people.services.anonymise_person through the
 person_anonymising signal, patrols/receivers.py): every raw GPS fix of their activities is deleted; the track line of an
@@ -35,6 +37,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from people.models import Person
 from riverwatch.dates import from_unix_ms, local_minute
@@ -161,6 +164,16 @@ def _activity_record(activity, person, url):
     }
 
 
+def _removals(person):
+    rows = Activity.objects.filter(removed_participants__contains=[{"person": person.pk}]).order_by("started_at", "pk")
+    return [
+        {"activity": activity.pk, "kind": activity.kind, "kind_display": str(activity.get_kind_display()),
+         "started_at": _moment(activity.started_at), "hours": entry.get("hours"),
+         "removed_at": _moment(parse_datetime(entry.get("at") or "")), "reason": entry.get("reason", "")}
+        for activity in rows for entry in activity.removed_participants if entry.get("person") == person.pk
+    ]
+
+
 def _problems(person):
     if person.user_id is None:
         return []
@@ -229,6 +242,7 @@ def personal_data(person, *, absolute_url=None) -> dict:
         "teams": _teams(person),
         "chief_posts": _chief_posts(person),
         "activities": activities,
+        "removed_from_activities": _removals(person),
         "problems_reported": _problems(person),
         "photos": _photos(person, url),
         "tracks": {"file": "tracks.gpx", "count": sum(1 for activity in activities if activity["has_track"])},

@@ -11,7 +11,9 @@ The reading rule. Office staff read everything. Anyone else reads:
   the same waterways whose chiefs they see on the compliance page (people.selectors.chief_scope).
 
 The review rule is narrower: a leader of a participant's team, a chief of the activity's own
-waterway, or staff; never the submitter or a participant."""
+waterway, or staff; never the submitter or a participant. Correcting a record afterwards
+(overturning a verification, removing a participant) is for staff alone; why a participant was
+removed, by whom and when, only staff and the removed person read."""
 
 from __future__ import annotations
 
@@ -165,3 +167,19 @@ def may_review(reviewer, activity) -> bool:
     person = people_selectors.person_of(reviewer)
     scope = _overseen_q(person) if person is not None else None
     return scope is not None and Activity.objects.filter(scope, pk=activity.pk).exists()
+
+
+def may_correct(user) -> bool:
+    """Whether a login may correct a record after the fact: overturn a verification (撤销审核并驳回)
+    or remove a participant. Office staff only, as the reading rule names them."""
+    return people_selectors.is_office_staff(user)
+
+
+def readable_removals(user, entries) -> list[dict]:
+    """The entries of an activity's removed_participants a login may read: office staff every one,
+    the removed person their own. The others who read the activity see none, not even that someone
+    was removed: the reason is about a person, often a reproach, and not their business."""
+    if people_selectors.is_office_staff(user):
+        return list(entries)
+    person = people_selectors.person_of(user)
+    return [entry for entry in entries if person is not None and entry.get("person") == person.pk]

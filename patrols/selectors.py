@@ -7,6 +7,7 @@ from datetime import date
 
 import shapely
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import Transform
 from django.contrib.gis.geos import GEOSGeometry
@@ -14,6 +15,7 @@ from django.db import connection
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from people.models import ChiefAssignment, Role
@@ -94,6 +96,23 @@ def activity_list(user, *, bbox=None, start=None, end=None, kind=None, waterway=
 
 def activity_detail(user, pk):
     return _with_everything_shown(scopes.readable_by(user)).filter(pk=pk).first()
+
+
+def readable_activity(user, pk):
+    """The activity, if the login may read it (else None), without what a page shows of it."""
+    return scopes.readable_by(user).filter(pk=pk).first()
+
+
+def removal_trail(user, activity) -> list[dict]:
+    """The removals of an activity this login may read (scopes.readable_removals), with their ISO
+    times as moments and the staff logins who removed them by name."""
+    entries = scopes.readable_removals(user, activity.removed_participants or [])
+    removers = get_user_model().objects.filter(pk__in={entry.get("by") for entry in entries}).select_related("person")
+    names = {remover.pk: remover.display_name for remover in removers}
+    return [
+        {**entry, "at": parse_datetime(entry.get("at") or ""), "by_name": names.get(entry.get("by"), "")}
+        for entry in entries
+    ]
 
 
 def visited_reaches(activity):

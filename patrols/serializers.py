@@ -13,7 +13,7 @@ from rest_framework_gis import serializers as gis
 from problems.models import Problem
 from waterways.serializers import LonLatGeometryField
 
-from . import selectors
+from . import scopes, selectors
 from .models import Activity, Photo
 
 COORDINATE_PRECISION = 6
@@ -87,10 +87,20 @@ class ComplianceSerializer(drf.Serializer):
     chiefs = ComplianceChiefSerializer(many=True)
 
 
+class RemovedParticipantSerializer(drf.Serializer):
+    person = drf.IntegerField()
+    name = drf.CharField()
+    hours = drf.CharField()
+    by = drf.IntegerField(help_text=_("移除人的用户编号"))
+    at = drf.DateTimeField()
+    reason = drf.CharField()
+
+
 class ActivityFeatureSerializer(gis.GeoFeatureModelSerializer):
     """An activity as a GeoJSON Feature. Its patrol compliance is judged when shown (after any
     review, rule edit or change of waterway): pass {"compliance": selectors.compliance_of(rows)} in
-    the context for a list, or it is judged row by row."""
+    the context for a list, or it is judged row by row. Pass {"viewer": the login}: what is shown
+    depends on who looks (removals: scopes.readable_removals); without one, no removals are shown."""
 
     # Named after a model field so the OpenAPI generator can describe it; the value is the track,
     # or else the point, transformed in SQL.
@@ -103,6 +113,8 @@ class ActivityFeatureSerializer(gis.GeoFeatureModelSerializer):
     reviewed_by = drf.CharField(source="reviewed_by.username", default=None, allow_null=True)
     participants = ParticipantSerializer(source="service_records", many=True)
     figures = drf.SerializerMethodField()
+    removed_participants = drf.SerializerMethodField(
+        help_text=_("已被工作人员移除的参与人员：工作人员看到全部，被移除者本人只看到自己的，其他人看不到"))
     photos = PhotoSerializer(many=True)
     problems = ProblemReportSerializer(many=True)
     reach_visit_count = drf.IntegerField(default=None)
@@ -117,9 +129,9 @@ class ActivityFeatureSerializer(gis.GeoFeatureModelSerializer):
         fields = [
             "id", "client_uuid", "kind", "kind_display", "status", "status_display", "started_at", "ended_at",
             "received_at", "waterway", "waterway_name", "waterway_position_m", "off_network", "location_source",
-            "distance_m", "duration_s", "figures", "notes", "participants", "skipped_participants", "photos", "problems",
-            "reach_visit_count", "counts_for_compliance", "compliance", "compliance_note", "track_quality",
-            "submitted_by", "reviewed_by", "reviewed_at", "review_note", "url",
+            "distance_m", "duration_s", "figures", "notes", "participants", "skipped_participants",
+            "removed_participants", "photos", "problems", "reach_visit_count", "counts_for_compliance", "compliance",
+            "compliance_note", "track_quality", "submitted_by", "reviewed_by", "reviewed_at", "review_note", "url",
         ]
 
     def _compliance(self, activity):
@@ -147,11 +159,16 @@ class ActivityFeatureSerializer(gis.GeoFeatureModelSerializer):
             "findings": activity.findings,
         }
 
+    @extend_schema_field(RemovedParticipantSerializer(many=True))
+    def get_removed_participants(self, activity):
+        return scopes.readable_removals(self.context.get("viewer"), activity.removed_participants or [])
+
     def get_url(self, activity) -> str:
         return reverse("activity-detail", args=[activity.pk])
 
 
-def activity_features(activities) -> list[dict]:
-    """Features of a page of activities, their compliance judged in one go."""
+def activity_features(activities, *, viewer) -> list[dict]:
+    """Features of a page of activities as `viewer` (a login) may see them, their compliance judged in one go."""
     rows = list(activities)
-    return ActivityFeatureSerializer(rows, many=True, context={"compliance": selectors.compliance_of(rows)}).data
+    return ActivityFeatureSerializer(
+        rows, many=True, context={"compliance": selectors.compliance_of(rows), "viewer": viewer}).data

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from people import selectors as people_selectors
 from people import services as people_services
@@ -31,6 +32,14 @@ class DuplicateConflict(Exception):
 
 class AlreadyReviewed(ValidationError):
     """The activity was verified or rejected before."""
+
+
+class NotVerified(ValidationError):
+    """Only a verified activity can have its verification overturned."""
+
+
+class NotAParticipant(ValidationError):
+    """The person has no service record on the activity (never had, or was removed already)."""
 
 
 def _uuid_lock_key(client_uuid):
@@ -390,7 +399,79 @@ def review_activity(*, activity, reviewer, decision, note=""):
     activity.full_clean(exclude=CLEAN_EXCLUDE)
     activity.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
     # Later apps (points) credit or reverse on this; only once the review is committed.
-    transaction.on_commit(lambda: signals.activity_reviewed.send(sender=Activity, activity=activity, decision=decision))
+    transaction.on_commit(lambda: signals.activity_reviewed.send(
+        sender=Activity, activity=activity, decision=decision, previous_status=Activity.Status.SUBMITTED.value,
+    ))
+    return activity
+
+
+# --- Staff correcting a settled record: overturning a verification, removing a participant -------------
+
+OVERTURN_REFUSED = gettext_lazy("只有河长办工作人员可以撤销审核。")
+REMOVAL_REFUSED = gettext_lazy("只有河长办工作人员可以移除参与人员。")
+
+
+def refuse_unless_may_correct(user, refusal):
+    """PermissionDenied(refusal) unless the login may correct records (scopes.may_correct)."""
+    if not scopes.may_correct(user):
+        raise PermissionDenied(str(refusal))
+
+
+def _required_reason(text, message):
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(message)
+    return text
+
+
+@transaction.atomic
+def overturn_verification(*, activity, by, note):
+    """Staff turn a verified activity into a rejected one (撤销审核并驳回), with the reason as the
+    review note; the reviewer and time become theirs. Announced like a review (decision "reject",
+    previous_status "verified"), so what was credited on the verification can be reversed."""
+    refuse_unless_may_correct(by, OVERTURN_REFUSED)
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    if activity.status != Activity.Status.VERIFIED:
+        raise NotVerified(_("只有已审核通过的记录可以撤销审核，这条记录现在是“%(status)s”。")
+                          % {"status": activity.get_status_display()})
+    note = _required_reason(note, _("撤销审核时请写明原因。"))
+    activity.status = Activity.Status.REJECTED
+    activity.reviewed_by = by
+    activity.reviewed_at = timezone.now()
+    activity.review_note = note
+    activity.full_clean(exclude=CLEAN_EXCLUDE)
+    activity.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+    transaction.on_commit(lambda: signals.activity_reviewed.send(
+        sender=Activity, activity=activity, decision="reject", previous_status=Activity.Status.VERIFIED.value,
+    ))
+    return activity
+
+
+@transaction.atomic
+def remove_participant(*, activity, person, by, reason):
+    """Staff remove a person from an activity they did not really take part in: their service
+    record is deleted (so it no longer counts toward the target, nor toward their patrol rule) and
+    the activity keeps who was removed, by whom, when and why (removed_participants).
+
+    Removing the last participant is allowed: the activity stays (its submitter, track, problems
+    and review still record what happened) and simply counts toward nobody's service."""
+    refuse_unless_may_correct(by, REMOVAL_REFUSED)
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    record = ServiceRecord.objects.filter(activity=activity, person=person).select_related("person").first()
+    if record is None:
+        raise NotAParticipant(_("%(name)s 不在这次活动的参与人员中（或已被移除）。") % {"name": person.name})
+    reason = _required_reason(reason, _("移除参与人员时请写明原因。"))
+    activity.removed_participants = [*activity.removed_participants, {
+        "person": record.person_id, "name": record.person.name, "hours": str(record.hours),
+        "by": by.pk, "at": timezone.now().isoformat(), "reason": reason,
+    }]
+    record_id = record.pk
+    record.delete()
+    activity.full_clean(exclude=CLEAN_EXCLUDE)
+    activity.save(update_fields=["removed_participants"])
+    transaction.on_commit(lambda: signals.participant_removed.send(
+        sender=Activity, activity=activity, person=record.person, service_record_id=record_id, by=by, reason=reason,
+    ))
     return activity
 
 
@@ -467,15 +548,31 @@ def forget_person(*, person, label) -> str:
     if person.user_id is not None:
         positions_deleted = Photo.objects.filter(uploaded_by_id=person.user_id, exif_point__isnull=False).update(exif_point=None)
 
-    people_services.replace_typed_text(theirs, ["notes", "findings", "review_note"], person.name, label)
+    # Activities they were removed from are no longer theirs, but what staff typed there may name them.
+    removed_from = Activity.objects.filter(removed_participants__contains=[{"person": person.pk}])
+    for activities in (theirs, removed_from):
+        people_services.replace_typed_text(activities, ["notes", "findings", "review_note"], person.name, label)
     people_services.replace_typed_text(problem_reports.of_activities(theirs), ["note"], person.name, label)
-    # Participants not counted twice are listed by name on the activity.
+    # Participants not counted twice, or removed by staff, are listed by name on the activity.
     for activity in Activity.objects.filter(skipped_participants__contains=[{"person": person.pk}]).only("pk", "skipped_participants"):
         skipped = [{**entry, "name": label} if entry.get("person") == person.pk else entry for entry in activity.skipped_participants]
         Activity.objects.filter(pk=activity.pk).update(skipped_participants=skipped)
+    for activity in removed_from.only("pk", "removed_participants"):
+        removed = [_unnamed_removal(entry, person, label) for entry in activity.removed_participants]
+        Activity.objects.filter(pk=activity.pk).update(removed_participants=removed)
 
     return ("删除原始轨迹 {raw} 条、仅本人参加的活动的轨迹线 {lines} 条（河段巡查记录保留）、照片位置信息 {photos} 条"
             .format(raw=raw_deleted, lines=lines_deleted, photos=positions_deleted))
+
+
+def _unnamed_removal(entry, person, label):
+    """A removed_participants entry with the person's name gone: theirs, and from every reason
+    (the same rule as people.services.replace_typed_text: a one-character name is left alone)."""
+    if entry.get("person") == person.pk:
+        entry = {**entry, "name": label}
+    if len(person.name) >= 2 and person.name in entry.get("reason", ""):
+        entry = {**entry, "reason": entry["reason"].replace(person.name, label)}
+    return entry
 
 
 def purge_raw_tracks(*, cutoff, batch_size=500, on_batch=None) -> int:

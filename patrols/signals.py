@@ -2,5 +2,10 @@
 
 from django.dispatch import Signal
 
-# Sent after the review is committed, with activity= and decision= ("verify" or "reject").
+# Sent after the review is committed, with activity=, decision= ("verify" or "reject") and
+# previous_status= ("submitted" for a review, "verified" when staff overturn a verification).
 activity_reviewed = Signal()
+
+# Sent after staff removed a participant and that is committed, with activity=, person=,
+# service_record_id= (the deleted record's id), by= (the staff login) and reason=.
+participant_removed = Signal()

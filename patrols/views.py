@@ -19,7 +19,7 @@ from waterways.serializers import ReachSerializer
 from waterways.views import basemap_text
 
 from . import privacy, scopes, selectors, services
-from .forms import ReviewForm
+from .forms import OverturnForm, RemoveParticipantForm, ReviewForm
 from .models import Activity, Photo
 from .params import ActivityParams
 from .serializers import ActivityFeatureSerializer, activity_features, lonlat
@@ -67,7 +67,7 @@ def _filters(request):
 def activity_list(request):
     filters, errors = _filters(request)
     page = Paginator(selectors.activity_list(request.user, **filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    features = activity_features(page.object_list)
+    features = activity_features(page.object_list, viewer=request.user)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -88,15 +88,15 @@ def activity_list(request):
     )
 
 
-@login_required
-def activity_detail(request, pk):
+def _detail_page(request, pk, *, status=200):
     activity = selectors.activity_detail(request.user, pk)
     if activity is None:
         raise Http404(_("没有这条活动记录，或您无权查看。"))
-    feature = ActivityFeatureSerializer(activity).data
+    feature = ActivityFeatureSerializer(activity, context={"viewer": request.user}).data
     reaches = ReachSerializer(selectors.visited_reaches(activity), many=True).data
     reviewable = activity.status == Activity.Status.SUBMITTED
     can_review = reviewable and scopes.may_review(request.user, activity)
+    can_correct = scopes.may_correct(request.user)
     return render(
         request,
         "patrols/activity_detail.html",
@@ -106,19 +106,28 @@ def activity_detail(request, pk):
             "reaches": reaches,
             "can_review": can_review,
             "review_blocked_reason": selectors.why_cannot_review(request.user, activity) if reviewable and not can_review else "",
+            "can_overturn": can_correct and activity.status == Activity.Status.VERIFIED,
+            "can_remove_participants": can_correct,
+            "removed_participants": selectors.removal_trail(request.user, activity),
             "quality": _track_quality(activity),
             # The feature's geometry is the track when there is one; a point given as well is drawn
             # beside it (one geometry, so transforming it here costs nothing).
             "extra_point": lonlat(activity.point) if activity.track else None,
             "map_text": _map_text(),
         },
+        status=status,
     )
+
+
+@login_required
+def activity_detail(request, pk):
+    return _detail_page(request, pk)
 
 
 @login_required
 @require_POST
 def activity_review(request, pk):
-    activity = scopes.readable_by(request.user).filter(pk=pk).first()
+    activity = selectors.readable_activity(request.user, pk)
     if activity is None:
         raise Http404(_("没有这条活动记录，或您无权查看。"))
     form = ReviewForm(request.POST)
@@ -130,6 +139,62 @@ def activity_review(request, pk):
         messages.success(request, _("审核结果已保存。"))
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    return redirect("activity-detail", pk=pk)
+
+
+def _correctable_activity(request, pk, refusal):
+    """The activity, if the login may read it (else 404) and correct records (else 403: the page
+    never offered them the form)."""
+    activity = selectors.readable_activity(request.user, pk)
+    if activity is None:
+        raise Http404(_("没有这条活动记录，或您无权查看。"))
+    services.refuse_unless_may_correct(request.user, refusal)
+    return activity
+
+
+def _correction_refused(request, pk, reasons, *, status=400):
+    """The activity page again, saying why, with a 4xx: nothing was changed."""
+    messages.error(request, " ".join(reasons))
+    return _detail_page(request, pk, status=status)
+
+
+def _form_reasons(form):
+    return [message for errors in form.errors.values() for message in errors]
+
+
+@login_required
+@require_POST
+def activity_overturn(request, pk):
+    activity = _correctable_activity(request, pk, services.OVERTURN_REFUSED)
+    form = OverturnForm(request.POST)
+    if not form.is_valid():
+        return _correction_refused(request, pk, _form_reasons(form))
+    try:
+        services.overturn_verification(activity=activity, by=request.user, note=form.cleaned_data["note"])
+    except services.NotVerified as error:
+        return _correction_refused(request, pk, error.messages, status=409)
+    except ValidationError as error:
+        return _correction_refused(request, pk, error.messages)
+    messages.success(request, _("已撤销审核，这条记录已驳回。"))
+    return redirect("activity-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def activity_participant_remove(request, pk, person_id):
+    activity = _correctable_activity(request, pk, services.REMOVAL_REFUSED)
+    person = get_object_or_404(Person, pk=person_id)
+    form = RemoveParticipantForm(request.POST)
+    if not form.is_valid():
+        return _correction_refused(request, pk, _form_reasons(form))
+    try:
+        services.remove_participant(activity=activity, person=person, by=request.user,
+                                    reason=form.cleaned_data["reason"])
+    except services.NotAParticipant as error:
+        return _correction_refused(request, pk, error.messages, status=404)
+    except ValidationError as error:
+        return _correction_refused(request, pk, error.messages)
+    messages.success(request, _("已移除 %(name)s，其服务记录不再计入。") % {"name": person.name})
     return redirect("activity-detail", pk=pk)
 
 

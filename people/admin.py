@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, Sum
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -15,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors, services
+from .identity import id_tail_of, masked_id
 from .models import ChiefAssignment, Person, Role, Team, User
 
 
@@ -100,7 +102,22 @@ class ChiefAssignmentInline(admin.TabularInline):
     extra = 0
 
 
+class WriteOnlyInput(forms.TextInput):
+    """A text box that never puts its value back in the page: a refused form comes back with it empty."""
+
+    def format_value(self, value):
+        return None
+
+
 class PersonForm(forms.ModelForm):
+    # Write-only: the whole number is checked here and only its last four characters are kept (id_tail).
+    # It is never shown again, not even to the staff member who typed it, nor when the form is refused.
+    id_number = forms.CharField(
+        label=_("证件号码"), required=False, max_length=40, strip=True,
+        widget=WriteOnlyInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text=_("输入完整号码以核验，只保存后四位，完整号码不保存。留空则保留已保存的后四位。"),
+    )
+
     class Meta:
         model = Person
         fields = "__all__"
@@ -113,7 +130,27 @@ class PersonForm(forms.ModelForm):
         for field, message in problems.items():
             if field not in self.errors:
                 self.add_error(field, message)
+        self._clean_id_number(data)
         return data
+
+    def _clean_id_number(self, data):
+        """Sets the instance's id_tail from the typed number: a new number, a new type, or neither."""
+        if "id_type" not in data:
+            return
+        id_type, number = data["id_type"], data.get("id_number", "")
+        if not id_type:
+            if number:
+                self.add_error("id_type", _("请选择证件类型。"))
+            self.instance.id_tail = ""
+            return
+        if number:
+            try:
+                self.instance.id_tail = id_tail_of(id_type, number)
+            except ValidationError as error:
+                self.add_error("id_number", error)
+        elif not self.instance.id_tail or id_type != self.initial.get("id_type"):
+            # The stored four characters were checked as another type's (or there are none).
+            self.add_error("id_number", _("请输入完整的证件号码（只保存后四位）。"))
 
 
 @admin.register(Person)
@@ -124,11 +161,15 @@ class PersonAdmin(admin.ModelAdmin):
     search_fields = ["name", "phone"]
     list_select_related = ["town", "village"]
     autocomplete_fields = ["town", "village", "user"]
-    readonly_fields = ["team_names", "led_team_names", "created_at", "updated_at"]
+    readonly_fields = ["team_names", "led_team_names", "stored_id", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["name", "phone", "role", "level", "is_active"]}),
         (_("所在地"), {"fields": ["town", "village"], "description": _("只选村时，乡镇自动填上。")}),
         (_("账号与队伍"), {"fields": ["user", "team_names", "led_team_names"]}),
+        (_("志愿服务证明"), {
+            "fields": ["id_type", "id_number", "stored_id", "volunteer_number", "board_initials_only"],
+            "description": _("出具志愿服务证明时打印证件类型、证件号码（隐去前面各位，只显示后四位）和志愿者编号。"),
+        }),
         (_("其他"), {"fields": ["note", "created_at", "updated_at"]}),
     ]
     inlines = [ChiefAssignmentInline]
@@ -160,6 +201,10 @@ class PersonAdmin(admin.ModelAdmin):
     @admin.display(description=_("有登录账号"), boolean=True, ordering="user")
     def has_login(self, person):
         return person.user_id is not None
+
+    @admin.display(description=_("已保存的证件号码"))
+    def stored_id(self, person):
+        return masked_id(person.id_type, person.id_tail) or "—"
 
     @admin.display(description=_("所在队伍"))
     def team_names(self, person):

@@ -5,11 +5,14 @@ import unicodedata
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from riverwatch.text import without_invisible
+
+from .identity import TAIL_PATTERN, IdType
 
 
 class User(AbstractUser):
@@ -47,6 +50,8 @@ class Level(models.TextChoices):
 
 # A phone as stored: digits, optionally a leading +. normalise_phone() makes one of what people type.
 PHONE_PATTERN = r"^\+?[0-9]{5,19}$"
+# A volunteer number as 全国志愿服务信息系统 and the provincial systems print them: letters, digits, dashes.
+VOLUNTEER_NUMBER_PATTERN = r"^[0-9A-Za-z-]{1,32}$"
 
 
 def normalise_phone(text):
@@ -88,6 +93,21 @@ class Person(models.Model):
     )
     is_active = models.BooleanField(_("在册"), default=True)
     note = models.TextField(_("备注"), blank=True)
+    # For volunteer service certificates (certificates/). Only the last four characters of the ID number
+    # are kept: the admin takes the whole number, checks it (people/identity.py) and drops the rest.
+    id_type = models.CharField(_("证件类型"), max_length=32, choices=IdType.choices, blank=True)
+    id_tail = models.CharField(
+        _("证件号码后四位"), max_length=4, blank=True, editable=False,
+        help_text=_("只保存证件号码的后四位，完整号码不保存。"),
+    )
+    volunteer_number = models.CharField(
+        _("志愿者编号"), max_length=32, blank=True,
+        help_text=_("全国志愿服务信息系统（或省级平台）中的志愿者编号，选填。"),
+    )
+    board_initials_only = models.BooleanField(
+        default=False, verbose_name=_("公开榜单只显示姓名首字母"),
+        help_text=_("选中后，公开的积分榜和表彰名单上只显示姓名首字母（拼音首字母，如“张志愿”显示为“ZZY”），不显示全名。本人可在“我的记录”页面修改。"),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -108,6 +128,17 @@ class Person(models.Model):
             models.CheckConstraint(condition=Q(phone="") | Q(phone__regex=PHONE_PATTERN), name="person_phone_format"),
             # The office's roster identifies people by phone; two people never share one.
             models.UniqueConstraint(fields=["phone"], condition=~Q(phone=""), name="person_unique_phone"),
+            # An ID's last four characters mean nothing without its type, and a type without them nothing.
+            models.CheckConstraint(
+                condition=Q(id_type="", id_tail="") | (~Q(id_type="") & Q(id_tail__regex=TAIL_PATTERN)),
+                name="person_id_tail_with_type",
+                violation_error_message=_("选择证件类型时须输入证件号码（只保存后四位）；不选类型则不保存号码。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(volunteer_number="") | Q(volunteer_number__regex=VOLUNTEER_NUMBER_PATTERN),
+                name="person_volunteer_number_format",
+                violation_error_message=_("志愿者编号只能包含字母、数字和短横线，最多 32 位。"),
+            ),
         ]
         indexes = [models.Index(fields=["role", "level"], name="person_role_level")]
 
@@ -117,6 +148,11 @@ class Person(models.Model):
     def clean(self):
         # One number, one spelling: matching and uniqueness depend on it.
         self.phone = normalise_phone(self.phone)
+        self.volunteer_number = unicodedata.normalize("NFKC", self.volunteer_number or "").strip()
+        if self.volunteer_number and not re.fullmatch(VOLUNTEER_NUMBER_PATTERN, self.volunteer_number):
+            raise ValidationError({"volunteer_number": _("志愿者编号只能包含字母、数字和短横线，最多 32 位。")})
+        if not self.id_type:
+            self.id_tail = ""  # no document, no number
         # Invisible characters in a name allow spoofing: two names that look alike, or one that
         # reverses the text after it.
         self.name = without_invisible(self.name)

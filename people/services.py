@@ -7,8 +7,8 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Left, Replace
+from django.db.models import CharField, F, Q, Value
+from django.db.models.functions import Cast, Concat, Left, Replace
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -315,6 +315,12 @@ def is_anonymised(person):
     return person.name == anonymised_name(person)
 
 
+def anonymised_q() -> Q:
+    """is_anonymised() as a query condition on Person."""
+    before, after = ANONYMISED_NAME.split("{id}")
+    return Q(name=Concat(Value(before), Cast("pk", output_field=CharField()), Value(after)))
+
+
 @dataclass
 class AnonymisationSummary:
     person: Person
@@ -368,7 +374,8 @@ def _remove_login(user, new_username):
 def anonymise_person(*, person, by):
     """Removes what identifies a person who leaves, keeping the record of the work done.
 
-    Removed: name (→ "已注销人员 #<id>"), phone, note, town and village, team memberships and
+    Removed: name (→ "已注销人员 #<id>"), phone, note, town and village, ID type and last four
+    characters, volunteer number, team memberships and
     leaderships, the login's use (see _remove_login); later apps remove their own personal detail
     (person_anonymising). Kept: the person row itself, their role and level, service records and
     chief posts (so counts and compliance history stay true); an open post ends today and a post
@@ -404,7 +411,7 @@ def anonymise_person(*, person, by):
     if person.phone:
         _replace_in_admin_history(person.phone, "")
 
-    done = ["姓名", "电话", "备注", "所在地", "队伍"] + (["登录账号"] if summary.login_removed else [])
+    done = ["姓名", "电话", "备注", "所在地", "队伍", "证件信息", "志愿者编号"] + (["登录账号"] if summary.login_removed else [])
     parts = [
         "{when}（北京时间）由 {by} 注销并匿名化：删除了{done}".format(
             when=local_minute(timezone.now()),
@@ -422,10 +429,20 @@ def anonymise_person(*, person, by):
     person.phone = ""
     person.note = summary.note
     person.town = person.village = None
+    person.id_type = person.id_tail = person.volunteer_number = ""
     person.is_active = False
     person.full_clean()
     person.save()
     return summary
+
+
+@transaction.atomic
+def set_board_initials_only(*, person, initials_only):
+    """Whether public boards (points/) show the person by initials only: their own choice, or staff's."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    person.board_initials_only = bool(initials_only)
+    person.save(update_fields=["board_initials_only", "updated_at"])
+    return person
 
 
 def revoke_token(*, user, token_id):

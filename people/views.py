@@ -1,13 +1,14 @@
-"""Pages about one's own login: the API tokens one's scripts use. (Changing one's password: Django's
-PasswordChangeView, see riverwatch/urls.py.)"""
+"""Pages about one's own login: the API tokens one's scripts use, and whether public boards show one's
+full name. (Changing one's password: Django's PasswordChangeView, see riverwatch/urls.py.)"""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
 
@@ -33,3 +34,18 @@ def api_tokens(request):
     return render(request, "people/tokens.html", {
         "tokens": tokens, "ttl_days": settings.API_TOKEN_TTL_DAYS, "token_url": reverse("api-token"),
     })
+
+
+@login_required
+@require_POST
+def board_preference(request):
+    """One's own choice whether public boards show one's full name or only initials (the profile's
+    small form, certificates' card on /people/<id>/). Nobody else's: the person is the signed-in one."""
+    person = selectors.person_of(request.user)
+    if person is None:
+        raise Http404(_("您的账号还没有关联人员档案，请联系河长办工作人员。"))
+    initials_only = request.POST.get("board_initials_only") == "on"
+    services.set_board_initials_only(person=person, initials_only=initials_only)
+    messages.success(request, _("已保存：公开榜单上只显示您的姓名首字母。") if initials_only
+                     else _("已保存：公开榜单上显示您的全名。"))
+    return redirect("person-history", pk=person.pk)

@@ -24,7 +24,7 @@ from people.models import Person, Role
 from riverwatch import photos as photo_processing
 from riverwatch.dates import day_start, local_day
 
-from . import lifecycle, selectors
+from . import lifecycle, selectors, signals
 from .models import (
     Action,
     Ending,
@@ -262,6 +262,7 @@ def act(*, problem, user, move: Move):
         # a resolution that was sent back) proves nothing about this fix.
         if rule.needs_photo and not event.photos.exists():
             raise ValidationError({"photos": _("办结须附至少一张新的现场照片；这张照片已在之前的处理记录中用过。")})
+    transaction.on_commit(lambda: signals.problem_moved.send(sender=Problem, problem=problem, event=event))
     # Reporters hear of the ending once: when the problem comes to be closed, not at every later move.
     if event.to_state == State.CLOSED and event.from_state != State.CLOSED:
         transaction.on_commit(lambda: notify_ending(problem_id=problem.pk))

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from patrols.selectors import target_status
+from people.selectors import is_office_staff
 from reports.permissions import may_use_reports
 
 
@@ -14,4 +15,6 @@ def site(request):
         values["service_target"] = SimpleLazyObject(target_status)
         # Whether the river-chief pages are in the menu: chiefs and staff only.
         values["may_use_reports"] = SimpleLazyObject(lambda: may_use_reports(request.user))
+        # Whether the office's pages (志愿服务证明) are in the menu.
+        values["is_office_staff"] = SimpleLazyObject(lambda: is_office_staff(request.user))
     return values

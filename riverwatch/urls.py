@@ -17,11 +17,14 @@ urlpatterns = [
     path("", include("problems.urls")),
     path("", include("problems.public_urls")),  # the signboard's public report page, no login
     path("open311/v2/", include("problems.open311.urls")),
+    path("", include("certificates.urls")),  # volunteer service certificates; /certificates/verify/… is public
     path("", include("reports.urls")),
+    path("", include("points.urls")),  # the points scheme: public boards and rules, statements, redemption
     path("api/", include("waterways.api_urls")),
     path("api/", include("people.api_urls")),
     path("api/", include("patrols.api_urls")),
     path("api/", include("problems.api_urls")),
+    path("api/", include("points.api_urls")),
     path("api/", include("reports.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (?script): no inline script, for the CSP.
@@ -36,6 +39,7 @@ urlpatterns = [
          auth_views.PasswordChangeDoneView.as_view(template_name="registration/change_password_done.html"),
          name="password_change_done"),
     path("accounts/tokens/", people_views.api_tokens, name="account-tokens"),
+    path("people/me/board/", people_views.board_preference, name="board-preference"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -13,6 +13,8 @@ from patrols.default_campaign import add_first_campaign
 from patrols.default_rules import add_default_rules
 from patrols.models import PatrolRule, ServiceCampaign
 from people.models import ChiefAssignment
+from points.default_rules import add_default_rules as add_default_point_rules
+from points.models import Rule as PointRule
 from waterways.models import Waterway
 
 from .support.clock import FROZEN_NOW
@@ -63,6 +65,7 @@ def district_data(db):
     # A transactional test's flush also empties the rows the data migrations put in.
     add_default_rules(PatrolRule)
     add_first_campaign(ServiceCampaign)
+    add_default_point_rules(PointRule)
 
 
 @pytest.fixture

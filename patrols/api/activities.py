@@ -1,4 +1,5 @@
-"""Activities: list and record (JSON or GPX) once and only once, read one, review."""
+"""Activities: list and record (JSON or GPX) once and only once, read one, review; staff overturn a
+verification or remove a participant."""
 
 from __future__ import annotations
 
@@ -15,13 +16,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
+from people.models import Person
 from riverwatch.api_errors import Conflict, as_drf_error, refuse_oversized
 from riverwatch.parsers import StrictJSONParser
 
-from .. import scopes, selectors, services, submissions
+from .. import selectors, services, submissions
 from ..params import ActivityParams
 from ..serializers import ActivityFeatureSerializer, activity_features
-from .inputs import ActivityInputSerializer, GpxUploadSerializer, ReviewSerializer
+from .inputs import (
+    ActivityInputSerializer,
+    GpxUploadSerializer,
+    OverturnSerializer,
+    RemoveParticipantSerializer,
+    ReviewSerializer,
+)
 
 # Room for multipart boundaries and the other form fields around an uploaded file.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -35,7 +43,8 @@ class ActivityPagination(GeoJsonPagination):
 def _stored(request, activity, created):
     stored = selectors.activity_detail(request.user, activity.pk)
     return Response(
-        ActivityFeatureSerializer(stored).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        ActivityFeatureSerializer(stored, context={"viewer": request.user}).data,
+        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
     )
 
 
@@ -54,7 +63,7 @@ def _record(request, build, digest):
 
 
 def visible_activity(request, pk):
-    activity = scopes.readable_by(request.user).filter(pk=pk).first()
+    activity = selectors.readable_activity(request.user, pk)
     if activity is None:
         raise NotFound(_("没有这条活动记录，或您无权查看。"))
     return activity
@@ -73,7 +82,7 @@ class ActivityListCreate(APIView):
         filters = ActivityParams.read(request.query_params)
         paginator = ActivityPagination()
         page = paginator.paginate_queryset(selectors.activity_list(request.user, **filters), request, view=self)
-        return paginator.get_paginated_response(activity_features(page))
+        return paginator.get_paginated_response(activity_features(page, viewer=request.user))
 
     @extend_schema(request=ActivityInputSerializer, responses={201: ActivityFeatureSerializer, 200: ActivityFeatureSerializer})
     def post(self, request):
@@ -124,7 +133,7 @@ class ActivityDetail(APIView):
         activity = selectors.activity_detail(request.user, pk)
         if activity is None:
             raise NotFound(_("没有这条活动记录，或您无权查看。"))
-        return Response(ActivityFeatureSerializer(activity).data)
+        return Response(ActivityFeatureSerializer(activity, context={"viewer": request.user}).data)
 
 
 class ActivityReview(APIView):
@@ -142,6 +151,56 @@ class ActivityReview(APIView):
             )
         except services.AlreadyReviewed as error:
             raise Conflict(" ".join(error.messages)) from None
+        except DjangoValidationError as error:
+            raise as_drf_error(error) from None
+        return _stored(request, activity, created=False)
+
+
+def _correctable_activity(request, pk, refusal):
+    """The activity, if the login may read it (else 404) and correct records (else 403, before the
+    body is read: the body is no business of someone who may not do this at all). The refusal is
+    Django's PermissionDenied, which DRF answers as a 403 with its words."""
+    activity = visible_activity(request, pk)
+    services.refuse_unless_may_correct(request.user, refusal)
+    return activity
+
+
+class ActivityOverturn(APIView):
+    """Staff only: overturn a verification (撤销审核并驳回). The verified activity becomes rejected,
+    with the reason as its review note and you as its reviewer. An activity not verified: 409."""
+
+    @extend_schema(request=OverturnSerializer, responses=ActivityFeatureSerializer)
+    def post(self, request, pk):
+        activity = _correctable_activity(request, pk, services.OVERTURN_REFUSED)
+        serializer = OverturnSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.overturn_verification(activity=activity, by=request.user, note=serializer.validated_data["note"])
+        except services.NotVerified as error:
+            raise Conflict(" ".join(error.messages)) from None
+        except DjangoValidationError as error:
+            raise as_drf_error(error) from None
+        return _stored(request, activity, created=False)
+
+
+class ActivityParticipantRemove(APIView):
+    """Staff only: remove a participant (移除参与人员), with a reason. Their service record is deleted;
+    the activity keeps who was removed, by whom, when and why (removed_participants). Someone who
+    is not (or no longer) a participant: 404."""
+
+    @extend_schema(request=RemoveParticipantSerializer, responses=ActivityFeatureSerializer)
+    def post(self, request, pk, person_id):
+        activity = _correctable_activity(request, pk, services.REMOVAL_REFUSED)
+        serializer = RemoveParticipantSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        person = Person.objects.filter(pk=person_id).first()
+        if person is None:
+            raise NotFound(_("没有这名人员。"))
+        try:
+            services.remove_participant(activity=activity, person=person, by=request.user,
+                                        reason=serializer.validated_data["reason"])
+        except services.NotAParticipant as error:
+            raise NotFound(" ".join(error.messages)) from None
         except DjangoValidationError as error:
             raise as_drf_error(error) from None
         return _stored(request, activity, created=False)

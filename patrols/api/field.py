@@ -2,7 +2,6 @@
 so that a phone on one bar of signal fetches a few kilobytes, not tracks."""
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers as drf
 from rest_framework.response import Response
@@ -45,7 +44,7 @@ def district_progress(target: dict) -> dict:
 
 class FieldMe(APIView):
     """The signed-in user's status for the phone home screen: today, my service records, the district's
-    progress. Points are reported as not yet available until the points scheme exists."""
+    progress. (My points: /api/points/me/, which the phone asks itself.)"""
 
     @extend_schema(responses={200: dict})
     def get(self, request):
@@ -57,8 +56,6 @@ class FieldMe(APIView):
             "today": selectors.day_summary(request.user, person, today),
             "service_records": selectors.service_record_summary(person, today.year) if person else None,
             "district": district_progress(selectors.target_status(today)),
-            "points": None,
-            "points_note": _("积分制上线后，这里显示你的积分。"),
             "server_time": timezone.now().isoformat(),
         })
 

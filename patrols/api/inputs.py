@@ -13,7 +13,7 @@ from problems.models import Category as ProblemCategory
 from riverwatch.dates import FIRST_DAY, LAST_DAY, day_bounds
 from riverwatch.params import shown
 
-from ..forms import NOTE_MAX_LENGTH, ReviewForm
+from ..forms import NOTE_MAX_LENGTH, OVERTURN_REASON_REQUIRED, REMOVAL_REASON_REQUIRED, ReviewForm
 from ..models import Activity
 
 MAX_PROBLEMS = 50
@@ -143,6 +143,20 @@ class GpxUploadSerializer(drf.Serializer):
 class ReviewSerializer(drf.Serializer):
     decision = drf.ChoiceField(choices=ReviewForm.base_fields["decision"].choices)
     note = drf.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH)
+
+
+def _reason_field(required_message, help_text):
+    """A required reason: missing, null, empty or only blanks are each refused with the same sentence."""
+    messages = {"required": required_message, "null": required_message, "blank": required_message}
+    return drf.CharField(max_length=NOTE_MAX_LENGTH, error_messages=messages, help_text=help_text)
+
+
+class OverturnSerializer(drf.Serializer):
+    note = _reason_field(OVERTURN_REASON_REQUIRED, gettext_lazy("撤销审核并驳回的原因（必填），成为审核意见"))
+
+
+class RemoveParticipantSerializer(drf.Serializer):
+    reason = _reason_field(REMOVAL_REASON_REQUIRED, gettext_lazy("移除的原因（必填），记在活动上"))
 
 
 class PhotoUploadSerializer(drf.Serializer):

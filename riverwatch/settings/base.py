@@ -37,7 +37,9 @@ INSTALLED_APPS = [
     "people",
     "waterways",
     "patrols",
-    "problems",  # the closed-loop problem list: so far its working-day calendar
+    "certificates",  # volunteer service certificates (志愿服务证明) and star levels: docs/certificates.md
+    "problems",  # the closed-loop problem list (problems.md)
+    "points",  # the points scheme (积分制): rules, the ledger, redemption (points.md)
     "reports",
     "demo",
 ]

@@ -153,6 +153,7 @@ async function freshMe() {
       await store.remove('cache', 'teammates');
       await store.remove('cache', 'history');
       await store.remove('cache', 'tasks');
+      await store.remove('cache', 'points');
     }
     await store.remember('last-user', result.data.user.id);
   }

@@ -1,11 +1,21 @@
-// Home: who I am, today's status, what waits to be sent, my service records (and, later, points).
-import { CONFIG, clock, daysLeft, knownUserId, fetchCached, loadMe, start, syncNow, t } from './common.js';
+// Home: who I am, today's status, what waits to be sent, my service records and my points.
+import { revealInvisibleNodes } from '../js/util.js';
+import { CONFIG, clock, daysLeft, el, knownUserId, fetchCached, loadMe, shortTime, start, syncNow, t } from './common.js';
 import * as outbox from './outbox.js';
 import * as store from './store.js';
 
 start();
 
 const $ = (id) => document.getElementById(id);
+const ENTRIES_SHOWN = 5;  // the home screen's short list; the statement page has them all
+
+// This year's records and my balance, each from its own answer, in one line under my name.
+const mini = { year: null, points: null };
+function showMiniStats() {
+  if (mini.year === null) return;
+  $('mini-stats').textContent = t('mini_stats', { year: mini.year, points: mini.points ?? '—' });
+  $('mini-stats').hidden = false;
+}
 
 async function showQueue() {
   const counts = await outbox.counts(await knownUserId());
@@ -41,14 +51,46 @@ async function showMe() {
   $('stat-year').textContent = records ? records.year : '—';
   $('stat-total').textContent = records ? records.total : '—';
   $('stat-hours').textContent = records ? `${records.hours}` : '—';
-  $('stat-points').textContent = me.points ?? '—';
-  $('points-note').textContent = me.points === null ? me.points_note : '';
   showDistrict(me.district);
   $('me-source').textContent = result.stale ? t('me_offline') : '';
   if (records) {
-    $('mini-stats').textContent = t('mini_stats', { year: records.year, points: me.points ?? '—' });
-    $('mini-stats').hidden = false;
+    mini.year = records.year;
+    showMiniStats();
   }
+}
+
+// 12 → "12", 2.5 → "2.5"; signed for a ledger line.
+function points(value, { signed = false } = {}) {
+  const text = Number(value).toLocaleString('zh-CN', { maximumFractionDigits: 1 });
+  return signed && value > 0 ? `+${text}` : text;
+}
+
+// My points (/api/points/me/), or the copy kept from the last time there was signal.
+async function showPoints() {
+  const result = await fetchCached('points', CONFIG.urls.points);
+  const data = result.data;
+  $('points-source').textContent = result.stale && data ? t('points_offline') : '';
+  if (!data) {
+    $('points-note').textContent = t('points_load_failed');
+    return;
+  }
+  const hasPerson = data.balance !== null && data.balance !== undefined;
+  $('points-balance').textContent = hasPerson ? points(data.balance) : '—';
+  const pending = hasPerson && data.pending ? data.pending.total : 0;
+  $('points-pending').textContent = t('points_pending', { n: points(pending) });
+  $('points-pending').hidden = !pending;
+  $('points-totals').textContent = hasPerson ? t('points_totals', { earned: points(data.earned), redeemed: points(data.redeemed) }) : '';
+  $('points-totals').hidden = !hasPerson || !data.entries.length;
+  $('points-note').textContent = data.note || (hasPerson && !data.entries.length ? t('points_none') : '');
+  $('points-entries').replaceChildren(...data.entries.slice(0, ENTRIES_SHOWN).map((entry) => el('li', {},
+    el('span', { class: `amount ${entry.amount < 0 ? 'minus' : 'plus'}` }, points(entry.amount, { signed: true })),
+    el('span', { class: 'reason' }, revealInvisibleNodes(entry.reason),
+      el('small', {}, `${shortTime(Date.parse(entry.at))} · ${entry.kind_display}`)))));
+  $('points-rule-list').replaceChildren(...data.rules.map((rule) => el('li', {}, rule)));
+  $('points-rules').hidden = !data.rules.length;
+  $('points-statement').hidden = !hasPerson;
+  mini.points = hasPerson ? points(data.balance) : null;
+  showMiniStats();
 }
 
 // The campaign running today, with its bar; between campaigns, this year's count and the last
@@ -116,6 +158,7 @@ showMe();
 // After loadMe, which clears a previous user's copies.
 loadMe().then(() => {
   showTasks();
+  showPoints();
   if (!navigator.onLine) return;
   fetchCached('history', CONFIG.urls.history);
   fetchCached('teammates', CONFIG.urls.teammates);

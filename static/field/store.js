@@ -4,7 +4,7 @@
 //   patrol  – the patrol being recorded (one row, key "current")
 //   fixes   – its GPS fixes, one row each, written as they arrive
 //   photos  – photos taken during that patrol, until it is queued
-//   cache   – the last copy of server data (me, teammates, history) for offline screens
+//   cache   – the last copy of server data (me, teammates, history, tasks, points) for offline screens
 const DB_NAME = 'riverwatch-field';
 const DB_VERSION = 1;
 

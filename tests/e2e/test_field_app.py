@@ -14,6 +14,8 @@ from shapely.geometry import LineString
 
 from patrols import services
 from patrols.models import Activity, Photo, ReachVisit
+from points import rules as points_rules
+from points import selectors as points_selectors
 from problems.models import Problem
 from tests.e2e.conftest import CHROMIUM, keep_to_live_server
 from tests.e2e.test_activity_pages import log_in as sign_in
@@ -113,7 +115,13 @@ def test_every_screen_opens_on_a_phone_without_errors(phone, live_server, crew, 
     page.wait_for_function("() => document.getElementById('who').textContent.includes('张志愿')")
     assert page.inner_text("#today") == "今天已记录 1 次，共 0.8 公里。"
     assert page.inner_text("#stat-year") == "1"  # the rejected cleanup does not count
-    assert "积分制上线后" in page.inner_text("#points-note")
+    # My points (/api/points/me/): none yet; today's patrol, waiting for review, shows what it would earn.
+    page.wait_for_selector("#points-pending:not([hidden])")
+    waiting = sum(item.points for item in points_selectors.pending(volunteer))
+    assert page.inner_text("#points-balance") == "0"
+    assert page.inner_text("#points-pending") == f"待审核 {points_rules.number(waiting)} 分"
+    assert "还没有积分" in page.inner_text("#points-note")
+    assert page.inner_text("#mini-stats") == "今年服务记录 1 条 · 积分 0"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, "field-home")
     # The big buttons wear their kinds' colours (kinds.css), as every map draws those kinds.

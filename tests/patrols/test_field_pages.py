@@ -173,10 +173,22 @@ def test_me_gives_today_my_service_records_and_the_district_progress(crew, setti
     assert data["service_records"]["total"] == 2 and data["service_records"]["year"] == 1
     assert data["service_records"]["hours"] == pytest.approx(2 + 500 / 10 * 8 / 3600, abs=0.15)
     assert data["district"]["target"] == 3200 and data["district"]["count"] >= 2
-    assert data["points"] is None and "积分制" in data["points_note"]
+    # Points are the points app's answer (/api/points/me/), which the phone asks itself.
+    assert "points" not in data and "points_note" not in data
     # The teammate took part: it is their day too.
     teammate = browser_for(crew["teammate"]).get(reverse("api-field-me")).json()
     assert teammate["today"]["activities"] == 1 and teammate["service_records"]["total"] == 1
+
+
+def test_the_home_screen_asks_the_points_api_and_links_the_rules(crew):
+    html = browser_for(crew["volunteer"]).get(reverse("field-home")).content.decode()
+    config = json.loads(re.search(r'<script id="field-config" type="application/json">(.*?)</script>', html).group(1))
+    text = json.loads(re.search(r'<script id="field-text" type="application/json">(.*?)</script>', html).group(1))
+    assert config["urls"]["points"] == reverse("api-points-me") == "/api/points/me/"
+    assert text["points_pending"] == "待审核 %(n)s 分" and "离线" in text["points_offline"]
+    assert f'href="{reverse("points-rules")}"' in html and 'id="points-rule-list"' in html
+    # The placeholder is gone.
+    assert "积分制上线后" not in html
 
 
 def test_me_for_a_login_without_a_person(db, django_user_model):

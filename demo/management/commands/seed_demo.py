@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from demo import closed_loop, planner, writer
+from demo import closed_loop, planner, points_ledger, writer
 from demo.network import load_network
 from demo.progress import progress_bar
 from demo.reset import DemoEntangled, delete_demo_data, existing_state, summary
@@ -92,6 +92,7 @@ class Command(BaseCommand):
             loop = closed_loop.plan_closed_loop(plan, network, now=timezone.now())
             loop_result = closed_loop.write_closed_loop(plan, loop, directory,
                                                         progress=progress_bar(self, _("写入问题办理"), verbosity))
+            points_ledger.write_shop(plan, directory, network)
         except IntegrityError as error:
             delete_demo_data()
             raise CommandError(_("写入演示数据失败（与已有数据冲突），已撤回：%(error)s") % {"error": error}) from None
@@ -126,6 +127,8 @@ class Command(BaseCommand):
                 _("· 已删除以前的演示数据：%(people)d 人、%(users)d 个账号、%(teams)d 支队伍、%(activities)d 条活动") % removed
             )
             self.stdout.write(_("· 已删除以前的演示问题 %(problems)d 个、责任单位 %(units)d 个") % removed)
+            self.stdout.write(_("· 已删除以前的演示积分明细 %(point_entries)d 条、兑换 %(redemptions)d 次、积分超市物品 %(items)d 种")
+                              % removed)
             activities, demo_people = existing_state()
             if activities:
                 raise CommandError(
@@ -185,6 +188,11 @@ class Command(BaseCommand):
         if result.reviewer_fallbacks:
             out(_("    其中 %(n)d 条由工作人员审核（活动吸附到了计划以外的河道，原定审核人无权审核）")
                 % {"n": result.reviewer_fallbacks})
+        out(_("  积分 %(n)d 条明细，%(people)d 人有积分：审核通过与问题受理、解决获得 %(earned)s 分，"
+              "人工调整 %(adjustments)d 次（%(adjusted)s 分）；积分超市物品 %(items)d 种，兑换 %(redemptions)d 次、%(redeemed)s 分")
+            % {"n": figures["point_entries"], "people": figures["points_people"], "earned": figures["points_earned"],
+               "adjustments": figures["points_adjustments"], "adjusted": figures["points_adjusted"],
+               "items": figures["items"], "redemptions": figures["redemptions"], "redeemed": figures["points_redeemed"]})
         out(_("  演示账号（密码 %(password)s）：") % {"password": password})
         people = {p.key: p for p in plan.people}
         for label, key in plan.logins.items():
