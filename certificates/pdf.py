@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from people.identity import IdType, masked_id
+from people.identity import id_type_label, masked_id
 from problems.signboard import qr_png
 
 from .services import CERTIFICATE_LANGUAGE
@@ -53,7 +53,7 @@ def certificate_pdf(certificate, verification_url: str) -> bytes:
     with translation.override(CERTIFICATE_LANGUAGE):
         html = render_to_string("certificates/certificate_pdf.html", {
             "certificate": certificate,
-            "id_type_label": IdType(certificate.id_type).label if certificate.id_type else "",
+            "id_type_label": id_type_label(certificate.id_type),
             "masked_id": masked_id(certificate.id_type, certificate.id_tail),
             "qr_data_url": _data_url(qr_png(verification_url, scale=8)),
             "seal_data_url": _seal_data_url(certificate.seal),

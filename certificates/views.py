@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from people import selectors as people_selectors
-from people.identity import IdType, masked_id, masked_name
+from people.identity import id_type_label, masked_id, masked_name
 
 from . import pdf, selectors, services
 from .forms import DeclineForm, IssueForm, RequestForm
@@ -170,10 +170,7 @@ def request_decline(request, pk):
 
 def _readable_certificate(request, pk) -> Certificate:
     certificate = Certificate.objects.select_related("person", "issued_by").filter(pk=pk).first()
-    if certificate is None or not (
-        people_selectors.is_office_staff(request.user)
-        or (certificate.person.user_id is not None and certificate.person.user_id == request.user.pk)
-    ):
+    if certificate is None or not people_selectors.is_self_or_staff(request.user, certificate.person):
         raise Http404(_("没有这份证明，或您无权查看。"))
     return certificate
 
@@ -232,7 +229,7 @@ def _request_page(request, template, done_url):
             "open_request": selectors.open_request_of(person),
             "requests": selectors.requests_of(person),
             "certificates": selectors.certificates_of(person)[:20],
-            "id_type_label": IdType(person.id_type).label if person.id_type else "",
+            "id_type_label": id_type_label(person.id_type),
             "masked_id": masked_id(person.id_type, person.id_tail),
         })
     return render(request, template, context, status=status)

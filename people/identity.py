@@ -95,6 +95,11 @@ def id_tail_of(id_type: str, number: str) -> str:
 
 # Masks: resident IDs have 18 characters, so 14 stars; other documents vary, and a fixed mask keeps
 # their length private too.
+def id_type_label(id_type) -> str:
+    """The ID type's name as printed, or "" when none is registered."""
+    return str(IdType(id_type).label) if id_type else ""
+
+
 def masked_id(id_type: str, id_tail: str) -> str:
     if not id_tail:
         return ""

@@ -85,9 +85,15 @@ def teammate_ids(person):
     return ids
 
 
+def is_self_or_staff(viewer, person):
+    """The person themself or the office's staff: who may read what is a person's own (their phone,
+    their points statement, their certificates)."""
+    return is_office_staff(viewer) or person_of(viewer) == person
+
+
 def may_see_phone(viewer, person):
     """Nobody reads another person's phone number unless staff."""
-    return is_office_staff(viewer) or person_of(viewer) == person
+    return is_self_or_staff(viewer, person)
 
 
 def people_visible_to(user):

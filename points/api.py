@@ -12,7 +12,6 @@ from people.selectors import person_of
 from riverwatch.dates import local_day
 
 from . import selectors
-from .models import ZERO
 
 # The phone shows a short list; the whole statement is the points page's (/points/me/).
 LAST_ENTRIES = 10
@@ -76,6 +75,6 @@ class MyPoints(APIView):
         waiting = selectors.pending(person)
         return Response(MyPointsSerializer({
             "person": person.pk, "balance": totals["balance"], "earned": totals["earned"], "redeemed": totals["redeemed"],
-            "pending": {"total": sum((item.points for item in waiting), start=ZERO), "activities": waiting},
+            "pending": {"total": selectors.pending_total(waiting), "activities": waiting},
             "entries": selectors.statement(person)[:LAST_ENTRIES], "rules": rules, "note": "",
         }).data)

@@ -8,8 +8,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from people.models import Person
+from problems.forms import TextField
 
-from .models import Item, Redemption
+from . import selectors
+from .models import Redemption
 from .services import MAX_ADJUSTMENT
 
 QUANTITY_MAX = 1000
@@ -29,7 +31,7 @@ class AdjustmentForm(forms.Form):
             "max_decimal_places": _("积分最多一位小数。"),
         },
     )
-    reason = forms.CharField(label=_("原因"), max_length=200, error_messages={
+    reason = TextField(label=_("原因"), max_length=200, error_messages={
         "required": _("人工调整积分必须写明原因。"),
         "max_length": _("原因最多 %(limit_value)d 个字（现在 %(show_value)d 个）。"),
     })
@@ -48,14 +50,14 @@ class RedemptionForm(forms.Form):
                                     error_messages={"required": _("请先查找并选定兑换的人员。"),
                                                     "invalid_choice": _("没有这个在册人员，请重新查找。")})
     item = forms.ModelChoiceField(label=_("兑换物品"),
-                                  queryset=Item.objects.filter(is_active=True).order_by("price", "name"),
+                                  queryset=selectors.catalogue(),
                                   empty_label=_("请选择"),
                                   error_messages={"required": _("请选择兑换物品。"),
                                                   "invalid_choice": _("没有这件物品，或它已下架。")})
     quantity = forms.IntegerField(label=_("数量"), min_value=1, max_value=QUANTITY_MAX, initial=1, error_messages={
         "required": _("请填写数量。"), "invalid": _("数量应为整数。"),
         "min_value": _("数量至少为 1。"), "max_value": _("数量最多为 %(limit_value)s。")})
-    place = forms.CharField(label=_("兑换点"), max_length=Redemption._meta.get_field("place").max_length,
+    place = TextField(label=_("兑换点"), max_length=Redemption._meta.get_field("place").max_length,
                             error_messages={"required": _("请填写兑换点。"),
                                             "max_length": _("兑换点最多 %(limit_value)d 个字。")})
     client_uuid = forms.UUIDField(widget=forms.HiddenInput, error_messages={

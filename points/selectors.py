@@ -65,6 +65,10 @@ def pending(person) -> list[Pending]:
     return waiting
 
 
+def pending_total(waiting: list[Pending]) -> Decimal:
+    return sum((item.points for item in waiting), start=ZERO)
+
+
 def statement(person):
     """Every entry of a person, newest first, with what it links to."""
     return (Entry.objects.filter(person=person)
@@ -208,8 +212,6 @@ def last_place(user) -> str:
 def may_read_statement(user, person) -> bool:
     """Who reads a person's points (the statement, its CSV, the profile's card): the person themself
     and the office's staff. A statement shows what someone spent and why."""
-    from people.selectors import is_office_staff
+    from people.selectors import is_self_or_staff
 
-    if user is None or not user.is_authenticated:
-        return False
-    return is_office_staff(user) or (person.user_id is not None and person.user_id == user.pk)
+    return is_self_or_staff(user, person)

@@ -19,7 +19,7 @@ from people.selectors import is_office_staff, person_of
 from problems.models import Action, Problem, Source, State
 from riverwatch.dates import local_day
 
-from . import rules
+from . import rules, selectors
 from .models import ACTIVITY_MEASURES, ZERO, Entry, Item, Measure, Redemption, Rule, Scheme
 
 log = logging.getLogger(__name__)
@@ -106,10 +106,10 @@ def _reverse(entries, *, cause, reason, made_by=None) -> list[Entry]:
         if reversal is not None:
             made.append(reversal)
             if entry.rule is not None and entry.rule.cap_per_day is not None:
-                freed[(entry.person_id, entry.rule_id, entry.earned_on)] = reversal.pk
+                freed[(entry.person_id, entry.rule, entry.earned_on)] = reversal.pk
     # After every reversal of the batch, so no credit about to be reversed is topped up.
-    for (person_id, rule_id, day), reversal_id in freed.items():
-        made += _refill_daily_cap(person_id=person_id, rule=Rule.objects.get(pk=rule_id), day=day, reversal_id=reversal_id)
+    for (person_id, rule, day), reversal_id in freed.items():
+        made += _refill_daily_cap(person_id=person_id, rule=rule, day=day, reversal_id=reversal_id)
     return made
 
 
@@ -297,10 +297,6 @@ def adjust(*, person, amount, reason, by, key=None) -> Entry:
                 earned_on=timezone.localdate(), key=key, reason=rules.adjustment_reason(reason))
 
 
-def balance_of(person_id) -> Decimal:
-    return Entry.objects.filter(person_id=person_id).aggregate(total=Sum("amount"))["total"] or ZERO
-
-
 @transaction.atomic
 def redeem(*, person, item, quantity, place, by, client_uuid=None) -> Redemption:
     """Spends points on an item. The person's row is locked first, so two redemptions at once are
@@ -324,7 +320,7 @@ def redeem(*, person, item, quantity, place, by, client_uuid=None) -> Redemption
     if item.stock < quantity:
         raise ValidationError({"quantity": _("“%(item)s”库存只剩 %(stock)s 件。") % {"item": item.name, "stock": item.stock}})
     cost = item.price * quantity
-    balance = balance_of(person.pk)
+    balance = selectors.balance(person.pk)
     if cost > balance:
         raise ValidationError({"quantity": _("积分不足：兑换需要 %(cost)s 分，%(name)s 当前余额 %(balance)s 分。") % {
             "cost": cost, "name": person.name, "balance": balance}})
@@ -358,7 +354,7 @@ def expire_year(*, year: int, today: date | None = None) -> int:
             _lock_people([person_id])
             at_year_end = Entry.objects.filter(person_id=person_id, earned_on__lte=year_end).aggregate(
                 total=Sum("amount"))["total"] or ZERO
-            amount = min(at_year_end, balance_of(person_id))
+            amount = min(at_year_end, selectors.balance(person_id))
             if amount <= 0:
                 continue
             entry = _add(person_id=person_id, amount=-amount, kind=Entry.Kind.EXPIRY, cause=Entry.Cause.YEAR_END,

@@ -27,6 +27,7 @@ from patrols.models import Activity
 from people.models import Person
 from people.selectors import is_office_staff, person_of
 from problems.exports import safe_text
+from riverwatch.dates import local_minute
 from waterways.models import Village
 
 from . import selectors, services
@@ -157,7 +158,7 @@ def _statement_page(request, person, *, form=None, status=200):
         form = AdjustmentForm(initial={"key": uuid.uuid4()})
     return render(request, "points/statement.html", {
         "person": person, "totals": selectors.totals(person), "pending": waiting,
-        "pending_points": sum((item.points for item in waiting), start=selectors.ZERO),
+        "pending_points": selectors.pending_total(waiting),
         "page": page, "is_staff": is_staff, "form": form, "is_self": person.user_id == request.user.pk,
     }, status=status)
 
@@ -210,7 +211,7 @@ def statement_rows(person):
     """One list of typed values per entry, newest first: numbers stay numbers, text is text."""
     for entry in _entries(person).iterator(chunk_size=500):
         yield [
-            timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M"),
+            local_minute(entry.at),
             entry.earned_on.isoformat(),
             entry.amount,
             entry.get_kind_display(),

@@ -10,7 +10,7 @@ from django import template
 from django.utils import timezone
 
 from people import selectors as people_selectors
-from people.identity import IdType, masked_id
+from people.identity import id_type_label, masked_id
 
 from .. import selectors
 from ..forms import RequestForm
@@ -30,7 +30,7 @@ def certificate_card(context, person):
         card.update({
             "certificates": list(selectors.certificates_of(person)[:20]),
             "requests": list(selectors.requests_of(person, limit=3)),
-            "id_type_label": IdType(person.id_type).label if person.id_type else "",
+            "id_type_label": id_type_label(person.id_type),
             "masked_id": masked_id(person.id_type, person.id_tail),
         })
     if is_self:

@@ -27,7 +27,7 @@ def points_card(context, person):
     return {
         "shown": True, "person": person, "is_self": person.user_id == viewer.pk,
         "balance": selectors.balance(person),
-        "pending_points": sum((item.points for item in waiting), start=selectors.ZERO),
+        "pending_points": selectors.pending_total(waiting),
         "pending_count": len(waiting),
         "entries": list(selectors.statement(person)[:CARD_ENTRIES]),
     }
