@@ -8,7 +8,8 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    DJANGO_SETTINGS_MODULE=riverwatch.settings.prod
+    DJANGO_SETTINGS_MODULE=riverwatch.settings.prod \
+    MPLCONFIGDIR=/tmp/matplotlib
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gdal-bin gettext fonts-noto-cjk postgresql-client libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
  && rm -rf /var/lib/apt/lists/*

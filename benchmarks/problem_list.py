@@ -60,7 +60,7 @@ import time
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -96,13 +96,7 @@ def parse_args():
     return parser.parse_args()
 
 
-def local_cluster_url(name):
-    """The project's cluster as riverwatch/settings/base.py finds it, with another database name."""
-    password_file = ROOT / ".pgpassword"
-    password = password_file.read_text().strip() if password_file.is_file() else ""
-    login = f"riverwatch:{quote(password, safe='')}" if password else "riverwatch"
-    return f"postgis://{login}@127.0.0.1:{os.environ.get('RW_PG_PORT', '54329')}/{name}"
-
+from _cluster import local_cluster_url  # noqa: E402  (benchmarks/, the script's own folder)
 
 OPTIONS = parse_args()
 os.environ.setdefault("DATABASE_URL", local_cluster_url(DEFAULT_DATABASE))

@@ -173,8 +173,12 @@ def certificate_by_token(token: str):
     return Certificate.objects.filter(token=token).only("number", "name", "hours").first()
 
 
-def certificate_list():
-    return Certificate.objects.select_related("person").order_by("-issued_at", "-id")
+def certificate_list(year: int | None = None):
+    """The certificates issued (in `year`, by their Beijing issue date, when given), newest first."""
+    certificates = Certificate.objects.select_related("person").order_by("-issued_at", "-id")
+    if year is not None:
+        certificates = certificates.filter(issued_on__gte=date(year, 1, 1), issued_on__lte=date(year, 12, 31))
+    return certificates
 
 
 def open_requests():

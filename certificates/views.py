@@ -25,6 +25,7 @@ from people.identity import id_type_label, masked_id, masked_name
 from . import pdf, selectors, services
 from .forms import DeclineForm, IssueForm, RequestForm
 from .models import Certificate, CertificateRequest
+from .params import CertificateListParams
 
 PAGE_SIZE = 50
 OPEN_REQUESTS_SHOWN = 100
@@ -51,14 +52,23 @@ def verification_url(request, certificate) -> str:
 @require_GET
 def certificate_list(request):
     _require_staff(request.user)
-    page = Paginator(selectors.certificate_list(), PAGE_SIZE).get_page(request.GET.get("page"))
+    reader = CertificateListParams(request.GET)
+    year_errors = [] if reader.is_valid() else [str(message) for message in reader.errors.get("year", [])]
+    year = reader.validated_data.get("year") if not year_errors else None
     waiting = selectors.open_requests()
-    return render(request, "certificates/certificate_list.html", {
-        "page": page,
+    context = {
         "open_requests": waiting[:OPEN_REQUESTS_SHOWN],
         "open_count": waiting.count(),
         "decline_form": DeclineForm(),
-    })
+        "year": year,
+        "year_typed": request.GET.get("year", ""),
+        "year_errors": year_errors,
+    }
+    if year_errors:
+        return render(request, "certificates/certificate_list.html", context, status=400)
+    context["page"] = Paginator(selectors.certificate_list(year), PAGE_SIZE).get_page(request.GET.get("page"))
+    context["query"] = urlencode({"year": year}) if year is not None else ""  # the pager keeps the year
+    return render(request, "certificates/certificate_list.html", context)
 
 
 def _whole_number(text):

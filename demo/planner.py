@@ -17,14 +17,13 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from people.models import Level, Role, Team
+from people.models import DEMO_NOTE, Level, Role, Team
 
 from .network import Network
 from .tracks import TrackSpec
 
 DEFAULT_SEED = 3200
 DEFAULT_END = date(2026, 10, 31)
-DEMO_NOTE = "[演示数据]"
 DEMO_USERNAME_PREFIX = "demo-"
 # Every username the planner gives out, and no other (reset.py deletes only these logins).
 DEMO_USERNAME_PATTERN = r"^demo-(p[0-9]{4}|volunteer|leader|village-chief|township-chief|staff)$"

@@ -8,8 +8,9 @@ from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from people.models import Role
 from riverwatch.dates import FIRST_DAY, LAST_DAY
-from riverwatch.params import BIGINT_MAX, ChoiceField, DayField, QueryParams, WholeNumberField, shown
+from riverwatch.params import BIGINT_MAX, ChoiceField, DayField, FlagField, QueryParams, WholeNumberField, shown
 from waterways.params import WaterwayField
 
 from .models import Activity
@@ -28,6 +29,10 @@ class ActivityParams(QueryParams):
     team = WholeNumberField(required=False, min_value=1, max_value=BIGINT_MAX, label=gettext_lazy("队伍"),
                             help_text=gettext_lazy("参与人员所在队伍编号"))
     status = ChoiceField(choices=Activity.Status.choices, required=False, label=gettext_lazy("状态"))
+    role = ChoiceField(choices=Role.choices, required=False, label=gettext_lazy("身份"), help_text=gettext_lazy(
+        "只列有该身份人员参与的活动（与报表的身份筛选同一规则）；列表头部的服务记录、人数和时长也只算该身份的记录"))
+    counted = FlagField(required=False, label=gettext_lazy("计入统计"), help_text=gettext_lazy(
+        "1：只列计入统计的活动（未被驳回）；0：只列被驳回的"))
 
     def validate_bbox(self, value):
         try:

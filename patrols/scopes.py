@@ -40,6 +40,18 @@ def counted_sql_params() -> dict:
     return {"rejected": Activity.Status.REJECTED.value}
 
 
+# --- Taking part: activities someone of a role took part in (as their service record says) ----------
+
+def took_part_as_q(role: str) -> Q:
+    """Q of the activities in which someone took part as `role` (the role on their service record):
+    the activity list's ?role= and every report's role filter (reports.filters)."""
+    return Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), role=role)))
+
+
+# took_part_as_q on `a`, an activity row; parameter %(role)s.
+TOOK_PART_AS_SQL = "EXISTS (SELECT 1 FROM patrols_servicerecord s WHERE s.activity_id = a.id AND s.role = %(role)s)"
+
+
 # --- Reading -----------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -66,10 +66,17 @@ def _with_everything_shown(queryset):
     )
 
 
-def activity_list(user, *, bbox=None, start=None, end=None, kind=None, waterway=None, person=None, team=None, status=None):
-    """Activities the user may read, filtered, newest first, with everything a list shows. bbox is
-    (west, south, east, north) in lon/lat, and an activity overlapping it is included; start and end
-    are district dates (both included); waterway a Waterway (or its id)."""
+def activity_list(user, **filters):
+    """Activities the user may read, filtered (see listed_activities), newest first, with everything a list shows."""
+    return _with_everything_shown(listed_activities(user, **filters)).order_by("-started_at", "-id")
+
+
+def listed_activities(user, *, bbox=None, start=None, end=None, kind=None, waterway=None, person=None, team=None,
+                      status=None, role=None, counted=None):
+    """Activities the user may read, filtered. bbox is (west, south, east, north) in lon/lat, and an
+    activity overlapping it is included; start and end are district dates (both included); waterway a
+    Waterway (or its id); role: someone took part in that role (scopes.took_part_as_q, the reports'
+    rule); counted: True only those that count (not rejected), False only the rejected."""
     queryset = scopes.readable_by(user)
     if bbox is not None:
         box = _bbox_in_storage_area(bbox)
@@ -91,7 +98,42 @@ def activity_list(user, *, bbox=None, start=None, end=None, kind=None, waterway=
         queryset = queryset.filter(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person__teams__id=team)))
     if status:
         queryset = queryset.filter(status=status)
-    return _with_everything_shown(queryset).order_by("-started_at", "-id")
+    if role:
+        queryset = queryset.filter(scopes.took_part_as_q(role))
+    if counted is not None:
+        queryset = queryset.filter(scopes.counted_q()) if counted else queryset.exclude(scopes.counted_q())
+    return queryset
+
+
+# The head of the activity list, in one statement over the listed activities (their ids, from the
+# ORM's own SQL): what a report quotes of them. Service records, people and hours are those of the
+# listed activities' records (only the role's records when a role is chosen), as
+# service_record_stats() counts them; the cleanup and sewer figures are the activities' own.
+LIST_FIGURES_SQL = """
+WITH listed AS ({listed})
+SELECT activity.activities, activity.debris_kg, activity.bags, activity.manholes_checked, activity.outfalls_checked,
+       record.service_records, record.people, record.hours
+  FROM (SELECT count(*) AS activities, coalesce(sum(a.debris_kg), 0) AS debris_kg, coalesce(sum(a.bags), 0) AS bags,
+               coalesce(sum(a.manholes_checked), 0) AS manholes_checked,
+               coalesce(sum(a.outfalls_checked), 0) AS outfalls_checked
+          FROM patrols_activity a
+         WHERE a.id IN (SELECT id FROM listed)) activity,
+       (SELECT count(*) AS service_records, count(DISTINCT s.person_id) AS people,
+               coalesce(sum(s.hours), 0) AS hours
+          FROM patrols_servicerecord s
+         WHERE s.activity_id IN (SELECT id FROM listed) AND (%s::text IS NULL OR s.role = %s::text)) record
+"""
+
+
+def activity_list_figures(user, **filters) -> dict:
+    """{activities, service_records, people, hours, debris_kg, bags, manholes_checked, outfalls_checked}
+    of the activities activity_list() lists with these filters: one query."""
+    listed_sql, listed_params = listed_activities(user, **filters).order_by().values("id").query.sql_with_params()
+    role = filters.get("role") or None
+    with connection.cursor() as cursor:
+        cursor.execute(LIST_FIGURES_SQL.format(listed=listed_sql), [*listed_params, role, role])
+        names = [column.name for column in cursor.description]
+        return dict(zip(names, cursor.fetchone(), strict=True))
 
 
 def activity_detail(user, pk):
@@ -179,7 +221,8 @@ def counted_service_records():
     return ServiceRecord.objects.filter(scopes.counted_q("activity__"))
 
 
-def _records_between(start: date, end: date):
+def records_between(start: date, end: date):
+    """Counted service records of activities started between two dates (inclusive, Beijing time)."""
     low, high = day_bounds(start, end)
     return counted_service_records().filter(activity__started_at__gte=low, activity__started_at__lt=high)
 
@@ -187,7 +230,7 @@ def _records_between(start: date, end: date):
 def service_record_totals(*, start: date, end: date):
     """{total, verified, pending}: counted service records of activities started between two dates
     (inclusive, Beijing time), in one query."""
-    return _records_between(start, end).aggregate(
+    return records_between(start, end).aggregate(
         total=Count("id"),
         verified=Count("id", filter=Q(activity__status=Activity.Status.VERIFIED)),
         pending=Count("id", filter=Q(activity__status=Activity.Status.SUBMITTED)),
@@ -196,7 +239,7 @@ def service_record_totals(*, start: date, end: date):
 
 def service_record_stats(*, start: date, end: date):
     """Counts toward the target between two dates (inclusive, Beijing time), by kind and role too."""
-    records = _records_between(start, end)
+    records = records_between(start, end)
     totals = service_record_totals(start=start, end=end)
     # Kinds that never make a service record would only ever show 0 here.
     kinds = {key: label for key, label in Activity.Kind.choices if key not in KINDS_WITHOUT_SERVICE}
@@ -213,7 +256,7 @@ def service_record_stats(*, start: date, end: date):
 
 
 def _campaign_progress(campaign: ServiceCampaign, today: date) -> dict:
-    count = _records_between(campaign.start, campaign.end).count()
+    count = records_between(campaign.start, campaign.end).count()
     return {
         "id": campaign.pk,
         "name": campaign.name,
@@ -243,7 +286,7 @@ def target_status(today: date | None = None) -> dict:
     progress = _campaign_progress(campaign, today) if campaign else None
     return {
         "campaign": progress,
-        "year": {"year": today.year, "count": _records_between(date(today.year, 1, 1), today).count()},
+        "year": {"year": today.year, "count": records_between(date(today.year, 1, 1), today).count()},
         "definition": progress["definition"] if progress else service_record_definition(),
     }
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.views import APIView
 
 from people import selectors as people_selectors
-from people.models import Person
+from people.models import Person, Role
 from riverwatch.dates import from_unix_ms
 from waterways.selectors import waterway_list_rows
 from waterways.serializers import ReachSerializer
@@ -66,26 +66,31 @@ def _filters(request):
 @login_required
 def activity_list(request):
     filters, errors = _filters(request)
+    context = {
+        "filters": request.GET,
+        "filter_errors": errors,
+        "kinds": Activity.Kind.choices,
+        "statuses": Activity.Status.choices,
+        "roles": Role.choices,
+        "waterways": waterway_list_rows(),
+        "has_filters": any(value for key, value in request.GET.items() if key != "page"),
+        "map_text": _map_text(),
+    }
+    if errors:
+        # A refused filter lists nothing: the whole list under a head that looks filtered would mislead.
+        return render(request, "patrols/activity_list.html", context)
     page = Paginator(selectors.activity_list(request.user, **filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    features = activity_features(page.object_list, viewer=request.user)
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "patrols/activity_list.html",
-        {
-            "page": page,
-            "features": features,
-            "filters": request.GET,
-            "filter_errors": errors,
-            "query": query.urlencode(),
-            "kinds": Activity.Kind.choices,
-            "statuses": Activity.Status.choices,
-            "waterways": waterway_list_rows(),
-            "has_filters": any(value for key, value in request.GET.items() if key != "page"),
-            "map_text": _map_text(),
-        },
-    )
+    context.update({
+        "listed": True,
+        "page": page,
+        "features": activity_features(page.object_list, viewer=request.user),
+        "query": query.urlencode(),
+        "figures": selectors.activity_list_figures(request.user, **filters),
+        "role_label": Role(filters["role"]).label if filters.get("role") else "",
+    })
+    return render(request, "patrols/activity_list.html", context)
 
 
 def _detail_page(request, pk, *, status=200):

@@ -66,6 +66,10 @@ CHIEF_LEVELS = [Level.DISTRICT, Level.TOWNSHIP, Level.VILLAGE]
 CHIEF_LEVELS_LOW_TO_HIGH = [Level.VILLAGE, Level.TOWNSHIP, Level.DISTRICT]
 
 
+# How demo data is marked (demo/planner.py writes it; reports say when the database holds any).
+DEMO_NOTE = "[演示数据]"
+
+
 def chief_rank(level) -> int:
     """1 for a village chief, 2 township, 3 district; 0 for anything else."""
     return CHIEF_LEVELS_LOW_TO_HIGH.index(level) + 1 if level in CHIEF_LEVELS_LOW_TO_HIGH else 0

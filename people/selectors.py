@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from knox.models import AuthToken
 
-from .models import CHIEF_LEVELS_LOW_TO_HIGH, ChiefAssignment, Person, Role, Team
+from .models import CHIEF_LEVELS_LOW_TO_HIGH, DEMO_NOTE, ChiefAssignment, Person, Role, Team
 
 
 def person_of(user):
@@ -115,3 +115,8 @@ def active_tokens(user):
 
 def key_prefix(token) -> str:
     return token.token_key[:TOKEN_PREFIX_LENGTH]
+
+
+def has_demo_people() -> bool:
+    """Whether the demo's people are in the database (their notes start with DEMO_NOTE)."""
+    return Person.objects.filter(note__startswith=DEMO_NOTE).exists()

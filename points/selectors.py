@@ -11,7 +11,7 @@ from pypinyin import Style, lazy_pinyin
 
 from patrols.models import Activity, ServiceRecord
 from people.models import Person, Team
-from riverwatch.dates import local_day, year_bounds
+from riverwatch.dates import day_bounds, local_day, year_bounds
 
 from . import rules
 from .models import ACTIVITY_MEASURES, ZERO, Entry, Item, Redemption, Rule, Scheme
@@ -94,12 +94,13 @@ def period_bounds(year: int, month: int | None) -> tuple[date, date]:
     return date(year, month, 1), date.fromordinal(last)
 
 
-def _earned_in(first: date, last: date):
+def earned_in(first: date, last: date):
+    """The entries that count on the boards (EARNING_KINDS) of contributions made on first … last."""
     return Entry.objects.filter(kind__in=EARNING_KINDS, earned_on__gte=first, earned_on__lte=last)
 
 
 def board_people(first: date, last: date, *, limit=20) -> list[dict]:
-    rows = (_earned_in(first, last).values("person_id", "person__name", "person__board_initials_only",
+    rows = (earned_in(first, last).values("person_id", "person__name", "person__board_initials_only",
                                            "person__village__name")
             .annotate(points=Sum("amount")).filter(points__gt=0).order_by("-points", "person_id")[:limit])
     return [{"rank": rank, "name": public_name(row["person__name"], row["person__board_initials_only"]),
@@ -108,7 +109,7 @@ def board_people(first: date, last: date, *, limit=20) -> list[dict]:
 
 
 def board_villages(first: date, last: date, *, limit=20) -> list[dict]:
-    rows = (_earned_in(first, last).filter(person__village__isnull=False)
+    rows = (earned_in(first, last).filter(person__village__isnull=False)
             .values(code=F("person__village__code"), name=F("person__village__name"), town=F("person__village__town__name"))
             .annotate(points=Sum("amount"), people=Count("person_id", distinct=True))
             .filter(points__gt=0).order_by("-points", "code")[:limit])
@@ -137,8 +138,8 @@ def village_summary(village, year: int) -> dict:
     figures = records.aggregate(
         records=Count("id"), people=Count("person_id", distinct=True),
         verified_hours=Sum("hours", filter=Q(activity__status=Activity.Status.VERIFIED)))
-    points = _earned_in(first, last).filter(person__village=village).aggregate(total=Sum("amount"))["total"] or ZERO
-    top = (_earned_in(first, last).filter(person__village=village)
+    points = earned_in(first, last).filter(person__village=village).aggregate(total=Sum("amount"))["total"] or ZERO
+    top = (earned_in(first, last).filter(person__village=village)
            .values("person_id", "person__name", "person__board_initials_only")
            .annotate(points=Sum("amount")).filter(points__gt=0).order_by("-points", "person_id")[:10])
     active = {row["person_id"]: row["n"] for row in records.filter(person_id__in=[row["person_id"] for row in top])
@@ -215,3 +216,13 @@ def may_read_statement(user, person) -> bool:
     from people.selectors import is_self_or_staff
 
     return is_self_or_staff(user, person)
+
+
+def period_totals(first: date, last: date) -> dict:
+    """{points, people, redemptions, spent} of a period: the points earned (by the day of the service),
+    the people who earned them, and the redemptions made then (Beijing days) with the points they used."""
+    earned = earned_in(first, last).aggregate(points=Sum("amount"), people=Count("person_id", distinct=True))
+    low, high = day_bounds(first, last)
+    spent = Redemption.objects.filter(at__gte=low, at__lt=high).aggregate(redemptions=Count("id"), spent=Sum("points"))
+    return {"points": earned["points"] or ZERO, "people": earned["people"], "redemptions": spent["redemptions"],
+            "spent": spent["spent"] or 0}

@@ -97,6 +97,7 @@ def boards(request):
         "people": selectors.board_people(first, last, limit=BOARD_SIZE),
         "villages": selectors.board_villages(first, last, limit=BOARD_SIZE),
         "teams": selectors.board_teams(first, last, limit=BOARD_SIZE),
+        "totals": selectors.period_totals(first, last),
         "future": first > today,
     })
     return render(request, "points/boards.html", context)

@@ -11,9 +11,10 @@ from django.conf import settings
 from django.contrib.gis.db.models.functions import Transform
 from django.db.models import FloatField, Func
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from . import selectors
-from .models import OPEN_STATES, Category
+from .models import OPEN_STATES, Category, Ending
 
 # The list map draws at most this many points: beyond it the filters narrow the list first.
 MAP_LIMIT = 3000
@@ -82,6 +83,52 @@ def count_links(counts: dict, query, validated: dict) -> dict:
         "supervised": counts["supervised"], "supervised_url": with_query(query, supervised="1"),
         "supervised_active": validated.get("supervised") is True,
     }
+
+
+# The filters a report's links add that the list's form does not show: kept in the form as hidden
+# fields, and each said above the list with a link that drops it.
+REPORT_FILTERS = ("year", "ending", "reopened", "counted", "accepted", "due_start", "due_end", "on_time")
+
+
+def kept_report_filters(query, refused=()) -> list[tuple[str, str]]:
+    """(name, value) of the report filters in the query, for the form's hidden fields; a refused one
+    is dropped, so sending the form again does not repeat the mistake."""
+    return [(name, ",".join(query.getlist(name))) for name in REPORT_FILTERS
+            if any(query.getlist(name)) and name not in refused]
+
+
+def report_filter_chips(validated: dict, query) -> list[dict]:
+    """What each active report filter means, in words, with the link that drops it: why the list
+    holds exactly the rows a report's figure counts."""
+    chips = []
+
+    def chip(label, *names):
+        chips.append({"label": label, "remove_url": with_query(query, **{name: None for name in names})})
+
+    if validated.get("year") is not None:
+        chip(_("发现于 %(year)s 年（北京时间）") % {"year": validated["year"]}, "year")
+    if validated.get("ending"):
+        labels = dict(Ending.choices)
+        chip(_("结果：%(endings)s") % {"endings": _("、").join(str(labels[value]) for value in validated["ending"])},
+             "ending")
+    for name, if_true, if_false in (
+        ("reopened", _("曾被重新打开"), _("从未重新打开")),
+        ("counted", _("仅统计口径内"), _("统计口径外（未受理的群众扫码或外部系统上报）")),
+        ("accepted", _("已受理（不含重复、无效问题）"), _("未受理，或为重复、无效问题")),
+    ):
+        if validated.get(name) is not None:
+            chip(if_true if validated[name] else if_false, name)
+    due_start, due_end = validated.get("due_start"), validated.get("due_end")
+    if due_start and due_end:
+        chip(_("应办结：首次办理期限在 %(start)s 至 %(end)s 之间") % {"start": due_start, "end": due_end},
+             "due_start", "due_end")
+    elif due_start:
+        chip(_("应办结：首次办理期限在 %(start)s 或之后") % {"start": due_start}, "due_start")
+    elif due_end:
+        chip(_("应办结：首次办理期限在 %(end)s 或之前") % {"end": due_end}, "due_end")
+    if validated.get("on_time") is not None:
+        chip(_("按时办结（在首次办理期限当天或之前解决）") if validated["on_time"] else _("未按时办结"), "on_time")
+    return chips
 
 
 def duplicate_candidates(user, problem):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from people import selectors as people_selectors
 from people.models import CHIEF_LEVELS_LOW_TO_HIGH, ChiefAssignment, Role
-from riverwatch.dates import day_start
+from riverwatch.dates import day_start, year_bounds
 
 from . import lifecycle
 from .models import (
@@ -289,9 +289,33 @@ class ListFilters:
     end: date | None = None  # inclusive
     overdue: bool | None = None
     supervised: bool | None = None
+    # The filters a report's figure links with (None: not filtered). year: observed in that Beijing
+    # year, on top of start/end (both apply: their intersection).
+    year: int | None = None
+    endings: tuple[str, ...] | None = None
+    reopened: bool | None = None
+    counted: bool | None = None
+    accepted: bool | None = None
+    due_start: date | None = None  # the figures' due rule (problems.figures.due_q), first deadline from …
+    due_end: date | None = None  # … to (inclusive)
+    on_time: bool | None = None  # problems.figures.on_time_q
+
+    @property
+    def due(self) -> bool:
+        return self.due_start is not None or self.due_end is not None
+
+
+def _flag(queryset, wanted: bool | None, condition: Q):
+    """Only the rows that meet the condition (True), only those that do not (False), or all (None)."""
+    if wanted is None:
+        return queryset
+    return queryset.filter(condition) if wanted else queryset.exclude(condition)
 
 
 def filtered(queryset, filters: ListFilters, today: date):
+    # The figures read this module's rules; the list reads their due and on-time rules back.
+    from .figures import due_q, on_time_q
+
     if filters.states:
         queryset = queryset.filter(state__in=filters.states)
     if filters.categories:
@@ -310,7 +334,17 @@ def filtered(queryset, filters: ListFilters, today: date):
         queryset = queryset.filter(overdue_q(today)) if filters.overdue else queryset.exclude(overdue_q(today))
     if filters.supervised is not None:
         queryset = queryset.filter(supervised_at__isnull=not filters.supervised)
-    return queryset
+    if filters.year is not None:
+        year_start, year_end = year_bounds(filters.year)
+        queryset = queryset.filter(observed_at__gte=year_start, observed_at__lt=year_end)
+    if filters.endings:
+        queryset = queryset.filter(ending__in=filters.endings)
+    queryset = _flag(queryset, filters.reopened, Q(reopen_count__gt=0))
+    queryset = _flag(queryset, filters.counted, counted_q())
+    queryset = _flag(queryset, filters.accepted, accepted_q())
+    if filters.due:
+        queryset = queryset.filter(due_q(filters.due_start, filters.due_end, today))
+    return _flag(queryset, filters.on_time, on_time_q())
 
 
 def problem_list(user, filters: ListFilters, today: date):

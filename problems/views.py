@@ -23,8 +23,8 @@ from waterways.views import basemap_text
 
 from . import exports, lifecycle, page_data, selectors, services
 from .forms import OFFICE_SOURCES, ActionForm, NewProblemForm, now_for_input
-from .models import Action, Category, NotFixedReason, ProblemPhoto, ResponsibleUnit, Source, State
-from .params import ProblemListParams, list_filters
+from .models import Action, Category, NotFixedReason, ProblemPhoto, ResponsibleUnit, Source
+from .params import STATE_CHOICES, ProblemListParams, list_filters
 
 PAGE_SIZE = 50
 
@@ -59,7 +59,7 @@ def _read_params(request):
 
 def _filter_choices():
     return {
-        "states": State.choices,
+        "states": STATE_CHOICES,
         "categories": Category.choices,
         "sources": Source.choices,
         "units": ResponsibleUnit.objects.order_by("kind", "name").only("pk", "name", "is_active"),
@@ -75,6 +75,7 @@ def problem_list(request):
         "filters": request.GET, "filter_errors": errors, **_filter_choices(),
         "has_filters": any(value for key, value in request.GET.items() if key != "page"),
         "map_text": _map_text(), "is_staff": people_selectors.is_office_staff(request.user),
+        "kept_filters": page_data.kept_report_filters(request.GET, refused=errors),
     }
     if errors:
         return render(request, "problems/problem_list.html", context, status=400)
@@ -90,6 +91,7 @@ def problem_list(request):
         "page": page,
         "rows": page_data.decorate(page.object_list, today),
         "counts": page_data.count_links(selectors.state_counts(request.user, filters, today), request.GET, validated),
+        "report_chips": page_data.report_filter_chips(validated, request.GET),
         "map_data": page_data.map_points(problems, today),
         "query": query.urlencode(),
     })
@@ -103,7 +105,7 @@ def problem_export(request, extension):
     if errors:
         return render(request, "problems/problem_list.html", {
             "filters": request.GET, "filter_errors": errors, **_filter_choices(), "has_filters": True,
-            "map_text": _map_text()}, status=400)
+            "map_text": _map_text(), "kept_filters": page_data.kept_report_filters(request.GET, refused=errors)}, status=400)
     problems = selectors.problem_list(request.user, list_filters(validated), today)
     if extension == "csv":
         response = HttpResponse(exports.as_csv(problems, today), content_type="text/csv; charset=utf-8")

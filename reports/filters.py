@@ -2,8 +2,9 @@
 period, waterway, kind, role, team. The rule is written once, as an ORM filter (counted_activities)
 and, beside it, as the SQL condition the set-based reports run (ACTIVITY_SCOPE_CONDITIONS), both fed
 the same values: an activity counts when it was not rejected (patrols.scopes), is of the chosen
-kinds, and someone of the chosen role and team took part in it; and, for the period, when it started
-in the period (district dates; `end` is included).
+kinds, and someone of the chosen role (patrols.scopes.took_part_as_q, which the activity list shares)
+and team took part in it; and, for the period, when it started in the period (district dates; `end`
+is included).
 
 The waterway filter is left to each reader: coverage restricts reaches, the activity layers restrict
 activities, problems are placed by their own snapped waterway."""
@@ -63,7 +64,7 @@ def scope_q(filters: ReportFilters) -> Q:
     if filters.kinds is not None:
         condition &= Q(kind__in=filters.kinds)
     if filters.role:
-        condition &= Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), role=filters.role)))
+        condition &= scopes.took_part_as_q(filters.role)
     if filters.team_id:
         condition &= Q(Exists(ServiceRecord.objects.filter(activity=OuterRef("pk"), person__teams=filters.team_id)))
     return condition
@@ -82,8 +83,7 @@ def counted_activities(filters: ReportFilters, queryset=None):
 ACTIVITY_SCOPE_CONDITIONS = """
        """ + scopes.COUNTED_SQL + """
    AND (%(kinds)s::text[] IS NULL OR a.kind = ANY(%(kinds)s::text[]))
-   AND (%(role)s::text IS NULL OR EXISTS (
-           SELECT 1 FROM patrols_servicerecord s WHERE s.activity_id = a.id AND s.role = %(role)s))
+   AND (%(role)s::text IS NULL OR """ + scopes.TOOK_PART_AS_SQL + """)
    AND (%(team)s::bigint IS NULL OR EXISTS (
            SELECT 1 FROM patrols_servicerecord s
              JOIN people_team_members m ON m.person_id = s.person_id

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from django.core.checks import run_checks
 from django.core.management import call_command
 from django.test import override_settings
@@ -133,7 +134,7 @@ echo "$(basename "$0") $* SECRET_KEY=${{SECRET_KEY-unset}} SECRET_KEY_FILE=${{SE
 """
 
 
-def run_entrypoint(tmp_path, **env):
+def run_entrypoint(tmp_path, *args, **env):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     log = tmp_path / "calls.log"
@@ -143,7 +144,7 @@ def run_entrypoint(tmp_path, **env):
         stub.chmod(0o755)
     base = {key: value for key, value in os.environ.items() if key not in ("SECRET_KEY", "SECRET_KEY_FILE", "RW_SEED_DEMO")}
     base.update(PATH=f"{bin_dir}:{os.environ['PATH']}", MEDIA_ROOT=str(tmp_path / "media"), **env)
-    result = subprocess.run(["sh", str(ENTRYPOINT)], env=base, capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run(["sh", str(ENTRYPOINT), *args], env=base, capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     calls = log.read_text().splitlines()
     log.unlink()
@@ -167,6 +168,19 @@ def test_the_container_generates_a_secret_key_once_and_keeps_it_in_the_media_vol
     # An empty SECRET_KEY (compose passes `${SECRET_KEY:-}`) counts as none.
     result, calls = run_entrypoint(tmp_path, SECRET_KEY="")
     assert all(f"SECRET_KEY=unset SECRET_KEY_FILE={key_file}" in call for call in calls)
+
+
+def test_the_worker_container_carries_out_jobs_with_the_web_container_s_secret_key(tmp_path):
+    key_file = tmp_path / "media" / ".secrets" / "secret_key"
+    run_entrypoint(tmp_path)  # the web container starts first (compose: depends_on web healthy)
+    _result, calls = run_entrypoint(tmp_path, "worker")
+    assert [call.split()[0:3] for call in calls] == [["python", "manage.py", "db_worker"]]  # no second migrate
+    assert f"SECRET_KEY=unset SECRET_KEY_FILE={key_file}" in calls[0]
+    compose = yaml.safe_load((Path(__file__).resolve().parents[1] / "docker-compose.yml").read_text())
+    worker = compose["services"]["worker"]
+    assert worker["command"] == ["script/docker-entrypoint", "worker"]
+    assert worker["environment"] == compose["services"]["web"]["environment"]
+    assert "media:/app/media" in worker["volumes"]  # the report files it writes are the web's to serve
 
 
 def test_the_container_uses_the_secret_key_it_is_given(tmp_path):

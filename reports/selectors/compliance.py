@@ -120,6 +120,8 @@ def _readable_ids(viewer, activity_ids, today: date) -> set[int]:
     """The ids among activity_ids of the activities the viewer may read, in one query."""
     if not activity_ids:
         return set()
+    if scopes.readable_q(scopes.reader_of(viewer, today)) is None:  # the office reads every one: no query
+        return set(activity_ids)
     candidates = Activity.objects.filter(id__in=set(activity_ids))
     return set(scopes.readable_by(viewer, candidates, day=today).values_list("id", flat=True))
 

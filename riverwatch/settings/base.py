@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "points",  # the points scheme (积分制): rules, the ledger, redemption (points.md)
     "reports",
     "demo",
+    # Background jobs (report builds) on a PostgreSQL-backed queue: docs/reports.md, `manage.py db_worker`.
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -366,6 +369,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # WeasyPrint tells every step of every PDF at INFO (reports, certificates, signboards): only its warnings.
+    "loggers": {"weasyprint": {"level": "WARNING"}},
 }
 
 
@@ -429,3 +434,10 @@ PERMISSIONS_POLICY = {
 # this many days after their activity started, by `manage.py purge_raw_tracks` run from cron. The
 # cleaned track and the reaches it covered stay. Default: three years.
 RAW_TRACK_RETENTION_DAYS = env.int("RAW_TRACK_RETENTION_DAYS", default=1096)
+
+# --- Background jobs ---------------------------------------------------------
+# Report builds (reports/tasks.py) run outside the request on a queue kept in PostgreSQL: no new
+# server. `manage.py db_worker` carries them out (script/server and docker-compose start it).
+TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+# The address the reports' links and the spreadsheet's link sheet start with ("" leaves them relative).
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")

@@ -12,3 +12,6 @@ WHITENOISE_AUTOREFRESH = True
 # (tests/people/test_login_lockout.py) set the limit they exercise.
 LOGIN_FAILURE_LIMIT = AXES_FAILURE_LIMIT = 20
 
+# Report builds run within the request in tests; tests/reports/yearbook/test_builds.py runs the
+# database queue and its worker on purpose.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
