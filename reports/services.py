@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from riverwatch.dates import local_day
 from waterways.models import Waterway
 
 from .filters import ReportFilters
@@ -116,7 +117,7 @@ def render_file(build: ReportBuild, fmt: str, *, base_url: str = "") -> bytes:
     if fmt == Format.XLSX:
         return xlsx.render(build.snapshot, build_info=info, base_url=base_url)
     if fmt == Format.GPKG:
-        return gpkg.render(build.snapshot)
+        return gpkg.render(build.snapshot, states_on=local_day(build.built_at))
     raise ValueError(fmt)
 
 

@@ -131,8 +131,10 @@ class Epoch(Func):
     output_field = FloatField()
 
 
-def render(snapshot: dict) -> bytes:
-    """The GeoPackage's bytes: layers reaches, activities, activity_points, problems, hotspots."""
+def render(snapshot: dict, *, states_on: date | None = None) -> bytes:
+    """The GeoPackage's bytes: layers reaches, activities, activity_points, problems, hotspots.
+    states_on: the day problems' overdue flags are judged on, as the report's figures judge them (the
+    day the version was built); the period's as-of day when not given."""
     filters, as_of = period_of(snapshot)
     activities = activity_layer(filters)
     with_points = activities.geometry.isna() & activities["_point"].notna()
@@ -146,7 +148,7 @@ def render(snapshot: dict) -> bytes:
         ("activities", activities, "MultiLineString",
          _("本期开始的活动，每条一行（含被驳回的，counted 为否）；几何为轨迹，无轨迹的为空")),
         ("activity_points", points, "Point", _("无轨迹但有位置的活动（与 activities 同一批记录）")),
-        ("problems", problem_layer(filters, as_of), "Point", _("本期发现、计入统计的问题；overdue 按报告日判断")),
+        ("problems", problem_layer(filters, states_on or as_of), "Point", _("本期发现、计入统计的问题；overdue 按报告日判断")),
         ("hotspots", hotspots, hotspot_type, _("问题热点单元（报告中的热点图）")),
     ]
     with tempfile.TemporaryDirectory(prefix="riverwatch-gpkg-") as folder:

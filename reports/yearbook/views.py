@@ -20,6 +20,7 @@ from waterways.models import Waterway
 
 from .. import services
 from ..models import Format, ReportBuild, ReportFile, ReportJob
+from ..permissions import may_use_reports
 from ..selectors import builds
 from .scope import FIRST_YEAR, LAST_YEAR, WATERWAY, Scope
 
@@ -122,13 +123,21 @@ def waterway_file(request, code: str):
 
 @login_required
 def index(request):
-    if not people_selectors.is_office_staff(request.user):
-        raise PermissionDenied(_("只有河长办工作人员可以查看报告。"))
+    """The office's reports and every waterway's file; a river chief finds the files of the waterways
+    they oversee."""
+    office = people_selectors.is_office_staff(request.user)
+    waterways = Waterway.objects.only("code", "name", "kind").order_by("-kind", "code")
+    if not office:
+        if not may_use_reports(request.user):
+            raise PermissionDenied(_("只有河长办工作人员和河长可以查看报告。"))
+        person = people_selectors.person_of(request.user)
+        waterways = waterways.filter(id__in=list(people_selectors.chief_scope(person)))
     today = timezone.localdate()
     return render(request, "reports/yearbook/index.html", {
-        "rows": builds.index_rows(today),
-        "waterways": Waterway.objects.only("code", "name", "kind").order_by("-kind", "code"),
-        "recent": builds.recent_builds(),
+        "office": office,
+        "rows": builds.index_rows(today) if office else [],
+        "waterways": waterways,
+        "recent": builds.recent_builds() if office else [],
         "today": today,
     })
 

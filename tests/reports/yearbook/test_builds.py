@@ -171,3 +171,31 @@ def test_a_job_the_worker_never_finished_is_reported_lost_and_a_new_request_star
     assert client.get(reverse("report-job", kwargs={"pk": job.pk})).json()["state"] == "lost"
     client.post(reverse("report-build"), {"scope": "2025"})
     assert ReportJob.objects.count() == 2
+
+
+def test_a_chief_finds_the_files_of_the_waterways_they_oversee_and_nothing_else(a_year, client):
+    client.force_login(a_year["chief"].user)  # village chief of ZW-G07 and ZW-G09
+    page = client.get(reverse("report-index"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "/waterways/ZW-G07/file/" in html and "/waterways/ZW-G09/file/" in html
+    assert "/waterways/ZW-R01/file/" not in html and "/reports/2025/" not in html
+    client.force_login(a_year["volunteer"].user)
+    assert client.get(reverse("report-index")).status_code == 403
+
+
+def test_the_geopackage_flags_overdue_problems_as_the_report_does_on_the_day_it_was_built(a_year, tmp_path):
+    import geopandas
+
+    from problems.models import Problem
+    from tests.support.problems import point_on
+    late = Problem.objects.create(source="hotline", category="garbage", observed_at=beijing("2025-12-20 08:00"),
+                                  state="in_progress", accepted_at=beijing("2025-12-20 09:00"),
+                                  first_deadline=date(2026, 1, 10), deadline=date(2026, 1, 10),
+                                  point=point_on("ZW-G07", 100))
+    build, _created, files = services.build_report(YEAR, ["gpkg"])  # on 2026-02-01
+    figure = next(f for part in build.snapshot["sections"] for f in part["figures"] if f["key"] == "problems_overdue")
+    path = tmp_path / "report.gpkg"
+    path.write_bytes(files[0].file.read())
+    problems = geopandas.read_file(path, layer="problems")
+    assert figure["value"] == 1 and problems.set_index("id").loc[late.pk, "overdue"]
