@@ -57,7 +57,6 @@ import re
 import statistics
 import sys
 import time
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -96,7 +95,7 @@ def parse_args():
     return parser.parse_args()
 
 
-from _cluster import local_cluster_url  # noqa: E402  (benchmarks/, the script's own folder)
+from _cluster import admin_connection, database_name, fetch, local_cluster_url, run, scalar, step  # noqa: E402  (benchmarks/, the script's own folder)
 
 OPTIONS = parse_args()
 os.environ.setdefault("DATABASE_URL", local_cluster_url(DEFAULT_DATABASE))
@@ -129,28 +128,6 @@ if OPTIONS.pg_options:
     _options["options"] = f"{_options.get('options', '')} {OPTIONS.pg_options}".strip()
 
 
-def scalar(sql, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()[0]
-
-
-def run(sql, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
-
-
-def fetch(sql, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def database_name():
-    return connection.settings_dict["NAME"]
-
-
 # ---------------------------------------------------------------------------------------------
 # The database: created when missing, refused when it is not the benchmark's
 # ---------------------------------------------------------------------------------------------
@@ -163,12 +140,7 @@ def ensure_database():
     if name in PROTECTED_DATABASES or name.startswith("test_"):
         sys.exit(f"拒绝：{name} 是开发/测试数据库；本脚本只在独立的压测库（默认 {DEFAULT_DATABASE}）中写数据。")
     params = connection.settings_dict
-    try:
-        admin = psycopg.connect(dbname="postgres", host=params["HOST"] or None, port=params["PORT"] or None,
-                                user=params["USER"] or None, password=params["PASSWORD"] or None, autocommit=True)
-    except psycopg.OperationalError as error:
-        sys.exit(f"连不上数据库（{error}）。先启动集群：bash -c 'source script/_common.sh; ensure_database'")
-    with admin:
+    with admin_connection() as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if exists and OPTIONS.recreate:
             if foreign_problems_in(name, params):
@@ -198,14 +170,6 @@ def foreign_problems_in(name, params):
         if not db.execute("SELECT to_regclass('problems_problem')").fetchone()[0]:
             return 0
         return db.execute("SELECT count(*) FROM problems_problem WHERE note <> %s", [MARK]).fetchone()[0]
-
-
-@contextmanager
-def step(label):
-    started = time.perf_counter()
-    print(f"· {label} …", flush=True)
-    yield
-    print(f"  {label}：{time.perf_counter() - started:.1f} s", flush=True)
 
 
 # ---------------------------------------------------------------------------------------------

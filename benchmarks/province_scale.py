@@ -38,7 +38,6 @@ import statistics
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -93,6 +92,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from _cluster import database_name, fetch, run, scalar, step  # noqa: E402  (benchmarks/, the script's own folder)
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.models.query import QuerySet  # noqa: E402
@@ -475,22 +475,6 @@ SIZE_TABLES = [
 ]
 
 
-def scalar(sql, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()[0]
-
-
-def run(sql, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
-
-
-def database_name():
-    return connection.settings_dict["NAME"]
-
-
 # ---------------------------------------------------------------------------------------------
 # Safety: which database may be filled
 # ---------------------------------------------------------------------------------------------
@@ -561,14 +545,6 @@ def check_target(fresh):
 # ---------------------------------------------------------------------------------------------
 # Generation
 # ---------------------------------------------------------------------------------------------
-
-@contextmanager
-def step(label):
-    started = time.perf_counter()
-    print(f"· {label} …", flush=True)
-    yield
-    print(f"  {label}：{time.perf_counter() - started:.1f} s", flush=True)
-
 
 def counts_by_level():
     total = SCALE["waterways"]
@@ -677,12 +653,6 @@ def check_reach_visits(sample=200):
     print(f"核对：{len(ids)} 条轨迹由应用自己的 REACH_VISITS_SQL 重算（{seconds:.1f} s，已回滚）："
           f"生成 {len(generated)} 条巡查记录，应用算出 {len(app)} 条，一致 {both} 条"
           f"（仅生成 {len(generated - app)}，仅应用 {len(app - generated)}）")
-
-
-def fetch(sql, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def print_inventory():

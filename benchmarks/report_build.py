@@ -100,7 +100,6 @@ import pstats
 import statistics
 import sys
 import time
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -147,7 +146,7 @@ def parse_args():
     return parser.parse_args()
 
 
-from _cluster import local_cluster_url  # noqa: E402  (benchmarks/, the script's own folder)
+from _cluster import admin_connection, database_name, fetch, local_cluster_url, run, scalar, step  # noqa: E402  (benchmarks/, the script's own folder)
 
 OPTIONS = parse_args()
 os.environ.setdefault("DATABASE_URL", local_cluster_url(DEFAULT_DATABASE))
@@ -168,50 +167,9 @@ for name in ("weasyprint", "fontTools", "pyogrio"):
     logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def scalar(sql, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()[0]
-
-
-def run(sql, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
-
-
-def fetch(sql, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def database_name():
-    return connection.settings_dict["NAME"]
-
-
-@contextmanager
-def step(label):
-    started = time.perf_counter()
-    print(f"· {label} …", flush=True)
-    yield
-    print(f"  {label}：{time.perf_counter() - started:.1f} s", flush=True)
-
-
 # ---------------------------------------------------------------------------------------------
 # The database: created when missing, refused when it is not the benchmark's
 # ---------------------------------------------------------------------------------------------
-
-def admin_connection():
-    import psycopg
-
-    params = connection.settings_dict
-    try:
-        return psycopg.connect(dbname="postgres", host=params["HOST"] or None, port=params["PORT"] or None,
-                               user=params["USER"] or None, password=params["PASSWORD"] or None, autocommit=True)
-    except psycopg.OperationalError as error:
-        sys.exit(f"连不上数据库（{error}）。先启动集群：bash -c 'source script/_common.sh; ensure_database'")
-
 
 def ensure_database(*, drop=False):
     """The benchmark's database, migrated, with the district's data; dropped and made again with drop."""

@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from psycopg import sql
 
 from patrols import selectors, services, submissions
 from patrols.models import Activity
@@ -60,7 +61,8 @@ def season(crew, clock):
 
 def by_sql(where: str, params=()) -> set[int]:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT a.id FROM patrols_activity a WHERE {where}", list(params))
+        # The condition is one of this module's own SQL fragments; the values go as parameters.
+        cursor.execute(sql.SQL("SELECT a.id FROM patrols_activity a WHERE {}").format(sql.SQL(where)), list(params))
         return {row[0] for row in cursor.fetchall()}
 
 

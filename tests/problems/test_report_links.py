@@ -9,6 +9,7 @@ from datetime import timezone as dt_timezone
 import pytest
 from django.db import connection
 from django.urls import reverse
+from psycopg import sql
 
 from problems.figures import figures
 from problems.models import Problem, ResponsibleUnit
@@ -76,7 +77,8 @@ def book(crew, clock):
 def by_sql(where: str, params=()) -> set[int]:
     """The ids an independent query finds: plain SQL over the table, in the district's time zone."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id FROM problems_problem p WHERE {where}", list(params))
+        # The condition is one of this module's own SQL fragments; the values go as parameters.
+        cursor.execute(sql.SQL("SELECT id FROM problems_problem p WHERE {}").format(sql.SQL(where)), list(params))
         return {row[0] for row in cursor.fetchall()}
 
 
