@@ -1,6 +1,6 @@
 """Generates a province-sized load and times the river-chief map's queries against their psql floor.
 
-    .venv/bin/python benchmarks/province_scale.py --generate            # once: ~10 min on 2 cores, 2.9 GB
+    .venv/bin/python benchmarks/province_scale.py --generate            # once: ~10-17 min on 2 cores, 3.7 GB
     .venv/bin/python benchmarks/province_scale.py [--measure] [--runs 5] [--tiles 200] [--province-hotspots]
     .venv/bin/python benchmarks/province_scale.py --only tiles                       # or coverage, hotspots
     .venv/bin/python benchmarks/province_scale.py --small --generate --measure   # 1/100, half a minute
@@ -12,10 +12,12 @@ reaches by the app's own rebuild_reaches (reach links and junctions included); 2
 with logins, teams and river-chief posts; 1,000,000 activities in 2026, 200,000 of them patrols
 with a track that follows a stretch of a waterway a few metres off it, the rest located at a
 point near one (snapped as the app snaps); 1-3 service records each, reach visits for every
-track, ~100,000 problem reports, some in planted clusters. Everything is built in SQL, batch by
-batch; the waterways are marked approximate and coded PV-00001…. The generator refuses a
-database that holds anything else (real district data), and never touches riverwatch or rw_lead.
---fresh empties a synthetic database and generates again.
+track (and the yearly rollups the app keeps of them), ~100,000 problems on the problem list, all
+accepted by the office (so the hotspots count them), some in planted clusters. Everything is built
+in SQL, batch by batch; the waterways are marked approximate and coded PV-00001…. The generator
+refuses a database that holds anything else (real district data), and never touches riverwatch or
+rw_lead. Without --fresh a load on an older schema is migrated in place; --fresh drops the
+database, creates it anew on the current migrations and generates again.
 
 --measure (the default when the data is there) times each query of the map two ways, call by call
 in turn: the app's own function (warm, median of --runs calls; its statements are captured with
@@ -26,7 +28,7 @@ and reach_freshness for 2026, province-wide, narrowed by role, and for a county-
 100 waterways nearest the centre); hotspots of problems (hex and network, raw and per patrol-km)
 for the county, and once province-wide with --province-hotspots (minutes); vector tiles of both
 layers at --tiles places where activities are, z8-z14 (tracks from their minimum zoom), p50/p95,
-as staff and as a village chief. psql gets the app's connection options (PGOPTIONS, e.g.
+as staff and as a village chief, and of freshness and gaps (30 days) at --tiles reaches, z8-z14. psql gets the app's connection options (PGOPTIONS, e.g.
 "-c jit=off"); nothing else is SET but a statement_timeout on the province-wide hotspots.
 """
 
@@ -70,7 +72,7 @@ SOURCE_NOTE = "合成数据：benchmarks/province_scale.py 生成，仅用于性
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generate", action="store_true", help="build the load (skipped if it is there)")
-    parser.add_argument("--fresh", action="store_true", help="empty the synthetic database first and generate again")
+    parser.add_argument("--fresh", action="store_true", help="drop and create the database anew (current migrations), then generate")
     parser.add_argument("--measure", action="store_true", help="time the queries (default when data is there)")
     parser.add_argument("--small", action="store_true", help="1/100 of everything, to check the script end to end")
     parser.add_argument("--runs", type=int, default=5, help="calls per query; the median is printed")
@@ -92,7 +94,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from _cluster import database_name, fetch, run, scalar, step  # noqa: E402  (benchmarks/, the script's own folder)
+from _cluster import admin_connection, database_name, fetch, run, scalar, step  # noqa: E402  (benchmarks/, the script's own folder)
+from _targets import verdict  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.models.query import QuerySet  # noqa: E402
@@ -196,11 +199,11 @@ UPDATE pv_ww AS w SET geom = lines.geom, len = ST_Length(lines.geom)
 
 INSERT_WATERWAYS_SQL = """
 INSERT INTO waterways_waterway (id, code, name, name_pinyin, kind, parent_id, town_id, village_id,
-                                length_m, accuracy, source, geom, created_at, updated_at)
+                                length_m, accuracy, source, geom, created_at, updated_at, reach_count, reach_length_m)
 SELECT idx, 'PV-' || lpad(idx::text, 5, '0'),
        CASE WHEN level = 2 THEN '模拟沟' ELSE '模拟河' END || lpad(idx::text, 5, '0'), '',
        CASE WHEN level = 2 THEN 'gully' ELSE 'river' END, parent_idx, NULL, NULL,
-       ST_Length(geom), 'approximate', %(source)s, geom, now(), now()
+       ST_Length(geom), 'approximate', %(source)s, geom, now(), now(), 0, 0  -- the totals: rebuild_reaches sets them
   FROM pv_ww ORDER BY idx
 """
 
@@ -214,14 +217,15 @@ SELECT i, '!', NULL, FALSE, 'pv' || lpad(i::text, 6, '0'), '', '', '', (i * 37) 
 """
 
 INSERT_PEOPLE_SQL = """
-INSERT INTO people_person (id, name, phone, role, level, town_id, village_id, user_id, is_active, note, created_at, updated_at)
+INSERT INTO people_person (id, name, phone, role, level, town_id, village_id, user_id, is_active, note, created_at, updated_at,
+                           board_initials_only, id_type, id_tail, volunteer_number)
 SELECT i, '模拟人员' || lpad(i::text, 6, '0'), '139' || lpad(i::text, 8, '0'), r.role,
        CASE r.role
            WHEN 'chief' THEN CASE WHEN h.h < 4 THEN 'district' WHEN h.h < 25 THEN 'township' ELSE 'village' END
            WHEN 'deputy' THEN CASE WHEN h.h < 2 THEN 'national' WHEN h.h < 8 THEN 'provincial'
                                    WHEN h.h < 20 THEN 'municipal' WHEN h.h < 50 THEN 'district' ELSE 'township' END
            ELSE '' END,
-       NULL, NULL, i, TRUE, '', now(), now()
+       NULL, NULL, i, TRUE, '', now(), now(), FALSE, '', '', ''
   FROM generate_series(1, %(people)s) AS i
  CROSS JOIN LATERAL (SELECT CASE WHEN (i * 37) %% 100 < 3 THEN 'staff' WHEN (i * 37) %% 100 < 15 THEN 'chief'
                                  WHEN (i * 37) %% 100 < 25 THEN 'deputy' WHEN (i * 37) %% 100 < 40 THEN 'post_worker'
@@ -427,21 +431,35 @@ HAVING SUM(LEAST(r.end_m, p.hi) - GREATEST(r.start_m, p.lo)) >= %(min_fraction)s
 """
 
 # A problem report's problem is where the report is; one in ten tracked patrols also marks one on
-# its track. Problems are snapped as PROBLEM_SNAP_SQL does.
+# its track. Problems are snapped as PROBLEM_SNAP_SQL does. Each is on the problem list as the office
+# left it after accepting it (state accepted, accepted_at set, no ending: what ACCEPTED_SQL in
+# problems.selectors counts, so the hotspots see every one): a phone report's source is the phone, a
+# patrol's the patrol (as problems.0004 moved them); accepted when the office verified its activity,
+# else 1-48 hours after it arrived. Not yet assigned, so no unit and no deadline (an assignment sets both).
 INSERT_PROBLEMS_SQL = """
 WITH placed AS (
-    SELECT a.id, a.started_at, pv.u1, pv.u2,
+    SELECT a.id, a.kind, a.submitted_by_id, a.started_at, a.received_at, a.status, a.reviewed_at, pv.u1, pv.u2,
            CASE WHEN a.track IS NOT NULL THEN ST_LineInterpolatePoint(ST_GeometryN(a.track, 1), pv.u1)
                 ELSE a.point END AS point
       FROM pv_act pv JOIN patrols_activity a ON a.id = pv.id
      WHERE pv.problem
 )
-INSERT INTO patrols_problemreport (activity_id, client_uuid, category, note, point, observed_at, waterway_id, position_m)
-SELECT p.id, md5('pv-problem-' || p.id)::uuid,
-       CASE WHEN p.u2 < 0.35 THEN 'garbage' WHEN p.u2 < 0.50 THEN 'sewage' WHEN p.u2 < 0.65 THEN 'dumping'
+INSERT INTO problems_problem (category, source, note, point, observed_at, waterway_id, position_m, client_uuid,
+                              activity_id, reported_by_id, deputy_id, contact_phone, tracking_code, state, ending,
+                              not_fixed_reason, duplicate_of_id, unit_id, deadline, first_deadline, supervised_at,
+                              escalated_at, escalated_to_id, accepted_at, resolved_at, resolved_by_id, closed_at,
+                              reopen_count, created_at)
+SELECT CASE WHEN p.u2 < 0.35 THEN 'garbage' WHEN p.u2 < 0.50 THEN 'sewage' WHEN p.u2 < 0.65 THEN 'dumping'
             WHEN p.u2 < 0.73 THEN 'encroachment' WHEN p.u2 < 0.78 THEN 'sand_mining' WHEN p.u2 < 0.85 THEN 'water_quality'
             WHEN p.u2 < 0.93 THEN 'facility' ELSE 'other' END,
-       '', p.point, p.started_at + (2 + 40 * p.u1) * INTERVAL '1 minute', snap.id, snap.position_m
+       CASE WHEN p.kind = 'problem_report' THEN 'phone' ELSE 'patrol' END,
+       '', p.point, p.started_at + (2 + 40 * p.u1) * INTERVAL '1 minute', snap.id, snap.position_m,
+       md5('pv-problem-' || p.id)::uuid, p.id, p.submitted_by_id, NULL, '', NULL, 'accepted', '',
+       '', NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL,
+       CASE WHEN p.status = 'verified' THEN p.reviewed_at ELSE p.received_at + (1 + 47 * p.u1) * INTERVAL '1 hour' END,
+       NULL, NULL, NULL,
+       0, p.received_at
   FROM placed p
   LEFT JOIN LATERAL (
       SELECT ww.id, ST_LineLocatePoint(ww.geom, p.point) * ww.length_m AS position_m
@@ -450,6 +468,21 @@ SELECT p.id, md5('pv-problem-' || p.id)::uuid,
        ORDER BY ww.geom <-> p.point, ww.id
        LIMIT 1
   ) AS snap ON TRUE
+"""
+
+# The two events that brought each of the batch's problems where it is (its state is its last
+# event's to_state): reported by the activity's submitter when the server received it, accepted by
+# the office (the first staff login) at accepted_at. Names as the events keep them: the person's.
+INSERT_PROBLEM_EVENTS_SQL = """
+INSERT INTO problems_problemevent (problem_id, at, actor_id, actor_name, action, from_state, to_state, note)
+SELECT p.id, e.at, e.actor_id, person.name, e.action, e.from_state, e.to_state, ''
+  FROM pv_act pv
+  JOIN problems_problem p ON p.activity_id = pv.id
+ CROSS JOIN LATERAL (VALUES (p.created_at, p.reported_by_id, 'report', '', 'reported'),
+                            (p.accepted_at, %(office)s, 'accept', 'reported', 'accepted'))
+       AS e(at, actor_id, action, from_state, to_state)
+  JOIN people_person person ON person.user_id = e.actor_id
+ WHERE pv.problem
 """
 
 # Rows were inserted with explicit ids (so batches can refer to each other without lookups);
@@ -462,16 +495,10 @@ SELECT setval(pg_get_serial_sequence('waterways_waterway', 'id'), (SELECT max(id
        setval(pg_get_serial_sequence('patrols_activity', 'id'), (SELECT max(id) FROM patrols_activity))
 """
 
-GENERATED_TABLES = [
-    "patrols_reachvisit", "patrols_problemreport", "patrols_photo", "patrols_rawtrack", "patrols_servicerecord",
-    "patrols_activity", "people_chiefassignment", "people_team_leaders", "people_team_members", "people_team",
-    "people_person", "knox_authtoken", "django_admin_log", "people_user_groups", "people_user_user_permissions",
-    "people_user", "waterways_reachlink", "waterways_reach", "waterways_waterway",
-]
-
 SIZE_TABLES = [
     "waterways_waterway", "waterways_reach", "waterways_reachlink", "people_person", "people_chiefassignment",
-    "patrols_activity", "patrols_servicerecord", "patrols_reachvisit", "patrols_problemreport",
+    "patrols_activity", "patrols_servicerecord", "patrols_reachvisit", "patrols_reachvisityear", "problems_problem",
+    "problems_problemevent",
 ]
 
 
@@ -479,27 +506,64 @@ SIZE_TABLES = [
 # Safety: which database may be filled
 # ---------------------------------------------------------------------------------------------
 
-def ensure_database():
-    """Creates the target database (and runs migrate) when it does not exist yet."""
+def create_database(replace=False):
+    """Creates the target database when it does not exist, or (replace, for --fresh) drops it and creates
+    it anew: a synthetic load is thrown away whole, with whatever schema it was built on (a migration
+    edited after it was applied there included). DROP refuses while anyone else is connected."""
     import psycopg
 
     name = database_name()
-    params = connection.settings_dict
-    admin = psycopg.connect(
-        dbname="postgres", host=params["HOST"] or None, port=params["PORT"] or None,
-        user=params["USER"] or None, password=params["PASSWORD"] or None, autocommit=True,
-    )
-    with admin:
+    identifier = psycopg.sql.Identifier(name)
+    connection.close()
+    with admin_connection() as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            if name in PROTECTED_DATABASES or name.startswith("test_"):
-                sys.exit(f"拒绝：不会在 {name} 上生成数据。")
-            print(f"创建数据库 {name} 并执行 migrate …")
-            admin.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
-    if not exists:
-        from django.core.management import call_command
+        if exists and replace:
+            with step(f"删除数据库 {name}"):
+                try:
+                    admin.execute(psycopg.sql.SQL("DROP DATABASE {}").format(identifier))
+                except psycopg.errors.ObjectInUse as error:
+                    sys.exit(f"{name} 正被其他会话使用，无法重建（{error}）。")
+        if replace or not exists:
+            print(f"创建数据库 {name} …")
+            admin.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(identifier))
 
-        call_command("migrate", verbosity=0)
+
+def pending_migrations():
+    """The migrations the database lacks: a load generated on an older schema cannot be measured."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    return [migration for migration, _backwards in executor.migration_plan(executor.loader.graph.leaf_nodes())]
+
+
+def migrate(in_place=False):
+    """Runs the migrations the database lacks; in place, over a load, as a deployment migrates its data."""
+    from django.core.management import call_command
+
+    pending = pending_migrations()
+    if pending:
+        names = ", ".join(str(migration) for migration in pending[:3]) + (" …" if len(pending) > 3 else "")
+        with step(f"migrate（{len(pending)} 个迁移{'，数据原地迁移' if in_place else ''}：{names}）"):
+            call_command("migrate", verbosity=0)
+
+
+def schema_drift():
+    """Columns the models have and the database lacks: a migration not written yet, or one edited after
+    it was applied here. Generating or measuring then fails half-way, so say it first."""
+    from django.apps import apps
+
+    columns = set(fetch("SELECT table_name, column_name FROM information_schema.columns"
+                        " WHERE table_schema = current_schema()"))
+    return [f"{model._meta.db_table}.{field.column}"
+            for model in apps.get_models() if model._meta.managed and not model._meta.proxy
+            for field in model._meta.local_concrete_fields if (model._meta.db_table, field.column) not in columns]
+
+
+def refuse_drift(advice):
+    missing = schema_drift()
+    if missing:
+        sys.exit(f"{database_name()} 的表结构与模型不符，缺列：{', '.join(missing[:8])}"
+                 f"{' …' if len(missing) > 8 else ''}（迁移尚未生成，或已应用的迁移后来被修改）。{advice}")
 
 
 def data_state():
@@ -518,28 +582,36 @@ def data_state():
     complete = (
         waterways == SCALE["waterways"]
         and activities == SCALE["activities"]
-        and scalar("SELECT EXISTS (SELECT 1 FROM patrols_problemreport)")
+        and scalar("SELECT EXISTS (SELECT 1 FROM problems_problem)")
+        and scalar("SELECT EXISTS (SELECT 1 FROM patrols_reachvisityear)")
         and scalar("SELECT EXISTS (SELECT 1 FROM patrols_reachvisit)")
     )
     return "synthetic" if complete else "partial"
 
 
 def check_target(fresh):
+    """Whether to generate ("go") or keep the load that is there ("skip"). --fresh drops the database
+    and creates it anew; otherwise a load on an older schema is migrated in place."""
     name = database_name()
     if name in PROTECTED_DATABASES or name.startswith("test_"):
         sys.exit(f"拒绝：{name} 是开发/测试数据库，本脚本只在独立的压测库（默认 rw_province）中生成数据。")
-    ensure_database()
-    state = data_state()
-    if state == "foreign":
-        if not fresh:
+    create_database(replace=fresh)
+    if not fresh:
+        state = data_state()
+        if state == "foreign":
             sys.exit(f"拒绝：{name} 中有非合成数据（真实河道、区界、家站或人员）。确认可以清空时加 --fresh。")
-        return "wipe"
-    if state == "synthetic" and not fresh:
-        print(f"{name} 中已有完整的合成数据，跳过生成（--fresh 可重建）。")
-        return "skip"
-    if state == "partial" and not fresh:
-        sys.exit(f"{name} 中的合成数据不完整（上次生成被中断，或规模不同）。加 --fresh 重新生成。")
-    return "wipe" if state != "empty" else "go"
+        migrate(in_place=state != "empty")
+        refuse_drift("加 --fresh 重建数据库。")
+        state = data_state()
+        if state == "synthetic":
+            print(f"{name} 中已有完整的合成数据，跳过生成（--fresh 可重建）。")
+            return "skip"
+        if state == "partial":
+            sys.exit(f"{name} 中的合成数据不完整（上次生成被中断，或规模不同）。加 --fresh 重新生成。")
+        return "go"
+    migrate()
+    refuse_drift("模型有改动而迁移未跟上：等迁移写好后再生成。")
+    return "go"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -588,8 +660,9 @@ def generate():
             run(SET_VILLAGE_CHIEFS_SQL)
             run(PICK_TABLE_SQL, {"slots": SCALE["pick_slots"], "hot": SCALE["hot_centres"]})
         run("ANALYZE people_person; ANALYZE pv_ww; ANALYZE pv_pick; ANALYZE pv_hot")
-    slots = scalar("SELECT count(*) FROM pv_pick")
 
+    slots = scalar("SELECT count(*) FROM pv_pick")
+    office = scalar("SELECT min(id) FROM people_user WHERE is_staff")  # who accepts the problems
     total, batch = SCALE["activities"], SCALE["batch"]
     made = {"activities": 0, "service records": 0, "reach visits": 0, "problems": 0}
     with step(f"活动 {total:,} 条（其中带轨迹 {total // TRACK_EVERY:,} 条）、服务记录、河段巡查记录、问题"):
@@ -606,9 +679,13 @@ def generate():
                 made["service records"] += run(INSERT_SERVICE_RECORDS_SQL, {"team_size": TEAM_SIZE})
                 made["reach visits"] += run(INSERT_REACH_VISITS_SQL, {"min_fraction": 0.5})
                 made["problems"] += run(INSERT_PROBLEMS_SQL, {"snap": settings.SNAP_DISTANCE_M})
+                run(INSERT_PROBLEM_EVENTS_SQL, {"office": office})
             bar.update(hi - lo + 1)
             bar.set_postfix(visits=f"{made['reach visits']:,}", problems=f"{made['problems']:,}")
         bar.close()
+
+    with step("河段巡查汇总（patrols.services.rebuild_visit_rollups，每批 100 条河）"):
+        rebuild_rollups()
 
     with step("重置序列、VACUUM ANALYZE"):
         run(RESET_SEQUENCES_SQL)
@@ -618,9 +695,14 @@ def generate():
     check_reach_visits()
 
 
-def wipe():
-    with step("清空合成数据"):
-        run("TRUNCATE " + ", ".join(GENERATED_TABLES) + " CASCADE")
+def rebuild_rollups():
+    """The rollups the visits give, as the app keeps them (the generator wrote the visits in SQL)."""
+    from patrols.services import rebuild_visit_rollups
+    from waterways.models import Waterway
+
+    ids = list(Waterway.objects.order_by("id").values_list("id", flat=True))
+    for start in tqdm(range(0, len(ids), 100), desc="汇总", unit="批"):
+        rebuild_visit_rollups(waterway_ids=ids[start:start + 100])
 
 
 # After generation: the app's own statement on a sample of tracks, compared with the generated
@@ -702,6 +784,12 @@ SELECT ST_X(spot), ST_Y(spot)
          ORDER BY md5(id::text || %(layer)s)
          LIMIT %(n)s) AS sample
 """
+# The freshness and gap tiles: at reaches, in lon/lat.
+REACH_SPOTS_SQL = """
+SELECT ST_X(spot), ST_Y(spot)
+  FROM (SELECT ST_Transform(ST_LineInterpolatePoint(geom, 0.5), 4326) AS spot
+          FROM waterways_reach ORDER BY md5(id::text) LIMIT %(n)s) AS sample
+"""
 
 SKIPPED_STATEMENTS = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)", re.IGNORECASE)
 TIME_LINE = re.compile(r"^Time: ([0-9.]+) ms", re.MULTILINE)
@@ -767,7 +855,9 @@ class Psql:
 
     def __init__(self):
         params = connection.settings_dict
-        environment = dict(os.environ, PGPASSWORD=params["PASSWORD"] or "", PGAPPNAME="province_scale floor",
+        # The URL's password, else the one libpq found for the app's connection (PGPASSWORD).
+        environment = dict(os.environ, PGPASSWORD=params["PASSWORD"] or os.environ.get("PGPASSWORD", ""),
+                           PGAPPNAME="province_scale floor",
                            # the app's connection options (settings: "-c jit=off"), so both sessions plan alike
                            PGOPTIONS=params.get("OPTIONS", {}).get("options", ""))
         command = [shutil.which("psql") or "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
@@ -897,6 +987,16 @@ def measure_coverage(year, county, runs):
         if freshness:
             result = measure_case(f"reach_freshness {scope}", partial(freshness, filters), runs)
             print(f"    → {len(result['features']):,} 段（按距上次巡查天数合并）")
+    # Coverage under the other filter combinations (each takes its own SQL form).
+    if coverage_summary:
+        team = scalar("SELECT team_id FROM people_team_members GROUP BY team_id ORDER BY count(*) DESC, team_id LIMIT 1")
+        for scope, narrowed in (("kind=patrol", {"kinds": ("patrol",)}),
+                                ("kind=patrol,cleanup", {"kinds": ("patrol", "cleanup")}),
+                                ("role=chief kind=patrol", {"role": "chief", "kinds": ("patrol",)}),
+                                (f"team={team}", {"team_id": team})):
+            filters = ReportFilters(start=year[0], end=year[1], **narrowed)
+            result = measure_case(f"coverage_summary 全省 {scope}", partial(coverage_summary, filters), runs)
+            print(f"    → 覆盖率 {result['district']['coverage_pct']} %")
 
 
 def measure_hotspots(year, county, runs):
@@ -992,6 +1092,13 @@ def measure_tiles(year, count):
         wanted = [tile_of(lon, lat, zooms[i % len(zooms)]) for i, (lon, lat) in enumerate(spots)]
         time_tiles(tile, layer, wanted, filters, scopes.EVERYTHING, f"{layer}（工作人员）")
         time_tiles(tile, layer, wanted[::2], filters, chief_view, f"{layer}（村级河长）")
+    # Freshness and gaps (days=30) at reaches: aggregates, the same for every reader.
+    if "freshness" in getattr(tiles_module, "LAYERS", ()):
+        spots = fetch(REACH_SPOTS_SQL, {"n": count})
+        zooms = list(range(getattr(tiles_module, "REACH_MIN_ZOOM", 8), 15))
+        wanted = [tile_of(lon, lat, zooms[i % len(zooms)]) for i, (lon, lat) in enumerate(spots)]
+        time_tiles(tile, "freshness", wanted, filters, scopes.EVERYTHING, "freshness（河段处）")
+        time_tiles(partial(tile, days=30), "gaps", wanted, filters, scopes.EVERYTHING, "gaps 30 天（河段处）")
 
 
 def time_tiles(tile, layer, wanted, filters, reader, label):
@@ -1014,8 +1121,9 @@ def time_tiles(tile, layer, wanted, filters, reader, label):
     by_zoom = {}
     for (z, _x, _y), ms, floor_ms in zip(wanted, app_ms, floor):
         by_zoom.setdefault(z, []).append((ms, floor_ms))
-    print("    按缩放级别 p50 app/floor ms：" + "，".join(
+    print("    按缩放级别 p50 app/floor ms（p95 app）：" + "，".join(
         f"z{z} {statistics.median(m for m, _f in pairs):.0f}/{statistics.median(f for _m, f in pairs):.0f}"
+        f"（{percentile([m for m, _f in pairs], 0.95):.0f}）"
         for z, pairs in sorted(by_zoom.items())), flush=True)
 
 
@@ -1040,23 +1148,30 @@ def measure():
     if "tiles" in parts:
         measure_tiles(year, OPTIONS.tiles)
     PSQL.close()
-    print("\n汇总（ms）")
-    print(f"  {'query':<44}{'app':>11}{'psql floor':>13}")
+    print("\n汇总（ms）：目标见 benchmarks/_targets.py（issue 16）")
+    print(f"  {'query':<44}{'app':>11}{'psql floor':>13}   {'target':<38}verdict")
+    short = []
     for label, app_ms, floor_ms, _note in ROWS:
-        print(f"  {pad(label, 44)}{app_ms:>11.1f}{floor_ms:>13.1f}")
+        wording, met = verdict(label, app_ms, floor_ms)
+        mark = "" if met is None else ("达标" if met else "未达标")
+        if met is False:
+            short.append(label)
+        print(f"  {pad(label, 44)}{app_ms:>11.1f}{floor_ms:>13.1f}   {wording:<38}{mark}")
+    print("\n未达标：" + ("、".join(short) if short else "无"))
     load = os.getloadavg()
     print(f"\n机器负载（1/5/15 分钟平均）：{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
 
 
 def main():
     if OPTIONS.generate or OPTIONS.fresh:
-        action = check_target(OPTIONS.fresh)
-        if action == "wipe":
-            wipe()
-        if action != "skip":
+        if check_target(OPTIONS.fresh) == "go":
             generate()
         print_inventory()
     if OPTIONS.measure or not (OPTIONS.generate or OPTIONS.fresh):
+        if pending_migrations():
+            sys.exit(f"{database_name()} 的表结构落后于代码（缺 {', '.join(map(str, pending_migrations()))}）："
+                     "加 --generate 原地迁移（合成数据保留），或 --fresh --generate 重新生成。")
+        refuse_drift("用 --fresh --generate 重新生成。")
         if not scalar("SELECT EXISTS (SELECT 1 FROM patrols_activity)"):
             sys.exit(f"{database_name()} 中没有活动数据：先运行 --generate。")
         measure()

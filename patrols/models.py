@@ -3,6 +3,7 @@ and the reaches each patrol covered. Geometry is stored in settings.GIS_SRID (me
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GistIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -200,6 +201,44 @@ class ReachVisit(models.Model):
         indexes = [
             models.Index(fields=["reach", "visited_at"], name="reach_visit_reach_time"),
             models.Index(fields=["activity"], name="reach_visit_activity"),
+        ]
+
+
+class ReachVisitYear(models.Model):
+    """The reach's visits in one year (Beijing dates) by the activities that count, of one kind and with
+    someone of one role taking part ('' for either: every kind, anyone), kept as the last moment of each
+    day visited, in order. Coverage, gaps and freshness read a reach's latest visit before a moment from
+    here (a binary search in one short array) instead of from every visit: patrols.rollups holds the
+    rule and the SQL; patrols.services keeps the rows in step with the visits, in the same transaction.
+    `manage.py check_rollups` compares them with the visits and rebuilds them."""
+
+    ANY = ""
+
+    # Deleted with its reach by the database, like the visits: migration 0013 adds the foreign key
+    # with ON DELETE CASCADE itself, which Django 5.2 cannot declare. Both are looked up through the
+    # indexes below (the unique key leads with the reach).
+    reach = models.ForeignKey("waterways.Reach", on_delete=models.CASCADE, related_name="+", db_index=False,
+                              db_constraint=False)
+    waterway = models.ForeignKey("waterways.Waterway", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                                 related_name="+", help_text="the reach's waterway, copied so reads group without a join")
+    reach_length_m = models.FloatField(help_text="the reach's length, copied so coverage sums without a join")
+    year = models.SmallIntegerField()
+    kind = models.CharField(max_length=32, blank=True)
+    role = models.CharField(max_length=32, blank=True)
+    day_last = ArrayField(models.DateTimeField(), help_text="the last visit of each day visited, ascending")
+    visits = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("河段年度巡查汇总")
+        verbose_name_plural = _("河段年度巡查汇总")
+        constraints = [
+            models.UniqueConstraint(fields=["reach", "year", "kind", "role"], name="reach_visit_year_once"),
+            models.CheckConstraint(condition=Q(visits__gte=1), name="reach_visit_year_not_empty"),
+        ]
+        indexes = [
+            # What a read takes, in the order it aggregates (waterway, reach), read from the index alone.
+            models.Index(fields=["kind", "role", "waterway", "reach", "year"], include=["reach_length_m", "day_last"],
+                         name="reach_visit_year_read"),
         ]
 
 

@@ -21,7 +21,7 @@ from people import services as people_services
 from people.models import Person
 from riverwatch import photos as photo_processing
 
-from . import privacy, problem_reports, scopes, selectors, signals, submissions
+from . import privacy, problem_reports, rollups, scopes, selectors, signals, submissions
 from .models import KINDS_WITHOUT_SERVICE, Activity, Photo, RawTrack, ServiceRecord
 from .submissions import Submission
 
@@ -371,6 +371,7 @@ def record_activity(*, submitted_by, submission: Submission, payload_sha256: str
     )
     if track is not None:
         record_reach_visits(activity_ids=[activity.pk])
+        refresh_visit_rollups(activity_ids=[activity.pk])
     _snap(activity)
     activity.save(update_fields=["waterway", "waterway_position_m", "off_network", "skipped_participants"])
     return activity, True
@@ -398,6 +399,8 @@ def review_activity(*, activity, reviewer, decision, note=""):
     activity.review_note = note.strip()
     activity.full_clean(exclude=CLEAN_EXCLUDE)
     activity.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+    if activity.status == Activity.Status.REJECTED:
+        refresh_visit_rollups(activity_ids=[activity.pk])
     # Later apps (points) credit or reverse on this; only once the review is committed.
     transaction.on_commit(lambda: signals.activity_reviewed.send(
         sender=Activity, activity=activity, decision=decision, previous_status=Activity.Status.SUBMITTED.value,
@@ -441,6 +444,7 @@ def overturn_verification(*, activity, by, note):
     activity.review_note = note
     activity.full_clean(exclude=CLEAN_EXCLUDE)
     activity.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+    refresh_visit_rollups(activity_ids=[activity.pk])
     transaction.on_commit(lambda: signals.activity_reviewed.send(
         sender=Activity, activity=activity, decision="reject", previous_status=Activity.Status.VERIFIED.value,
     ))
@@ -466,7 +470,7 @@ def remove_participant(*, activity, person, by, reason):
         "by": by.pk, "at": timezone.now().isoformat(), "reason": reason,
     }]
     record_id = record.pk
-    record.delete()
+    record.delete()  # the rollups follow (patrols.receivers): the roles that took part may be fewer
     activity.full_clean(exclude=CLEAN_EXCLUDE)
     activity.save(update_fields=["removed_participants"])
     transaction.on_commit(lambda: signals.participant_removed.send(
@@ -523,9 +527,23 @@ def recompute_reach_visits(*, waterway_ids=None):
     """After reaches were re-cut (their old visits went with them: ON DELETE CASCADE), record
     visits again for every activity whose track passes the re-cut waterways. Returns visits recorded."""
     activity_ids = selectors.activities_near_waterways(waterway_ids, settings.PATROL_BUFFER_M)
-    if not activity_ids:
-        return 0
-    return record_reach_visits(activity_ids=activity_ids, waterway_ids=waterway_ids)
+    recorded = record_reach_visits(activity_ids=activity_ids, waterway_ids=waterway_ids) if activity_ids else 0
+    rollups.rebuild(waterway_ids)
+    return recorded
+
+
+def refresh_visit_rollups(*, activity_ids):
+    """Bring the reach rollups (patrols.rollups) in step with these activities' visits, status and
+    participants: the rows of every (reach, year) their visits fall in. Call it in the transaction
+    that changed them. Deletions need no call: patrols.receivers refreshes after an activity or a
+    service record is deleted, however it is deleted (a service, the admin, a cascade)."""
+    rollups.refresh_pairs(rollups.keys_of_activities(activity_ids))
+
+
+@transaction.atomic
+def rebuild_visit_rollups(*, waterway_ids=None) -> int:
+    """Rebuild the reach rollups of these waterways (None: every one) from their visits. Returns rows written."""
+    return rollups.rebuild(waterway_ids)
 
 
 # --- Personal information: forgetting a person who leaves, and raw fixes past their retention -----------

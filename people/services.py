@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -454,6 +455,12 @@ def revoke_token(*, user, token_id):
     if token is not None:
         token.delete()
     return token
+
+
+def issue_token(*, user):
+    """A new API token for the signed-in user (for QGIS, GDAL or a script), valid for
+    API_TOKEN_TTL_DAYS. Returns (instance, token): the token itself exists only in this answer."""
+    return AuthToken.objects.create(user=user, expiry=timedelta(days=settings.API_TOKEN_TTL_DAYS))
 
 
 def revoke_all_tokens(*, user) -> int:

@@ -3,6 +3,7 @@ full name. (Changing one's password: Django's PasswordChangeView, see riverwatch
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -17,7 +18,20 @@ from . import selectors, services
 @require_http_methods(["GET", "HEAD", "POST"])
 def api_tokens(request):
     """The signed-in user's tokens that still work, each with a revoke button, and one to revoke them all."""
-    if request.method == "POST":
+    issued = None
+    status = 200
+    if request.method == "POST" and "issue" in request.POST:
+        # A token outlives the session and a logout: as at /api/auth/token/, the password is asked for,
+        # through authenticate(), so django-axes counts a wrong one and locks out as it does there.
+        password = request.POST.get("password", "")
+        if authenticate(request=request, username=request.user.get_username(), password=password) is None:
+            status = 400
+            messages.error(request, _("尝试次数过多，请稍后再试。") if getattr(request, "axes_locked_out", False)
+                           else _("密码不正确，没有生成令牌。"))
+        else:
+            # Shown once, on this answer only (never stored in the session nor cached): no redirect.
+            _instance, issued = services.issue_token(user=request.user)
+    elif request.method == "POST":
         if "revoke_all" in request.POST:
             count = services.revoke_all_tokens(user=request.user)
             messages.success(request, _("已撤销全部令牌（%(count)s 个）。用过它们的脚本需要重新获取令牌。") % {"count": count})
@@ -31,9 +45,13 @@ def api_tokens(request):
         return redirect("account-tokens")
     tokens = [{"id": token.digest, "prefix": selectors.key_prefix(token), "created": token.created, "expiry": token.expiry}
               for token in selectors.active_tokens(request.user)]
-    return render(request, "people/tokens.html", {
+    response = render(request, "people/tokens.html", {
         "tokens": tokens, "ttl_days": settings.API_TOKEN_TTL_DAYS, "token_url": reverse("api-token"),
-    })
+        "issued": issued, "ogc_url": request.build_absolute_uri(reverse("ogc-landing")),
+    }, status=status)
+    if issued:
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -78,16 +78,21 @@ def counted_activities(filters: ReportFilters, queryset=None):
 
 # --- The SQL form (on `a`, an activity row; parameters from ReportFilters.sql_params()) -------------
 
+# The activities someone of %(team)s took part in (its members today). A read that must start from
+# them (the team is a few people among thousands) joins this itself: under the optional form below,
+# `(team IS NULL OR …)`, PostgreSQL cannot plan it as a join.
+TEAM_ACTIVITY_IDS_SQL = """
+SELECT DISTINCT s.activity_id FROM patrols_servicerecord s
+  JOIN people_team_members m ON m.person_id = s.person_id
+ WHERE m.team_id = %(team)s"""
+
 # scope_q. Without the period it serves problems, which belong to the period they were observed in,
 # and coverage, which looks at all history before the end.
 ACTIVITY_SCOPE_CONDITIONS = """
        """ + scopes.COUNTED_SQL + """
    AND (%(kinds)s::text[] IS NULL OR a.kind = ANY(%(kinds)s::text[]))
    AND (%(role)s::text IS NULL OR """ + scopes.TOOK_PART_AS_SQL + """)
-   AND (%(team)s::bigint IS NULL OR EXISTS (
-           SELECT 1 FROM patrols_servicerecord s
-             JOIN people_team_members m ON m.person_id = s.person_id
-            WHERE s.activity_id = a.id AND m.team_id = %(team)s))
+   AND (%(team)s::bigint IS NULL OR a.id IN (""" + TEAM_ACTIVITY_IDS_SQL + """))
 """
 
 # counted_activities.

@@ -101,11 +101,22 @@ class FreshnessParams(ReportParams):
     start = None
 
 
-class GapParams(FreshnessParams):
-    days = WholeNumberField(required=False, min_value=1, max_value=MAX_GAP_DAYS, default=DEFAULT_GAP_DAYS,
+def _gap_days_field():
+    return WholeNumberField(required=False, min_value=1, max_value=MAX_GAP_DAYS, default=DEFAULT_GAP_DAYS,
                             label=gettext_lazy("天数"), help_text=gettext_lazy(
                                 "超过多少天无人巡查算空白：距上次巡查的天数（结束日期减上次巡查日期，北京时间）大于此数，"
                                 "或从未巡查。1–3650，默认 30"))
+
+
+class GapParams(FreshnessParams):
+    days = _gap_days_field()
+
+
+class GapTileParams(ReportParams):
+    """A vector tile of gaps: the shared filters and the days, read as the gaps API reads them (the
+    other layers' tiles read ReportParams)."""
+
+    days = _gap_days_field()
 
 
 HEX_SIZE_RANGE_M = (50, 5000)

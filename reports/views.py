@@ -20,8 +20,9 @@ from waterways.views import basemap_text
 from .params import ComplianceParams, DeputyParams, default_period
 from .permissions import may_use_reports, own_waterway_ids
 from .selectors import compliance
-from .selectors.coverage import DEFAULT_GAP_DAYS
+from .selectors.coverage import DEFAULT_GAP_DAYS, FRESHNESS_CLASSES
 from .selectors.layers import problem_state_labels
+from .selectors.tiles import REACH_MIN_ZOOM
 
 
 def _require_chief_or_staff(request):
@@ -36,6 +37,7 @@ def _map_text():
         "legend": _("图例"),
         "freshness": _("距上次巡查"),
         "freshness_days": _("距上次巡查（天）"),
+        "freshness_classes": {name: str(label) for name, label in FRESHNESS_CLASSES},
         "tracks": _("巡河轨迹"),
         "activities": _("活动（按类型聚合）"),
         "problems": _("问题（按状态）"),
@@ -54,6 +56,8 @@ def _map_text():
         "gaps_summary": _("%(n)s 段，共 %(km)s 公里。点击一段，地图缩放到那里。"),
         "no_gaps": _("所选河道在这段时间内都有人巡查过，没有未巡河段。"),
         "gaps_more": _("另有 %(n)s 段较短的未巡河段，放大地图可见。"),
+        "gaps_tiled": _("所选范围有 %(n)s 个河段，未巡河段不逐段列出，已在地图上以黄色标出；在“河道”中选一条河道可列出各段。"),
+        "gaps_legend": _("未巡河段（超过 %(days)s 天）"),
         "loading": _("正在载入……"),
         "loaded": _("已更新"),
         "empty_period": _("所选时间段内没有活动记录。"),
@@ -62,6 +66,7 @@ def _map_text():
         "people": _("参与人数"),
         "debris": _("垃圾（公斤）"),
         "vector_tiles_note": _("记录较多，轨迹和活动以矢量瓦片显示。"),
+        "reach_tiles_note": _("河段较多，河段颜色和未巡河段以矢量瓦片显示，地图缩得太小时不显示。"),
         "hotspot_classes": {
             "hot_99": _("热点（99% 置信）"),
             "hot_95": _("热点（95% 置信）"),
@@ -106,6 +111,8 @@ def _map_config(request):
             "waterway": "mine" if mine else "",
             "days": DEFAULT_GAP_DAYS,
         },
+        # Freshness and gap tiles start at this zoom (reports.selectors.tiles).
+        "reach_tile_min_zoom": REACH_MIN_ZOOM,
         # The waterway layer identifies waterways by code.
         "mine_codes": list(Waterway.objects.filter(id__in=mine or []).values_list("code", flat=True)),
     }

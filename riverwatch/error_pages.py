@@ -1,17 +1,18 @@
-"""What a request that reaches no view, or breaks one, gets back: under /api/ the API's refusal
-shape (riverwatch/api_errors.py: one sentence in `detail`, a `code`), so that a program never has to
-parse an HTML page; elsewhere Django's own handlers with our Chinese templates (templates/4xx, 500).
-Django calls these only with DEBUG off (riverwatch/urls.py: handler400 … handler500)."""
+"""What a request that reaches no view, or breaks one, gets back: under /api/ and /ogc/ (OGC API –
+Features, reports/ogc/) the API's refusal shape (riverwatch/api_errors.py: one sentence in `detail`,
+a `code`), so that a program never has to parse an HTML page; elsewhere Django's own handlers with
+our Chinese templates (templates/4xx, 500). Django calls these only with DEBUG off (riverwatch/urls.py:
+handler400 … handler500)."""
 
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 
-API_PREFIX = "/api/"
+API_PREFIXES = ("/api/", "/ogc/")
 
 
 def wants_api_answer(request) -> bool:
-    return request.path.startswith(API_PREFIX)
+    return request.path.startswith(API_PREFIXES)
 
 
 def api_refusal(detail: str, code: str, status: int) -> JsonResponse:

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("problems.urls")),
     path("", include("problems.public_urls")),  # the signboard's public report page, no login
     path("open311/v2/", include("problems.open311.urls")),
+    path("ogc/", include("reports.ogc.urls")),  # OGC API – Features for QGIS and GDAL (docs/ogc.md)
     path("", include("certificates.urls")),  # volunteer service certificates; /certificates/verify/… is public
     path("", include("reports.urls")),
     path("", include("points.urls")),  # the points scheme: public boards and rules, statements, redemption

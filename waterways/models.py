@@ -122,6 +122,10 @@ class Waterway(models.Model):
         Village, null=True, blank=True, on_delete=models.SET_NULL, related_name="waterways", verbose_name=_("得名村")
     )
     length_m = models.FloatField(_("长度（米）"), default=0, editable=False)
+    # Its reaches' count and summed length, set whenever they are cut (services.rebuild_reaches), so
+    # a province's coverage needs no pass over every reach for the totals.
+    reach_count = models.PositiveIntegerField(_("河段数"), default=0, editable=False)
+    reach_length_m = models.FloatField(_("河段总长（米）"), default=0, editable=False)
     accuracy = models.CharField(_("精度"), max_length=16, choices=Accuracy.choices, default=Accuracy.APPROXIMATE)
     source = models.TextField(_("来源"), blank=True)
     geom = models.LineStringField(_("河道中心线"), srid=settings.GIS_SRID, spatial_index=False)

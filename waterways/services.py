@@ -150,6 +150,15 @@ CROSS JOIN LATERAL (SELECT GREATEST(1, FLOOR(w.len / %(step)s + 0.5))::int AS pi
 CROSS JOIN LATERAL generate_series(0, n.pieces - 1) AS s(i)
 """
 
+REACH_TOTALS_SQL = """
+UPDATE waterways_waterway w
+   SET reach_count = COALESCE(t.n, 0), reach_length_m = COALESCE(t.metres, 0)
+  FROM (SELECT id FROM waterways_waterway WHERE id = ANY(%(ids)s)) cut
+  LEFT JOIN (SELECT waterway_id, COUNT(*) AS n, SUM(end_m - start_m) AS metres
+               FROM waterways_reach WHERE waterway_id = ANY(%(ids)s) GROUP BY waterway_id) t ON t.waterway_id = cut.id
+ WHERE w.id = cut.id
+"""
+
 LINK_ALONG_SQL = """
 INSERT INTO waterways_reachlink (reach_id, neighbour_id, kind)
 SELECT pair.a, pair.b, %(kind)s
@@ -200,6 +209,7 @@ def rebuild_reaches(*, waterway_ids=None):
         cursor.execute("DELETE FROM waterways_reach WHERE waterway_id = ANY(%s)", [list(waterway_ids)])
         cursor.execute(CUT_REACHES_SQL, {"step": float(settings.REACH_LENGTH_M), "ids": list(waterway_ids)})
         cut = cursor.rowcount
+        cursor.execute(REACH_TOTALS_SQL, {"ids": list(waterway_ids)})
         cursor.execute(LINK_ALONG_SQL, {"kind": ReachLink.Kind.ALONG.value})
         cursor.execute(LINK_JUNCTIONS_SQL, {"tolerance": settings.JUNCTION_TOLERANCE_M,
                                             "kind": ReachLink.Kind.JUNCTION.value})

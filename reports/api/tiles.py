@@ -1,4 +1,4 @@
-"""Vector tiles for the heavy layers: /api/tiles/<tracks|activities>/<z>/<x>/<y>.mvt."""
+"""Vector tiles for the heavy layers: /api/tiles/<tracks|activities|freshness|gaps>/<z>/<x>/<y>.mvt."""
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from patrols.scopes import reader_of
 
-from ..params import ReportParams, report_filters
+from ..params import GapTileParams, ReportParams, read
 from ..permissions import ChiefOrStaff
 from ..selectors import tiles
 
@@ -18,18 +18,23 @@ MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
 
 class TileView(APIView):
     """One Mapbox Vector Tile (EPSG:3857 tile grid) of the layer, under the same filters as the
-    GeoJSON layers. Tracks are empty below zoom 9; activities are merged per kind into cells."""
+    GeoJSON layers. Tracks are empty below zoom 9; activities are merged per kind into cells;
+    freshness and gaps (`days`, as /api/coverage/gaps/ reads it) are the GeoJSON layers' runs of
+    reaches, empty below zoom 8."""
 
     permission_classes = [ChiefOrStaff]
 
-    @extend_schema(parameters=[ReportParams], responses={(200, MVT_CONTENT_TYPE): OpenApiTypes.BINARY})
+    @extend_schema(parameters=[GapTileParams], responses={(200, MVT_CONTENT_TYPE): OpenApiTypes.BINARY})
     def get(self, request, layer, z, x, y):
         if layer not in tiles.LAYERS:
             raise NotFound(_("没有名为 %(layer)s 的图层，可选：%(layers)s。") % {"layer": layer, "layers": _("、").join(tiles.LAYERS)})
         if not tiles.tile_in_range(z, x, y):
             raise NotFound(_("瓦片编号超出范围：%(z)s/%(x)s/%(y)s。") % {"z": z, "x": x, "y": y})
-        data = tiles.tile(layer, z, x, y, report_filters(request), reader=reader_of(request.user))
+        params = read(GapTileParams if layer == "gaps" else ReportParams, request)
+        data = tiles.tile(layer, z, x, y, params.filters(), reader=reader_of(request.user),
+                          days=params.validated_data.get("days"))
         response = HttpResponse(data, content_type=MVT_CONTENT_TYPE)
-        # Personal (what this user may read) and changes as records arrive: a minute in the browser only.
+        # Personal (what this user may read; the reaches' layers alike, though they count for everyone)
+        # and changes as records arrive: a minute in the browser only.
         response["Cache-Control"] = "private, max-age=60"
         return response

@@ -14,70 +14,101 @@ the activities: a patrol snapped to the 堵河 still covers the gully it walked 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from patrols import rollups
 from riverwatch.dates import day_start
 from waterways.models import Waterway
 
-from ..filters import FILTERED_ACTIVITIES_SQL, ReportFilters
+from ..filters import ACTIVITY_SCOPE_CONDITIONS, TEAM_ACTIVITY_IDS_SQL, ReportFilters
 
-# A visit's own time decides which period it belongs to, so the activity filter looks at all of
-# history before the end (the shared filter's period bound on started_at is opened up with this).
-ALL_HISTORY = datetime(1, 1, 1, tzinfo=dt_timezone.utc)
-
-# Each reach looked at, with its latest visit before %(end_at)s by a filtered activity, in two
-# shapes. When every activity counts but the rejected: one backward probe of the (reach, visited_at)
-# index per reach, stopped at the first visit not rejected, so the cost follows the number of
-# reaches, not the years of visits behind them.
+# Each reach looked at, with its latest visit before %(end_at)s by an activity that passes the
+# filters, in two forms chosen in Python (one SQL form with optional parts would defeat the planner).
+# Without a team: from the rollups (patrols.rollups), one short array per reach and year of the
+# kinds and role chosen, so the cost follows the reaches, not the visits behind them.
+_REACH_SCOPE = """
+   (%(waterways)s::bigint[] IS NULL OR {alias}.waterway_id = ANY(%(waterways)s::bigint[]))
+   AND (%(reach_ids)s::bigint[] IS NULL OR {alias}.{reach} = ANY(%(reach_ids)s::bigint[]))"""
 REACH_LAST_VISIT_SQL = """
 SELECT r.id, r.waterway_id, r.seq, r.start_m, r.end_m, last.visited_at
   FROM waterways_reach r
-  LEFT JOIN LATERAL (
-        SELECT v.visited_at
-          FROM patrols_reachvisit v
-          JOIN (""" + FILTERED_ACTIVITIES_SQL + """) fa ON fa.id = v.activity_id
-         WHERE v.reach_id = r.id AND v.visited_at < %(end_at)s
-         ORDER BY v.visited_at DESC
-         LIMIT 1) last ON TRUE
- WHERE %(waterways)s::bigint[] IS NULL OR r.waterway_id = ANY(%(waterways)s::bigint[])
+  LEFT JOIN (
+        SELECT u.reach_id, MAX(""" + rollups.LATEST_BEFORE_SQL + """) AS visited_at
+          FROM patrols_reachvisityear u
+         WHERE """ + rollups.ROWS_FOR_FILTERS_SQL + """
+           AND """ + _REACH_SCOPE.format(alias="u", reach="reach_id") + """
+         GROUP BY u.reach_id) last ON last.reach_id = r.id
+ WHERE """ + _REACH_SCOPE.format(alias="r", reach="id") + """
 """
 
-# When kind, role or team narrow the activities, that probe would walk past every visit of each
-# reach the chosen people never walked (48 s instead of 3 s for a team over 500k reaches and 5M
-# visits): start from the visits of the activities that pass instead, and keep each reach's latest.
-REACH_LAST_VISIT_NARROWED_SQL = """
+# With a team (its members change, so it is no rollup key): from the visits of the activities its
+# members took part in, joined first, the few among the many; each reach keeps its latest.
+_TEAM_REACH_VISITS_SQL = """
+        SELECT v.reach_id, vr.waterway_id, vr.start_m, vr.end_m, MAX(v.visited_at) AS visited_at
+          FROM (""" + TEAM_ACTIVITY_IDS_SQL + """) team
+          JOIN patrols_activity a ON a.id = team.activity_id
+          JOIN patrols_reachvisit v ON v.activity_id = a.id
+          JOIN waterways_reach vr ON vr.id = v.reach_id
+         WHERE v.visited_at < %(end_at)s
+           AND """ + ACTIVITY_SCOPE_CONDITIONS + """
+           AND """ + _REACH_SCOPE.format(alias="vr", reach="id") + """
+         GROUP BY v.reach_id, vr.waterway_id, vr.start_m, vr.end_m"""
+REACH_LAST_VISIT_TEAM_SQL = """
 SELECT r.id, r.waterway_id, r.seq, r.start_m, r.end_m, last.visited_at
   FROM waterways_reach r
-  LEFT JOIN (
-        SELECT v.reach_id, MAX(v.visited_at) AS visited_at
-          FROM patrols_reachvisit v
-          JOIN waterways_reach vr ON vr.id = v.reach_id
-          JOIN (""" + FILTERED_ACTIVITIES_SQL + """) fa ON fa.id = v.activity_id
-         WHERE v.visited_at < %(end_at)s
-           AND (%(waterways)s::bigint[] IS NULL OR vr.waterway_id = ANY(%(waterways)s::bigint[]))
-         GROUP BY v.reach_id) last ON last.reach_id = r.id
- WHERE %(waterways)s::bigint[] IS NULL OR r.waterway_id = ANY(%(waterways)s::bigint[])
+  LEFT JOIN (""" + _TEAM_REACH_VISITS_SQL + """) last ON last.reach_id = r.id
+ WHERE """ + _REACH_SCOPE.format(alias="r", reach="id") + """
 """
 
-# Per waterway: length, visited length in [period_start, end_at), reaches, last visit at any time
-# before the end; the signed-in chief's own waterways first, then rivers before gullies.
+# Per waterway: what was visited, from each reach's latest visit before the end, in three forms.
+# Without a team, read from the rollups, where the reaches without a row were never visited and need
+# not be read at all. When the period lies in the end's year and one kind is asked for (or any), a
+# reach has at most one row that can fall in the period (that year's): each row counts as it stands.
+def _waterway_visits(reaches_sql: str) -> str:
+    """The waterway_visits CTE over `reaches_sql`: one row per reach (waterway_id, length_m, visited_at)."""
+    return """
+WITH waterway_visits AS (
+    SELECT rv.waterway_id,
+           SUM(rv.length_m) FILTER (WHERE rv.visited_at >= %(period_start)s) AS visited_m,
+           COUNT(*) FILTER (WHERE rv.visited_at >= %(period_start)s) AS reaches_visited,
+           MAX(rv.visited_at) AS last_visit
+      FROM (""" + reaches_sql + """) rv
+     GROUP BY rv.waterway_id
+)"""
+
+
+_WATERWAY_VISITS_ONE_ROW_SQL = _waterway_visits("""
+    SELECT u.waterway_id, u.reach_length_m AS length_m, """ + rollups.LATEST_BEFORE_SQL + """ AS visited_at
+      FROM patrols_reachvisityear u
+     WHERE """ + rollups.ROWS_FOR_ONE_KIND_SQL + """
+       AND """ + _REACH_SCOPE.format(alias="u", reach="reach_id"))
+# Otherwise each reach's rows are merged first (its latest visit over the kinds and years).
+_WATERWAY_VISITS_SQL = _waterway_visits("""
+    SELECT u.waterway_id, MIN(u.reach_length_m) AS length_m, MAX(""" + rollups.LATEST_BEFORE_SQL + """) AS visited_at
+      FROM patrols_reachvisityear u
+     WHERE """ + rollups.ROWS_FOR_FILTERS_SQL + """
+       AND """ + _REACH_SCOPE.format(alias="u", reach="reach_id") + """
+     GROUP BY u.waterway_id, u.reach_id""")
+# With a team: only the reaches its activities visited (the totals come from the waterways).
+_WATERWAY_VISITS_TEAM_SQL = _waterway_visits("""
+    SELECT tv.waterway_id, tv.end_m - tv.start_m AS length_m, tv.visited_at
+      FROM (""" + _TEAM_REACH_VISITS_SQL + """) tv""")
+
+# Per waterway: length and reaches (the totals kept when its reaches were cut), visited length and
+# reaches in [period_start, end_at), the last visit at any time before the end; the signed-in
+# chief's own waterways first, then rivers before gullies.
 _COVERAGE_TAIL = """
-SELECT w.id, w.code, w.name, w.kind,
-       COALESCE(SUM(rl.end_m - rl.start_m), 0) AS length_m,
-       COALESCE(SUM(rl.end_m - rl.start_m) FILTER (WHERE rl.visited_at >= %(period_start)s), 0) AS visited_m,
-       COUNT(rl.id) FILTER (WHERE rl.visited_at >= %(period_start)s) AS reaches_visited,
-       COUNT(rl.id) AS reaches_total,
-       MAX(rl.visited_at) AS last_visit,
+SELECT w.id, w.code, w.name, w.kind, w.reach_length_m AS length_m, COALESCE(wv.visited_m, 0) AS visited_m,
+       COALESCE(wv.reaches_visited, 0) AS reaches_visited, w.reach_count AS reaches_total,
+       wv.last_visit::text AS last_visit,  -- read by datetime.fromisoformat: a province's 5,000 cost ~1 ms
        COALESCE(w.id = ANY(%(own)s::bigint[]), FALSE) AS mine
   FROM waterways_waterway w
-  LEFT JOIN reach_last rl ON rl.waterway_id = w.id
+  LEFT JOIN waterway_visits wv ON wv.waterway_id = w.id
  WHERE %(waterways)s::bigint[] IS NULL OR w.id = ANY(%(waterways)s::bigint[])
- GROUP BY w.id
  ORDER BY mine DESC, w.kind = %(river)s DESC, w.code
 """
 
@@ -89,33 +120,37 @@ PIECE_GEOJSON_SQL = """
                                  %(api_srid)s), 6)::json AS geometry"""
 
 # Reaches with no visit in [window_start, end_at) (none for more than `days` days, see gaps_query),
-# merged into stretches of consecutive reaches
-# (gaps and islands: seq minus the row number is constant along a run of consecutive seqs).
-_GAPS_TAIL = """,
+# merged into runs of consecutive reaches (gaps and islands: seq minus the row number is constant
+# along a run of consecutive seqs). The map's gap tiles (reports.selectors.tiles) draw these runs.
+GAP_RUNS_SQL = """,
 gap AS (
     SELECT rl.*, rl.seq - ROW_NUMBER() OVER (PARTITION BY rl.waterway_id ORDER BY rl.seq) AS island
       FROM reach_last rl
      WHERE rl.visited_at IS NULL OR rl.visited_at < %(window_start)s
-), stretch AS (
+), run AS (
     SELECT waterway_id, MIN(start_m) AS start_m, MAX(end_m) AS end_m, SUM(end_m - start_m) AS length_m,
-           COUNT(*) AS reach_count, MAX(visited_at) AS last_visit
+           COUNT(*) AS reach_count, MAX(visited_at) AS last_visit,
+           %(end)s::date - (MAX(visited_at) AT TIME ZONE %(tz)s)::date AS days_since_visit
       FROM gap
      GROUP BY waterway_id, island
-)
+)"""
+_GAPS_TAIL = GAP_RUNS_SQL + """
 SELECT piece.waterway_id, w.code, w.name, piece.start_m, piece.end_m, piece.length_m, piece.reach_count,
-       piece.last_visit, %(end)s::date - (piece.last_visit AT TIME ZONE %(tz)s)::date AS days_since_visit,
+       piece.last_visit, piece.days_since_visit,
 """ + PIECE_GEOJSON_SQL + """
-  FROM stretch piece
+  FROM run piece
   JOIN waterways_waterway w ON w.id = piece.waterway_id
  ORDER BY piece.length_m DESC, w.code, piece.start_m
 """
 
 # Each reach classed by the age of its latest visit (days between Beijing dates), and consecutive
-# reaches of one waterway in the same class merged into one line: a few hundred features for the
-# district instead of one per reach. The bounds are those of FRESHNESS_CLASSES.
-_FRESHNESS_TAIL = """,
-aged AS (
-    SELECT rl.*, %(end)s::date - (rl.visited_at AT TIME ZONE %(tz)s)::date AS days
+# reaches of one waterway in the same class merged into one run: a few hundred features for the
+# district instead of one per reach. The bounds are those of FRESHNESS_CLASSES. The map's freshness
+# tiles (reports.selectors.tiles) draw these runs.
+FRESHNESS_RUNS_SQL = """,
+aged AS MATERIALIZED (
+    SELECT rl.waterway_id, rl.seq, rl.start_m, rl.end_m,
+           %(end)s::date - (rl.visited_at AT TIME ZONE %(tz)s)::date AS days
       FROM reach_last rl
 ), classed AS (
     SELECT aged.*,
@@ -132,7 +167,8 @@ aged AS (
                    seq - ROW_NUMBER() OVER (PARTITION BY waterway_id, class ORDER BY seq) AS island
               FROM classed) islands
      GROUP BY waterway_id, class, island
-)
+)"""
+_FRESHNESS_TAIL = FRESHNESS_RUNS_SQL + """
 SELECT piece.waterway_id, w.code, w.name, piece.class, piece.days_since_visit, piece.start_m, piece.end_m,
        piece.length_m,
 """ + PIECE_GEOJSON_SQL + """
@@ -141,12 +177,17 @@ SELECT piece.waterway_id, w.code, w.name, piece.class, piece.days_since_visit, p
  ORDER BY w.kind = %(river)s DESC, w.code, piece.start_m
 """
 
-COVERAGE_SQL = "WITH reach_last AS (" + REACH_LAST_VISIT_SQL + ")" + _COVERAGE_TAIL
-COVERAGE_NARROWED_SQL = "WITH reach_last AS (" + REACH_LAST_VISIT_NARROWED_SQL + ")" + _COVERAGE_TAIL
-GAPS_SQL = "WITH reach_last AS (" + REACH_LAST_VISIT_SQL + ")" + _GAPS_TAIL
-GAPS_NARROWED_SQL = "WITH reach_last AS (" + REACH_LAST_VISIT_NARROWED_SQL + ")" + _GAPS_TAIL
-FRESHNESS_SQL = "WITH reach_last AS (" + REACH_LAST_VISIT_SQL + ")" + _FRESHNESS_TAIL
-FRESHNESS_NARROWED_SQL = "WITH reach_last AS (" + REACH_LAST_VISIT_NARROWED_SQL + ")" + _FRESHNESS_TAIL
+
+def _with_reach_last(tail):
+    return ("WITH reach_last AS (" + REACH_LAST_VISIT_SQL + ")" + tail,
+            "WITH reach_last AS (" + REACH_LAST_VISIT_TEAM_SQL + ")" + tail)
+
+
+COVERAGE_ONE_ROW_SQL = _WATERWAY_VISITS_ONE_ROW_SQL + _COVERAGE_TAIL
+COVERAGE_SQL = _WATERWAY_VISITS_SQL + _COVERAGE_TAIL
+COVERAGE_TEAM_SQL = _WATERWAY_VISITS_TEAM_SQL + _COVERAGE_TAIL
+GAPS_SQL, GAPS_TEAM_SQL = _with_reach_last(_GAPS_TAIL)
+FRESHNESS_SQL, FRESHNESS_TEAM_SQL = _with_reach_last(_FRESHNESS_TAIL)
 
 # (class, legend label): the map's colour classes by days since the last visit, in legend order.
 FRESHNESS_CLASSES = (
@@ -162,33 +203,50 @@ MAX_GAP_DAYS = 3650
 DEFAULT_GAP_DAYS = 30
 
 
-def _params(filters: ReportFilters, **extra) -> dict:
+def read_params(filters: ReportFilters, **extra) -> dict:
+    """The parameters of every statement here (and of a caller's built on reach_last_sql)."""
     params = filters.sql_params()
-    params.update(start_at=ALL_HISTORY, period_start=filters.start_at, end=filters.end, tz=settings.TIME_ZONE,
+    params.update(rollups.read_params(kinds=filters.kinds, role=filters.role, end_at=filters.end_at))
+    params.update(period_start=filters.start_at, end=filters.end, tz=settings.TIME_ZONE, reach_ids=None,
                   api_srid=settings.API_SRID, river=Waterway.Kind.RIVER.value)
     params.update(extra)
     return params
 
 
+def _form(filters: ReportFilters, rollup_sql: str, team_sql: str) -> str:
+    return team_sql if filters.team_id is not None else rollup_sql
+
+
+def reach_last_sql(filters: ReportFilters) -> str:
+    """Each reach's latest visit before the end (id, waterway_id, seq, start_m, end_m, visited_at), in the
+    form these filters take; its parameters are read_params(filters)."""
+    return _form(filters, REACH_LAST_VISIT_SQL, REACH_LAST_VISIT_TEAM_SQL)
+
+
 # The statement and parameters each selector runs, for the benchmark to time the same SQL bare.
 def coverage_query(filters: ReportFilters, *, own_ids=None) -> tuple[str, dict]:
-    sql = COVERAGE_NARROWED_SQL if filters.narrows_activities else COVERAGE_SQL
-    return sql, _params(filters, own=list(own_ids or []))
+    if filters.team_id is not None:
+        sql = COVERAGE_TEAM_SQL
+    elif (filters.kinds is None or len(filters.kinds) == 1) and filters.start.year == filters.end.year:
+        sql = COVERAGE_ONE_ROW_SQL
+    else:
+        sql = COVERAGE_SQL
+    return sql, read_params(filters, own=list(own_ids or []))
 
 
 def gaps_query(filters: ReportFilters, *, days: int) -> tuple[str, dict]:
     if not 1 <= days <= MAX_GAP_DAYS:
         raise ValueError(f"days must be between 1 and {MAX_GAP_DAYS}")
-    sql = GAPS_NARROWED_SQL if filters.narrows_activities else GAPS_SQL
+    sql = _form(filters, GAPS_SQL, GAPS_TEAM_SQL)
     # In a gap: no visit for more than `days` days, counted as the freshness legend counts them (the
     # end's Beijing date minus the visit's). A visit on the day `days` days before the end is
     # `days` days old and closes the gap, so the window opens at the start of that day: a reach last
     # walked 30 days ago is "8–30 天" on the map and not in the 30-day gap list.
-    return sql, _params(filters, window_start=day_start(filters.end - timedelta(days=days)))
+    return sql, read_params(filters, window_start=day_start(filters.end - timedelta(days=days)))
 
 
 def freshness_query(filters: ReportFilters) -> tuple[str, dict]:
-    return (FRESHNESS_NARROWED_SQL if filters.narrows_activities else FRESHNESS_SQL), _params(filters)
+    return _form(filters, FRESHNESS_SQL, FRESHNESS_TEAM_SQL), read_params(filters)
 
 
 def _rows(query):
@@ -215,6 +273,9 @@ def coverage_summary(filters: ReportFilters, *, own_ids=None) -> dict:
 
     own_ids: the signed-in chief's waterways, listed first and marked `mine` (None for staff)."""
     rows = _rows(coverage_query(filters, own_ids=own_ids))
+    zone = timezone.get_current_timezone()
+    for row in rows:
+        row["last_visit"] = datetime.fromisoformat(row["last_visit"]).astimezone(zone) if row["last_visit"] else None
     waterways = [
         {
             "id": row["id"],
@@ -226,7 +287,7 @@ def coverage_summary(filters: ReportFilters, *, own_ids=None) -> dict:
             "coverage_pct": _percent(row["visited_m"], row["length_m"]),
             "reaches_visited": row["reaches_visited"],
             "reaches_total": row["reaches_total"],
-            "last_visit": _iso(row["last_visit"]),
+            "last_visit": row["last_visit"] and row["last_visit"].isoformat(),
             "mine": row["mine"],
         }
         for row in rows
@@ -244,7 +305,7 @@ def coverage_summary(filters: ReportFilters, *, own_ids=None) -> dict:
             "coverage_pct": _percent(visited, length),
             "reaches_visited": sum(row["reaches_visited"] for row in rows),
             "reaches_total": sum(row["reaches_total"] for row in rows),
-            "last_visit": _iso(max(last_visits)) if last_visits else None,
+            "last_visit": max(last_visits).isoformat() if last_visits else None,
         },
     }
 
@@ -298,3 +359,14 @@ def reach_freshness(filters: ReportFilters) -> dict:
         ],
         "features": features,
     }
+
+
+def last_visits(filters: ReportFilters, reach_ids) -> dict[int, datetime | None]:
+    """Each reach's latest visit before filters.end_at by an activity that passes the filters (None: never),
+    for the reaches named: what a page of reaches (OGC API Features) shows beside each one."""
+    ids = list(reach_ids)
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, visited_at FROM (" + reach_last_sql(filters) + ") reach_last", read_params(filters, reach_ids=ids))
+        return dict(cursor.fetchall())

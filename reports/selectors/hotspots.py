@@ -12,6 +12,8 @@ Which p-value, and why not esda's permutation p-values: docs/hotspots.md."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import math
 
@@ -20,7 +22,7 @@ import numpy as np
 from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext as _
-from libpysal.graph import Graph
+from scipy import sparse
 
 from patrols.models import Activity
 from problems import selectors as problem_selectors
@@ -34,7 +36,7 @@ NORMALIZATIONS = ("none", "effort")
 ALPHAS = ((0.01, "99"), (0.05, "95"), (0.10, "90"))
 CLASSES = ("hot_99", "hot_95", "hot_90", "not_significant", "cold_90", "cold_95", "cold_99", "no_effort")
 P_VALUE = "randomisation_two_sided"
-# Reference draws are capped (time on a county of tens of thousands of units: about 1 µs a draw):
+# Reference draws are capped (time: a draw of a dozen units costs about 0.1 µs, 2 M of them 0.2 s):
 # 2 M draws put the smallest two-sided p-value, 1e-6, under the 1 % Bonferroni level of 10,000
 # tested units; beyond that a lone unit may miss the 99 % class, a cluster of two or more does not.
 MAX_REFERENCE_DRAWS = 2_000_000
@@ -51,6 +53,15 @@ SMALL_POOL = 256
 # Values closer than this (relative to the largest) are equal: sums of kilograms differ in the
 # last bits.
 TIE_TOLERANCE = 1e-9
+# Draws are checked for repeats and summed a slice of this many at a time (the picks, their values and
+# the running sums stay in the processor's cache).
+DRAW_SLICE = 65_536
+# Up to this many distinct sums of one size, each is compared with every draw (faster than a binary
+# search per draw).
+DIRECT_COMPARISONS = 32
+# Up to this many picks a draw, a repeat is found by comparing every two picks (m²/2 passes of
+# whole-array comparisons) rather than sorting each draw.
+PAIRWISE_REPEATS = 16
 # Network distances are sums of float lengths: 5 × 100 m must count as 500 m.
 DISTANCE_TOLERANCE_M = 1e-6
 
@@ -339,24 +350,38 @@ def local_gi_star(y, src, dst, *, permutations, seed):
     tested = size > 1
     if not tested.any() or np.ptp(y) == 0:  # nothing to compare (an empty map is all zeros)
         return z, p
-    # libpysal's Graph (the vectorised successor of weights.W; esda 2.9 takes either): a W built
-    # from dicts spends a second per 50,000 units in Python loops. Islands are self-loops of weight 0,
-    # as Graph wants; esda then puts the unit itself in with weight 1 (star, binary).
-    islands = np.nonzero(~tested)[0]
-    focal = np.concatenate([src, islands])
-    neighbour = np.concatenate([dst, islands])
-    weight = np.concatenate([np.ones(len(src)), np.zeros(len(islands))])
-    order = np.lexsort((neighbour, focal))
-    graph = Graph.from_arrays(focal[order], neighbour[order], weight[order])
-    # permutations=0: esda's conditional permutations are not the p-value used (module docstring).
-    # A neighbourhood holding every unit (a neighbour distance longer than the network) has no
-    # variance: its z is NaN, and it is not significant; numpy need not warn about it.
-    with np.errstate(invalid="ignore", divide="ignore"):
-        local = esda.G_Local(y, graph, transform="B", permutations=0, star=True, seed=seed)
-    z[tested] = local.Zs[tested]
+    z[tested] = _gi_star_z(y, src, dst)[tested]
     observed = np.bincount(src, weights=y[dst], minlength=n) + y
     p[tested] = _randomisation_p(y, observed, size, tested, permutations=permutations, seed=seed)
     return z, p
+
+
+def _gi_star_z(y, src, dst):
+    """esda.G_Local(y, graph, transform="B", star=True).Zs, by esda 2.9's own steps in its order
+    (G_Local.calc), so the same numbers: building the libpysal Graph and its pandas frames that esda
+    wants took longer than the statistic. Binary weights over the pairs plus 1 on the diagonal
+    (esda's star), as a CSR matrix sorted by (unit, neighbour) like Graph.sparse. A neighbourhood
+    holding every unit (a neighbour distance longer than the network) has no variance: its z is NaN,
+    and it is not significant; numpy need not warn about it."""
+    n = len(y)
+    units = np.arange(n, dtype=np.int64)
+    focal = np.concatenate([src, units])
+    neighbour = np.concatenate([dst, units])
+    order = np.lexsort((neighbour, focal))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(focal, minlength=n), out=indptr[1:])
+    weights = sparse.csr_array((np.ones(order.size), neighbour[order], indptr), shape=(n, n))
+    statistic = (weights @ y) / y.sum()
+    mean = y.sum() / n
+    variance = (y**2).sum() / n - mean**2
+    cardinality = np.asarray(weights.sum(axis=1)).squeeze()
+    expected_value = cardinality / n
+    expected_variance = cardinality * (n - cardinality)
+    expected_variance /= n - 1
+    expected_variance *= 1 / n**2
+    expected_variance *= variance / (mean**2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (statistic - expected_value) / np.sqrt(expected_variance)
 
 
 def _randomisation_p(y, observed, size, tested, *, permutations, seed):
@@ -385,17 +410,12 @@ def _randomisation_p(y, observed, size, tested, *, permutations, seed):
             break
         largest = max(sizes)
         rows = min(rows, draws - done, max(1, DRAW_BLOCK_VALUES // _values_per_draw(n, largest)))
-        sums = np.cumsum(y[_distinct_draws(rng, n, largest, rows)], axis=0)  # sums[m-1]: first m picks
+        sums = _draw_sums(rng, y, largest, rows, sizes)
         for m in sizes:
-            s, live = sums[m - 1], open_[m]
-            values = levels[m][live]
-            count = len(values)
-            # A draw is ≥ values[k] when values[k] ≤ s + tol, i.e. k < (number of values ≤ s + tol).
-            up = np.searchsorted(values, s + tolerance, side="right")
-            at_least[m][live] += rows - np.cumsum(np.bincount(up, minlength=count + 1))[:count]
-            # A draw is ≤ values[k] when values[k] ≥ s − tol, i.e. k ≥ (number of values < s − tol).
-            down = np.searchsorted(values, s - tolerance, side="left")
-            at_most[m][live] += np.cumsum(np.bincount(down, minlength=count + 1))[:count]
+            live = open_[m]
+            above, below = _tail_counts(levels[m][live], sums[m], tolerance)
+            at_least[m][live] += above
+            at_most[m][live] += below
             counted[m][live] += rows
             open_[m] &= np.minimum(at_least[m], at_most[m]) < SETTLE_EXCEEDANCES
         done += rows
@@ -410,6 +430,93 @@ def _randomisation_p(y, observed, size, tested, *, permutations, seed):
         lower = (at_most[m][where] + 1) / (counted[m][where] + 1)
         p[members] = np.minimum(1.0, 2 * np.minimum(upper, lower))
     return p
+
+
+def _draw_sums(rng, y, m, rows, sizes):
+    """{size: the sum of the values at the first `size` picks of each draw} for each size in sizes,
+    over `rows` draws of m distinct units: _prefix_sums(y, _distinct_draws(rng, len(y), m, rows), sizes)
+    from the same random numbers. With picks and redraws of repeats (the usual case), each slice of
+    draws is turned into rows of positions once, and used both to find repeats and to sum; the few
+    draws with a repeat are redrawn as _distinct_draws redraws them and summed again."""
+    n = len(y)
+    if _by_ordering(n, m) or m * m > n:
+        return _prefix_sums(y, _distinct_draws(rng, n, m, rows), sizes)
+    picks = rng.integers(0, n, size=(rows, m), dtype=np.int32)
+    wanted = set(sizes)
+    sums = {size: np.empty(rows) for size in sizes}
+    clashes = []
+    for start in range(0, rows, DRAW_SLICE):
+        stop = min(rows, start + DRAW_SLICE)
+        positions = np.ascontiguousarray(picks[start:stop].T, dtype=np.intp)  # a pick of every draw in a row
+        clashes.append(start + np.nonzero(_repeats_in(picks[start:stop], positions))[0])
+        _add_prefix_sums(y, positions, wanted, sums, start, stop)
+    clash = np.concatenate(clashes)
+    if clash.size:
+        _redraw_repeats(rng, n, picks, clash)
+        redrawn = _prefix_sums(y, picks[clash].T, sizes)
+        for size in sizes:
+            sums[size][clash] = redrawn[size]
+    return sums
+
+
+def _prefix_sums(y, draws, sizes):
+    """{m: the sum of the values at the first m positions of each draw} for each m in sizes, from
+    (largest m, rows) positions."""
+    wanted = set(sizes)
+    rows = draws.shape[1]
+    sums = {m: np.empty(rows) for m in sizes}
+    for start in range(0, rows, DRAW_SLICE):
+        stop = min(rows, start + DRAW_SLICE)
+        positions = np.ascontiguousarray(draws[:, start:stop], dtype=np.intp)
+        _add_prefix_sums(y, positions, wanted, sums, start, stop)
+    return sums
+
+
+def _add_prefix_sums(y, positions, wanted, sums, start, stop):
+    """sums[m][start:stop] for m in wanted, from (largest m, stop − start) positions (intp, as take()
+    wants): added one pick at a time in order, as np.cumsum(y[positions], axis=0) adds them (the same
+    floats), a slice of draws at a time so that the work stays in the cache, keeping only the wanted
+    sizes."""
+    total = y.take(positions[0])
+    for k in range(len(positions)):
+        if k:
+            total += y.take(positions[k])
+        if k + 1 in wanted:
+            sums[k + 1][start:stop] = total
+
+
+def _tail_counts(values, sums, tolerance):
+    """For each of the sorted values: how many sums are at least as large and how many at least as
+    small, within the tolerance. A few values are compared with every sum directly (and a value
+    beyond every sum needs no comparison: the open ones are mostly in a far tail); many are found
+    by binary search."""
+    count = len(values)
+    if count > DIRECT_COMPARISONS:
+        # A sum is ≥ values[k] when values[k] ≤ sum + tol, i.e. k < (number of values ≤ sum + tol).
+        up = np.searchsorted(values, sums + tolerance, side="right")
+        at_least = len(sums) - np.cumsum(np.bincount(up, minlength=count + 1))[:count]
+        # A sum is ≤ values[k] when values[k] ≥ sum − tol, i.e. k ≥ (number of values < sum − tol).
+        down = np.searchsorted(values, sums - tolerance, side="left")
+        at_most = np.cumsum(np.bincount(down, minlength=count + 1))[:count]
+        return at_least, at_most
+    rows = len(sums)
+    # Rounding is monotonic: the largest sum + tol is the largest of the sums + tol, bit for bit.
+    lowest, highest = sums.min(), sums.max()
+    at_least = np.zeros(count, dtype=np.int64)
+    at_most = np.zeros(count, dtype=np.int64)
+    high = low = None
+    for k, value in enumerate(values):
+        if value <= lowest + tolerance:
+            at_least[k] = rows
+        elif value <= highest + tolerance:
+            high = sums + tolerance if high is None else high
+            at_least[k] = np.count_nonzero(high >= value)
+        if value >= highest - tolerance:
+            at_most[k] = rows
+        elif value >= lowest - tolerance:
+            low = sums - tolerance if low is None else low
+            at_most[k] = np.count_nonzero(low <= value)
+    return at_least, at_most
 
 
 def _by_ordering(n, m):
@@ -428,12 +535,8 @@ def _distinct_draws(rng, n, m, rows):
         return np.argsort(rng.random((rows, n)), axis=1)[:, :m].T.copy()
     picks = rng.integers(0, n, size=(rows, m), dtype=np.int32)
     if m * m <= n:
-        while True:  # redraw the few draws that picked a unit twice (under 40 %: about m²/2n of them)
-            ordered = np.sort(picks, axis=1)
-            clash = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
-            if not clash.any():
-                return picks.T
-            picks[clash] = rng.integers(0, n, size=(int(clash.sum()), m), dtype=np.int32)
+        _redraw_repeats(rng, n, picks, np.nonzero(_repeats(picks))[0])
+        return picks.T
     # A large neighbourhood: nearly every draw repeats a unit, so redraw only the repeats (each pick
     # after the first of a unit), which succeeds at least half the time as m ≤ n/2. Which pick is
     # redrawn depends on positions only, never on the units' numbers, so every prefix of a draw is
@@ -449,6 +552,43 @@ def _distinct_draws(rng, n, m, rows):
         picks[pending[row], order[row, at + 1]] = rng.integers(0, n, size=row.size, dtype=np.int32)
         pending = pending[np.unique(row)]
     return picks.T
+
+
+def _redraw_repeats(rng, n, picks, clash):
+    """Redraws (in place) the draws that picked a unit twice, rows `clash` of picks (in order; under
+    40 %: about m²/2n of them), then those of them that did again, until none does."""
+    m = picks.shape[1]
+    while clash.size:
+        picks[clash] = rng.integers(0, n, size=(clash.size, m), dtype=np.int32)
+        clash = clash[_repeats(picks[clash])]
+
+
+def _repeats(picks):
+    """Whether each draw (a row of picks) names a unit twice, a slice of draws at a time."""
+    rows = len(picks)
+    found = np.empty(rows, dtype=bool)
+    for start in range(0, rows, DRAW_SLICE):
+        stop = min(rows, start + DRAW_SLICE)
+        found[start:stop] = _repeats_in(picks[start:stop])
+    return found
+
+
+def _repeats_in(picks, columns=None):
+    """Whether each draw (a row of picks) names a unit twice: for a few picks by comparing every two
+    of them over all the draws at once (no sort per draw), else by sorting each draw. `columns`, if
+    given, holds the same picks transposed and contiguous (a pick of every draw in a row)."""
+    k, m = picks.shape
+    if m > PAIRWISE_REPEATS:
+        ordered = np.sort(picks, axis=1)
+        return (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
+    columns = np.ascontiguousarray(picks.T) if columns is None else columns
+    found = np.zeros(k, dtype=bool)
+    same = np.empty(k, dtype=bool)
+    for a in range(1, m):
+        for b in range(a):
+            np.equal(columns[a], columns[b], out=same)
+            found |= same
+    return found
 
 
 def classify(z, p):
@@ -496,27 +636,51 @@ def hotspots(filters: ReportFilters, *, measure: str, method: str, normalize: st
              size_m: int | None = None) -> dict:
     """Gi* hotspots of `measure` over hex cells or reaches, as a GeoJSON FeatureCollection (lon/lat)
     with a `meta` block saying what was tested and how."""
+    # The answer is some 100,000 small dicts and lists (a county's GeoJSON), none in a cycle: the
+    # cyclic collector, run while they are made, traversed the whole process every few calls (0.15 to
+    # 0.25 s at province scale) and freed nothing. Reference counting frees as usual meanwhile.
+    with _cyclic_collection_paused():
+        return _hotspots(filters, measure=measure, method=method, normalize=normalize, size_m=size_m)
+
+
+@contextlib.contextmanager
+def _cyclic_collection_paused():
+    """Python's cyclic garbage collector off for the block, and on again after it (errors too)."""
+    if not gc.isenabled():  # already paused by a caller (or another thread): theirs to resume
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _hotspots(filters, *, measure, method, normalize, size_m):
     sql, params = hotspot_query(filters, measure=measure, method=method, normalize=normalize, size_m=size_m)
     effort = normalize == "effort"
     size = params["size"]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         columns = [column.name for column in cursor.description]
-        rows = [dict(zip(columns, row)) for row in cursor.fetchall()]
+        rows = cursor.fetchall()
 
     # Every row carries the item totals; a row without a unit only carries them (no unit at all).
-    summary = rows[0]
-    units = [row for row in rows if row["unit"] is not None]
-    geometries = [row["geometry"] for row in units]
-    raw = np.array([row["raw"] for row in units], dtype=float)
-    effort_km = np.array([row["effort_km"] for row in units], dtype=float)
+    summary = dict(zip(columns, rows[0]))
+    unit_column = columns.index("unit")
+    units = [row for row in rows if row[unit_column] is not None]
+    column = dict(zip(columns, zip(*units))) if units else {name: () for name in columns}
+    # One parse of all the cells' or reaches' GeoJSON (a parse per unit spent more in the calls).
+    geometries = json.loads("[" + ",".join(column["geometry"]) + "]")
+    raw = np.array(column["raw"], dtype=float)
+    effort_km = np.array(column["effort_km"], dtype=float)
     if method == "hex":
-        ids = [f"{row['unit']},{row['j']}" for row in units]
-        src, dst = hex_neighbours([row["unit"] for row in units], [row["j"] for row in units])
+        ids = [f"{i},{j}" for i, j in zip(column["unit"], column["j"])]
+        src, dst = hex_neighbours(column["unit"], column["j"])
         placement = {"outside_study_area": int(summary["outside"]), "unlocated": int(summary["unlocated"])}
         weights = "hex_contiguity"
     else:
-        ids = [int(row["unit"]) for row in units]
+        ids = [int(unit) for unit in column["unit"]]
         src, dst = _network_pairs(ids, filters.waterway_ids)
         placement = {"off_network": int(summary["off_network"])}
         weights = "network_distance"
@@ -544,19 +708,14 @@ def hotspots(filters: ReportFilters, *, measure: str, method: str, normalize: st
     classes[~assessable] = "no_effort"
 
     features = []
-    for k in range(n):
-        properties = {
-            "id": ids[k],
-            "value": _number(value[k], 6),
-            "raw": _number(raw[k], 3),
-            "z": _number(z[k], 4),
-            "p": _significant(p[k]),
-            "class": classes[k],
-        }
+    per_unit = zip(ids, geometries, _each(value, _number, 6), _each(raw, _number, 3), _each(z, _number, 4),
+                   _each(p, _significant), classes.tolist(), _each(effort_km, _number, 4) if effort else [None] * n)
+    for unit_id, geometry, unit_value, unit_raw, unit_z, unit_p, unit_class, unit_effort in per_unit:
+        properties = {"id": unit_id, "value": unit_value, "raw": unit_raw, "z": unit_z, "p": unit_p,
+                      "class": unit_class}
         if effort:
-            properties["effort_km"] = _number(effort_km[k], 4)
-        features.append({"type": "Feature", "id": ids[k], "geometry": json.loads(geometries[k]),
-                         "properties": properties})
+            properties["effort_km"] = unit_effort
+        features.append({"type": "Feature", "id": unit_id, "geometry": geometry, "properties": properties})
 
     tested_p = p[~np.isnan(p)]
     counts = {name: 0 for name in CLASSES}
@@ -604,6 +763,17 @@ def _network_pairs(reach_ids, waterway_ids):
     src, dst, _distance = network_neighbours(ids.size, a[inside], b[inside], metres[inside],
                                              settings.HOTSPOT_NETWORK_NEIGHBOUR_M)
     return src, dst
+
+
+def _each(values, convert, *args):
+    """[convert(v, *args) for v in values], converting each distinct value (bit for bit) once: the
+    units share few values (z and p come from a neighbourhood's sum and size)."""
+    values = np.ascontiguousarray(values, dtype=float)
+    if not values.size:
+        return []
+    _bits, first, inverse = np.unique(values.view(np.int64), return_index=True, return_inverse=True)
+    converted = [convert(v, *args) for v in values[first].tolist()]
+    return [converted[k] for k in inverse.tolist()]
 
 
 def _number(value, digits):

@@ -8,7 +8,7 @@ import json
 from django.conf import settings
 from django.contrib.gis.db.models import PointField
 from django.contrib.gis.db.models.functions import AsGeoJSON, GeomOutputGeoFunc, PointOnSurface, Transform
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from patrols.models import Activity
 from problems import selectors as problem_selectors
 from problems.models import Category as ProblemCategory
 from problems.models import Problem
+from waterways.models import Waterway
 
 from ..filters import ReportFilters, counted_activities, scope_q
 
@@ -161,14 +162,25 @@ def problem_points(user, filters: ReportFilters) -> dict:
     return {"type": "FeatureCollection", "features": features, "states": [{"state": k, "label": v} for k, v in labels.items()]}
 
 
+def reaches_in_scope(filters: ReportFilters) -> int:
+    """How many reaches the freshness and gap layers look at: the chosen waterways' (all: None),
+    from the counts kept when their reaches were cut, so no reach is read."""
+    waterways = Waterway.objects.all()
+    if filters.waterway_ids is not None:
+        waterways = waterways.filter(id__in=filters.waterway_ids)
+    return waterways.aggregate(reaches=Coalesce(Sum("reach_count"), 0))["reaches"]
+
+
 def layer_summary(user, filters: ReportFilters) -> dict:
     """How many features each heavy layer would carry, so the map picks GeoJSON (small) or vector
-    tiles (large); and the period's service records toward the district's target."""
+    tiles (large); and the period's service records toward the district's target. Freshness and
+    gaps are weighed by the reaches in scope: their GeoJSON's cost follows the reaches, not the runs."""
     activities = filtered_activities(user, filters)
     counts = activities.aggregate(
         activities=Count("id", filter=Q(point__isnull=False) | Q(track__isnull=False)),
         tracks=Count("id", filter=Q(track__isnull=False)),
     )
+    counts["reaches"] = reaches_in_scope(filters)
     threshold = settings.MAP_VECTOR_TILE_THRESHOLD
     records = patrol_selectors.service_record_totals(start=filters.start, end=filters.end)
     campaign = patrol_selectors.current_campaign()
@@ -179,6 +191,8 @@ def layer_summary(user, filters: ReportFilters) -> dict:
             "threshold": threshold,
             "activities": counts["activities"] > threshold,
             "tracks": counts["tracks"] > threshold,
+            "freshness": counts["reaches"] > threshold,
+            "gaps": counts["reaches"] > threshold,
         },
         "service_records": {
             **records,

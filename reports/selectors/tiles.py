@@ -1,6 +1,11 @@
 """Vector tiles (Mapbox Vector Tile, ST_AsMVT) for the heavy map layers: patrol tracks and
-activities. One SQL statement per tile; the tile box is turned into the storage SRID once so that
-the GiST indexes on track and point do the work."""
+activities, and the reaches' freshness and gaps. One ST_AsMVT statement per tile; the tile box is
+turned into the storage SRID once so that the GiST indexes on track, point and reach do the work.
+
+Freshness and gaps are aggregates (reports.selectors.coverage): every activity that is not rejected
+counts, whoever looks, so they take no reader. Each reach's latest visit comes from coverage's own
+reach_last_sql(), never derived here: a first statement finds the waterways with a reach in the
+tile (GiST), the second reads their reaches' latest visits through it and draws the runs."""
 
 from __future__ import annotations
 
@@ -10,11 +15,17 @@ from django.db import connection
 from patrols.scopes import READABLE_SQL, Reader
 
 from ..filters import ACTIVITY_FILTER_CONDITIONS, ReportFilters
+from . import coverage
 
-LAYERS = ("tracks", "activities")
+LAYERS = ("tracks", "activities", "freshness", "gaps")
+# The layers of reaches, read through coverage's rule instead of an activity reader.
+REACH_LAYERS = ("freshness", "gaps")
 MAX_ZOOM = 22
 # Below this zoom a province's tracks are a solid smear; the map shows coverage colours instead.
 TRACK_MIN_ZOOM = 9
+# Below this zoom a tile of reaches would hold a fifth of a province's (180,000 at zoom 7, most of
+# a second): the map draws zoom 7 from zoom 8's tiles (leaflet's minNativeZoom) and nothing below.
+REACH_MIN_ZOOM = 8
 EXTENT = 4096
 # Web Mercator's world width in metres: a tile's width is this over 2**z.
 WORLD_M = 40075016.685578488
@@ -78,20 +89,59 @@ ACTIVITY_TILE_SQL = _BOUNDS + """
 SELECT ST_AsMVT(rows, 'activities', %(extent)s, 'geom') FROM rows WHERE geom IS NOT NULL
 """
 
+# The waterways with a reach whose box meets the tile's (with its margin): the GiST index on the
+# reaches finds them. (A run of theirs that only comes near is clipped away when drawn.)
+WATERWAYS_IN_TILE_SQL = _BOUNDS + """
+SELECT DISTINCT r.waterway_id
+  FROM waterways_reach r, bounds
+ WHERE r.geom && bounds.box
+   AND (%(waterways)s::bigint[] IS NULL OR r.waterway_id = ANY(%(waterways)s::bigint[]))
+"""
+
+# The second statement reads every reach of those waterways through coverage.reach_last_sql(), asked
+# for the waterways (its rollup read then takes its index on them; asked for the tile's reach ids
+# instead, PostgreSQL reads the whole province's rollups: 80 ms at zoom 10). So a run is the GeoJSON
+# layer's whole run, not a piece cut at the tile's edge: the same class, days and metres on every
+# tile it crosses. Each run is drawn as the waterway's line between its ends, as
+# coverage.PIECE_GEOJSON_SQL draws it (the reaches were cut from that line), simplified to half a
+# pixel before leaving the storage SRID and clipped to the tile. A run's last visit is its
+# newest reach's date, the end's date less its fewest days.
+_RUN_MVT = """
+, drawn AS (
+    SELECT run.*, w.code, w.name,
+           ST_LineSubstring(w.geom, LEAST(1.0, run.start_m / ST_Length(w.geom)),
+                            LEAST(1.0, run.end_m / ST_Length(w.geom))) AS line
+      FROM run
+      JOIN waterways_waterway w ON w.id = run.waterway_id AND w.id = ANY(%(waterways)s::bigint[])
+), rows AS (
+    SELECT code AS waterway_code, name AS waterway_name, {columns} days_since_visit,
+           to_char(%(end)s::date - days_since_visit, 'YYYY-MM-DD') AS last_visit,
+           start_m, end_m,
+           ST_AsMVTGeom(ST_Transform(ST_Simplify(line, %(tolerance)s), 3857), bounds.mercator,
+                        %(extent)s, 64, true) AS geom
+      FROM drawn, bounds
+     WHERE drawn.line && bounds.box
+)
+SELECT ST_AsMVT(rows, '{layer}', %(extent)s, 'geom') FROM rows WHERE geom IS NOT NULL
+"""
+
+# Freshness and gaps: coverage's own runs (FRESHNESS_RUNS_SQL, GAP_RUNS_SQL: the classes, the gap
+# window, the merging), drawn (tests/reports/test_reach_tiles.py holds the tiles to the GeoJSON layers).
+FRESHNESS_TILE_SQL = coverage.FRESHNESS_RUNS_SQL + _RUN_MVT.format(columns="class,", layer="freshness")
+GAPS_TILE_SQL = coverage.GAP_RUNS_SQL + _RUN_MVT.format(columns="", layer="gaps")
+
+
 def tile_in_range(z: int, x: int, y: int) -> bool:
     return 0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z
 
 
-def tile_sql_and_params(layer: str, z: int, x: int, y: int, filters: ReportFilters, *, reader: Reader):
-    """The statement and parameters for one tile (also what the benchmark runs in psql).
-    reader: patrols.scopes.reader_of(user), or patrols.scopes.EVERYTHING."""
+def _tile_params(layer: str, z: int, x: int, y: int) -> dict:
+    """The tile's own parameters: its address, box, margin and simplification."""
     tile_width_m = WORLD_M / 2**z
-    # Tracks: 64 of 4096 tile units, so features just outside still draw their edge into this tile.
+    # Lines: 64 of 4096 tile units, so features just outside still draw their edge into this tile.
     # Activities: a whole cell (see ACTIVITY_TILE_SQL), and a little more for the transformed box.
-    margin = 64 / EXTENT if layer == "tracks" else 1.5 / CELLS_PER_TILE
-    params = {
-        **filters.sql_params(),
-        **reader.sql_params(),
+    margin = 1.5 / CELLS_PER_TILE if layer == "activities" else 64 / EXTENT
+    return {
         "z": z, "x": x, "y": y,
         "srid": settings.GIS_SRID,
         "tz": settings.TIME_ZONE,
@@ -101,14 +151,60 @@ def tile_sql_and_params(layer: str, z: int, x: int, y: int, filters: ReportFilte
         "tolerance": tile_width_m / 256 / 2,
         "cell": tile_width_m / CELLS_PER_TILE,
     }
+
+
+def tile_sql_and_params(layer: str, z: int, x: int, y: int, filters: ReportFilters, *, reader: Reader):
+    """The statement and parameters for one tile of tracks or activities (also what the benchmark
+    runs in psql). reader: patrols.scopes.reader_of(user), or patrols.scopes.EVERYTHING."""
+    params = {**filters.sql_params(), **reader.sql_params(), **_tile_params(layer, z, x, y)}
     return (TRACK_TILE_SQL if layer == "tracks" else ACTIVITY_TILE_SQL), params
 
 
-def tile(layer: str, z: int, x: int, y: int, filters: ReportFilters, *, reader: Reader) -> bytes:
+def reach_tile_sql_and_params(layer: str, z: int, x: int, y: int, filters: ReportFilters, *,
+                              days: int | None = None) -> tuple[str, dict]:
+    """The second statement of a freshness or gaps tile and its parameters but `waterways` (the
+    first statement's answer). `days`: the gap rule's, 1..coverage.MAX_GAP_DAYS (ValueError
+    otherwise), default coverage.DEFAULT_GAP_DAYS."""
+    if layer == "gaps":
+        # The gap rule's parameters (its window) and its check of `days`, from their owner.
+        _sql, params = coverage.gaps_query(filters, days=coverage.DEFAULT_GAP_DAYS if days is None else days)
+        tail = GAPS_TILE_SQL
+    elif layer == "freshness":
+        _sql, params = coverage.freshness_query(filters)
+        tail = FRESHNESS_TILE_SQL
+    else:
+        raise ValueError(layer)
+    params.update(_tile_params(layer, z, x, y))
+    return _BOUNDS + ", reach_last AS (" + coverage.reach_last_sql(filters) + ")" + tail, params
+
+
+def reach_tile(layer: str, z: int, x: int, y: int, filters: ReportFilters, *, days: int | None = None) -> bytes:
+    """A tile of freshness or gaps as MVT bytes (see reach_tile_sql_and_params), in two statements:
+    the waterways with a reach in the tile, then their reaches' latest visits classed, merged, drawn."""
+    sql, params = reach_tile_sql_and_params(layer, z, x, y, filters, days=days)
+    if z < REACH_MIN_ZOOM:
+        return b""
+    with connection.cursor() as cursor:
+        cursor.execute(WATERWAYS_IN_TILE_SQL, params)
+        # The tile's waterways, within the filter's (which that statement applied): the reaches read.
+        params["waterways"] = [waterway_id for (waterway_id,) in cursor.fetchall()]
+        if not params["waterways"]:
+            return b""
+        cursor.execute(sql, params)
+        data = cursor.fetchone()[0]
+    return bytes(data) if data else b""
+
+
+def tile(layer: str, z: int, x: int, y: int, filters: ReportFilters, *, reader: Reader,
+         days: int | None = None) -> bytes:
     """One tile as MVT bytes (empty when nothing lies in it). reader: patrols.scopes.reader_of(user)
-    for what a user may read; patrols.scopes.EVERYTHING must be asked for by name."""
+    for what a user may read; patrols.scopes.EVERYTHING must be asked for by name. Freshness and
+    gaps count every activity that is not rejected (aggregates) and leave the reader aside; `days`
+    is the gap layer's."""
     if layer not in LAYERS:
         raise ValueError(layer)
+    if layer in REACH_LAYERS:
+        return reach_tile(layer, z, x, y, filters, days=days)
     if layer == "tracks" and z < TRACK_MIN_ZOOM:
         return b""
     sql, params = tile_sql_and_params(layer, z, x, y, filters, reader=reader)

@@ -64,7 +64,7 @@ from problems.models import Category, Ending, Problem, Source, State
 from waterways.models import Waterway
 
 from ..filters import FILTERED_ACTIVITIES_SQL, ReportFilters
-from ..selectors.coverage import ALL_HISTORY, REACH_LAST_VISIT_SQL
+from ..selectors import coverage
 from ..selectors.layers import Simplify
 from .snapshot import blocks_of
 
@@ -73,8 +73,8 @@ TEXT, INTEGER, NULLABLE_INTEGER, REAL, BOOLEAN, MOMENT = "object", "int64", "Int
 
 # Each reach with its latest visit before the end (coverage's own statement), the visits in the
 # period by activities that are not rejected, and its line.
+# (After "WITH reach_last AS (coverage.reach_last_sql(filters)),".)
 REACHES_SQL = """
-WITH reach_last AS (""" + REACH_LAST_VISIT_SQL + """),
 period_visits AS (
     SELECT v.reach_id, COUNT(*) AS visits
       FROM patrols_reachvisit v
@@ -217,12 +217,9 @@ def _labels(choices) -> dict:
 # --- the layers ------------------------------------------------------------------------------------------
 
 def reach_layer(filters: ReportFilters, as_of: date) -> geopandas.GeoDataFrame:
-    params = filters.sql_params()
-    # As coverage asks it: the last visit looks at all history before the end.
-    params.update(start_at=ALL_HISTORY, period_start=filters.start_at, as_of=as_of, tz=settings.TIME_ZONE,
-                  river=Waterway.Kind.RIVER.value)
+    params = coverage.read_params(filters, as_of=as_of)
     with connection.cursor() as cursor:
-        cursor.execute(REACHES_SQL, params)
+        cursor.execute("WITH reach_last AS (" + coverage.reach_last_sql(filters) + ")," + REACHES_SQL, params)
         rows = cursor.fetchall()
     frame = _frame([row[:-1] for row in rows], REACH_FIELDS, [row[-1] for row in rows])
     return _with_local(frame, "last_visit_at")

@@ -27,6 +27,9 @@ const HOTSPOT = {
   no_effort: null,
 };
 const HEAT_COLOUR = '#7e22ce';
+// Unpatrolled stretches glow yellow under the coverage colours: the one clicked in the list, or all of
+// them when they come as tiles.
+const GAP_COLOUR = '#facc15';
 // The problem list's own map classes (problems.selectors.map_states), coloured as on /problems/ (problems.css).
 const PROBLEM_COLOURS = { open: '#1c7ed6', overdue: '#e03131', fixed: '#2b8a3e', not_fixed: '#7950f2' };
 
@@ -161,22 +164,43 @@ overlays[text.heat] = heatLayer;
 
 let freshnessClasses = [];
 
+// A tile leaves out what a GeoJSON feature gives as null (a reach never visited has no days).
+const isMissing = (value) => value === null || value === undefined;
+
+function freshnessStyle(name) {
+  const style = FRESHNESS[name] || FRESHNESS.never;
+  return { color: style.color, weight: 5, opacity: 0.95, dashArray: style.dashArray };
+}
+
 function freshnessPopup(p) {
-  const when = p.days_since_visit === null ? text.never : fill(text.days_ago, { days: p.days_since_visit });
+  const when = isMissing(p.days_since_visit) ? text.never : fill(text.days_ago, { days: p.days_since_visit });
   return `<div class="popup"><h3>${escapeHtml(p.waterway_name)}</h3>
     <p>${escapeHtml(km(p.start_m))}–${escapeHtml(km(p.end_m))} ${escapeHtml(text.km)} · ${escapeHtml(fill(text.labelled, { label: text.last_visit, value: when }))}</p></div>`;
 }
 
-async function loadFreshness(signal) {
+// Drawn from vector tiles when the scope holds many reaches (the summary says so): the same runs,
+// colours and popups, without the legend's lengths (no tile knows them all).
+let freshnessTiles = null;
+
+async function loadFreshness(signal, useTiles) {
+  if (useTiles) {
+    freshnessLayer.clearLayers();
+    freshnessClasses = [];
+    let featureId = 0;
+    freshnessTiles = vectorTiles('freshness', (properties) => freshnessStyle(properties.class), 'freshnessTiles', {
+      ...REACH_TILE_OPTIONS, getFeatureId: () => ++featureId,  // keeps each tile's features for tileFeatureAt()
+    }).addTo(freshnessLayer);
+    element.dataset.freshnessRuns = 'tiles';
+    updateLegend();
+    return;
+  }
   const data = await fetchJSON(withQuery(config.urls.freshness), { signal });
   if (signal.aborted) return;
   freshnessLayer.clearLayers();
+  freshnessTiles = null;
   freshnessClasses = data.classes || [];
   L.geoJSON(data, {
-    style: (feature) => {
-      const style = FRESHNESS[feature.properties.class] || FRESHNESS.never;
-      return { color: style.color, weight: 5, opacity: 0.95, dashArray: style.dashArray, className: `rc-fresh rc-fresh-${feature.properties.class}` };
-    },
+    style: (feature) => ({ ...freshnessStyle(feature.properties.class), className: `rc-fresh rc-fresh-${feature.properties.class}` }),
     pane: 'coverage',
     onEachFeature: (feature, layer) => layer.bindPopup(freshnessPopup(feature.properties)),
   }).addTo(freshnessLayer);
@@ -192,20 +216,41 @@ function highlightGap(index) {
   if (!layer) return;
   gapHighlight.clearLayers();
   L.geoJSON(layer.toGeoJSON(), {
-    style: { color: '#facc15', weight: 16, opacity: 0.75, className: 'rc-gap-highlight' }, interactive: false, pane: 'highlight',
+    style: { color: GAP_COLOUR, weight: 16, opacity: 0.75, className: 'rc-gap-highlight' }, interactive: false, pane: 'highlight',
   }).addTo(gapHighlight);
   map.fitBounds(layer.getBounds(), { padding: [40, 40], maxZoom: 16 });
   document.querySelectorAll('.rc-gap-list button').forEach((button) => button.classList.toggle('active', Number(button.dataset.index) === index));
 }
 
-async function loadGaps(signal) {
-  const data = await fetchJSON(withQuery(config.urls.gaps, { days: field('rc-days').value }), { signal });
-  if (signal.aborted) return;
+// The gap days the tiles on the map were drawn for (null: the gaps came as GeoJSON, one highlighted at a time).
+let gapTileDays = null;
+
+async function loadGaps(signal, useTiles) {
+  const days = field('rc-days').value;
   const list = field('rc-gap-list');
   const empty = field('rc-gaps-empty');
+  if (useTiles) {
+    // Too many stretches to list: all of them glow on the map instead, drawn from tiles.
+    list.replaceChildren();
+    gapLayers.length = 0;
+    gapHighlight.clearLayers();
+    vectorTiles('gaps', () => ({ color: GAP_COLOUR, weight: 12, opacity: 0.6 }), 'gapTiles', {
+      ...REACH_TILE_OPTIONS, query: { days },
+    }).addTo(gapHighlight);
+    gapTileDays = days;
+    field('rc-gaps-summary').textContent = fill(text.gaps_tiled, { n: reachesInScope.toLocaleString('zh-CN') });
+    empty.hidden = true;
+    element.dataset.gapCount = 'tiles';
+    updateLegend();
+    return;
+  }
+  const data = await fetchJSON(withQuery(config.urls.gaps, { days }), { signal });
+  if (signal.aborted) return;
   list.replaceChildren();
   gapLayers.length = 0;
   gapHighlight.clearLayers();
+  gapTileDays = null;
+  updateLegend();
   data.features.forEach((feature) => gapLayers.push(L.geoJSON(feature)));
   const total = data.features.reduce((sum, feature) => sum + feature.properties.length_m, 0);
   field('rc-gaps-summary').textContent = data.features.length
@@ -220,7 +265,7 @@ async function loadGaps(signal) {
     button.className = 'rc-gap';
     button.dataset.index = String(index);
     // The newest visit anywhere in the stretch: the rest of it has waited at least that long.
-    const when = p.days_since_visit === null || p.days_since_visit === undefined ? text.never : fill(text.gap_days, { days: p.days_since_visit });
+    const when = isMissing(p.days_since_visit) ? text.never : fill(text.gap_days, { days: p.days_since_visit });
     button.innerHTML = `<span class="rc-gap-name">${escapeHtml(p.waterway_name)}</span>
       <span class="rc-gap-length">${escapeHtml(km(p.length_m))} ${escapeHtml(text.km)}</span>
       <span class="rc-gap-where">${escapeHtml(km(p.start_m))}–${escapeHtml(km(p.end_m))} ${escapeHtml(text.km)} · ${escapeHtml(when)}</span>`;
@@ -287,23 +332,61 @@ function clusterIcon(kind) {
   };
 }
 
-function tileURL(layer) {
-  return withQuery(config.urls.tile.replace('LAYER', layer)).replace(/%7B/g, '{').replace(/%7D/g, '}');
+function tileURL(layer, extra = {}) {
+  return withQuery(config.urls.tile.replace('LAYER', layer), extra).replace(/%7B/g, '{').replace(/%7D/g, '}');
 }
 
 // Vector tiles are grid layers, which Leaflet puts under everything else: give them the panes their
-// GeoJSON twins use (tracks under the coverage colours, activities above them, like markers).
+// GeoJSON twins use (tracks under the coverage colours, activities above them, like markers; the
+// coverage colours and the gaps' glow as theirs).
 map.createPane('trackTiles').style.zIndex = 410;
+map.createPane('gapTiles').style.zIndex = 440;
+map.createPane('freshnessTiles').style.zIndex = 450;
 map.createPane('activityTiles').style.zIndex = 600;
-map.getPane('trackTiles').style.pointerEvents = 'none';
-map.getPane('activityTiles').style.pointerEvents = 'none';
+['trackTiles', 'gapTiles', 'freshnessTiles', 'activityTiles'].forEach((pane) => { map.getPane(pane).style.pointerEvents = 'none'; });
 
-function vectorTiles(layer, style, pane) {
-  // Canvas tiles, not interactive: VectorGrid 1.3's click handler calls a method Leaflet 1.9 removed.
-  return L.vectorGrid.protobuf(tileURL(layer), {
-    rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 18, pane, vectorTileLayerStyles: { [layer]: style },
+// The reaches' tiles start at zoom REACH_MIN_ZOOM (a smaller one would hold a province); one zoom out
+// they are drawn scaled down, and further out not at all.
+const REACH_TILE_OPTIONS = { minNativeZoom: config.reach_tile_min_zoom, minZoom: config.reach_tile_min_zoom - 1 };
+
+function vectorTiles(layer, style, pane, { query = {}, ...options } = {}) {
+  // Canvas tiles, not interactive: VectorGrid 1.3's click handler calls a method Leaflet 1.9 removed
+  // (tileFeatureAt() finds what a click hit instead).
+  return L.vectorGrid.protobuf(tileURL(layer, query), {
+    rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 18, pane, vectorTileLayerStyles: { [layer]: style }, ...options,
   });
 }
+
+// The properties of the line drawn nearest a point (within a few pixels) in a vector grid's loaded
+// tile there: the grid keeps each tile's features when given getFeatureId, in tile pixels.
+function tileFeatureAt(grid, latlng, tolerance = 6) {
+  const { minNativeZoom, maxNativeZoom } = grid.options;
+  const tileZoom = Math.min(maxNativeZoom, Math.max(minNativeZoom, Math.round(map.getZoom())));
+  const size = grid.getTileSize();
+  const point = map.project(latlng, tileZoom);
+  const coords = point.unscaleBy(size).floor();
+  const renderer = grid._vectorTiles?.[`${coords.x}:${coords.y}:${tileZoom}`];
+  if (!renderer) return null;
+  const local = point.subtract(coords.scaleBy(size));
+  let nearest = null;
+  let distance = tolerance / map.getZoomScale(map.getZoom(), tileZoom);
+  for (const { feature } of Object.values(renderer._features)) {
+    for (const part of feature._parts) {
+      for (let i = 1; i < part.length; i += 1) {
+        const d = L.LineUtil.pointToSegmentDistance(local, part[i - 1], part[i]);
+        if (d <= distance) [nearest, distance] = [feature, d];
+      }
+    }
+  }
+  return nearest ? nearest.properties : null;
+}
+
+// A click on the map that hit no other layer: the freshness popup of the tile line under it.
+map.on('click', (event) => {
+  if (!freshnessTiles || !map.hasLayer(freshnessLayer)) return;
+  const properties = tileFeatureAt(freshnessTiles, event.latlng);
+  if (properties) L.popup().setLatLng(event.latlng).setContent(freshnessPopup(properties)).openOn(map);
+});
 
 async function loadActivities(signal, useTiles) {
   if (useTiles) {
@@ -455,7 +538,7 @@ function updateLegend() {
   const lengths = Object.fromEntries(freshnessClasses.map((item) => [item.class, item]));
   const freshnessRows = Object.entries(FRESHNESS).map(([key, style]) => {
     const item = lengths[key];
-    const label = item ? item.label : key;
+    const label = item ? item.label : text.freshness_classes[key] || key;
     const length = item ? ` <span class="muted">${escapeHtml(km(item.length_m))} ${escapeHtml(text.km)}</span>` : '';
     return `<div class="rc-legend-row"><span class="swatch rc-line${style.dashArray ? ' dashed' : ''}" data-colour="${escapeHtml(style.color)}"></span>${escapeHtml(label)}${length}</div>`;
   }).join('');
@@ -471,8 +554,9 @@ function updateLegend() {
   // The kinds as the server lists them, each in its colour from kinds.css.
   const kindRows = Object.entries(text.kinds).map(([kind, label]) => `<span class="rc-kind"><span class="dot" data-colour="${escapeHtml(kindColour(kind))}"></span>${escapeHtml(label)}</span>`).join('');
   const problemRows = Object.entries(PROBLEM_COLOURS).map(([state, colour]) => `<span class="rc-kind"><span class="dot ring" data-colour="${escapeHtml(colour)}"></span>${escapeHtml(text.problem_states[state])}</span>`).join('');
+  const gapRow = gapTileDays === null ? '' : `<div class="rc-legend-row"><span class="swatch rc-line" data-colour="${escapeHtml(GAP_COLOUR)}"></span>${escapeHtml(fill(text.gaps_legend, { days: gapTileDays }))}</div>`;
   legendBox.innerHTML = `<summary>${escapeHtml(text.legend)}</summary>
-    <div class="rc-legend-title">${escapeHtml(text.freshness_days)}</div>${freshnessRows}
+    <div class="rc-legend-title">${escapeHtml(text.freshness_days)}</div>${freshnessRows}${gapRow}
     <div class="rc-legend-row"><span class="swatch rc-track-swatch"></span>${escapeHtml(text.tracks)}</div>
     <div class="rc-legend-kinds">${kindRows}</div>
     <div class="rc-legend-title">${escapeHtml(text.problems)}</div><div class="rc-legend-kinds">${problemRows}</div>${hotspotRows}`;
@@ -503,6 +587,9 @@ function failed(errors) {
 }
 
 let generation = 0;
+// What the last summary said: which layers come as tiles, and how many reaches are in scope.
+let tiled = {};
+let reachesInScope = 0;
 
 async function refresh() {
   const mine = ++generation;
@@ -523,9 +610,11 @@ async function refresh() {
   }
   if (!summary || mine !== generation) return;
   const tiles = summary.vector_tiles;
+  tiled = tiles;
+  reachesInScope = summary.counts.reaches;
   const results = await Promise.allSettled([
-    loadLayer('freshness', loadFreshness, freshnessLayer),
-    loadLayer('gaps', loadGaps, gapHighlight),
+    loadLayer('freshness', (signal) => loadFreshness(signal, tiles.freshness), freshnessLayer),
+    loadLayer('gaps', (signal) => loadGaps(signal, tiles.gaps), gapHighlight),
     loadLayer('coverage', loadCoverage),
     loadLayer('activities', (signal) => loadActivities(signal, tiles.activities), activitiesLayer),
     loadLayer('tracks', (signal) => loadTracks(signal, tiles.tracks), tracksLayer),
@@ -535,8 +624,13 @@ async function refresh() {
   if (mine !== generation) return;  // a newer refresh is on its way
   const errors = results.filter((result) => result.status === 'rejected').map((result) => result.reason);
   if (errors.length) failed(errors);
-  else if (!summary.counts.activities) setStatus(text.empty_period, 'done');
-  else setStatus(tiles.activities || tiles.tracks ? text.vector_tiles_note : text.loaded, 'done');
+  else {
+    const notes = [];
+    if (tiles.activities || tiles.tracks) notes.push(text.vector_tiles_note);
+    if (tiles.freshness || tiles.gaps) notes.push(text.reach_tiles_note);
+    if (!summary.counts.activities) notes.unshift(text.empty_period);
+    setStatus(notes.join(' ') || text.loaded, 'done');
+  }
   element.dataset.ready = 'true';
 }
 
@@ -597,7 +691,7 @@ document.querySelector('.rc-panel').addEventListener('change', (event) => {
     rememberInURL();
     if (['rc-measure', 'rc-method', 'rc-normalize'].includes(id)) hotspotsOnly();
     else if (id === 'rc-days') {
-      loadLayer('gaps', loadGaps, gapHighlight).catch((error) => failed([error]));
+      loadLayer('gaps', (signal) => loadGaps(signal, tiled.gaps), gapHighlight).catch((error) => failed([error]));
     } else refresh();
   }, 250);
 });

@@ -10,6 +10,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from people.models import ChiefAssignment
+from reports.filters import ReportFilters
+from reports.selectors.coverage import reach_freshness
 from tests.support.factories import make_person
 from tests.support.walks import walk_along
 from waterways.models import Waterway
@@ -189,6 +191,94 @@ def test_many_records_come_as_vector_tiles(page_factory, live_server, chief_with
     # The tiles carry the page's filters.
     assert all("start=" in url and "waterway=mine" in url for url, _status, _type in tiles)
     screenshot(page, "river-chief-map-vector-tiles")
+    assert errors == []
+
+
+# Counts the pixels of each colour (within a few units, at least that opaque) on the canvases of a tile pane.
+PANE_COLOURS = """([pane, colours, opaque]) => {
+    const counts = Object.fromEntries(Object.keys(colours).map((name) => [name, 0]));
+    for (const canvas of document.querySelectorAll(`#rc-map .leaflet-${pane}-pane canvas`)) {
+        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        for (let i = 0; i < data.length; i += 4) {
+            if (data[i + 3] < opaque) continue;
+            for (const [name, [r, g, b]] of Object.entries(colours)) {
+                if (Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) < 24) counts[name] += 1;
+            }
+        }
+    }
+    return counts;
+}"""
+
+
+def test_many_reaches_come_as_vector_tiles_in_the_same_colours_and_words(page_factory, live_server,
+                                                                        chief_with_patrols, settings, screenshot):
+    settings.MAP_VECTOR_TILE_THRESHOLD = 0  # every layer counts as large, the reaches too
+    page = page_factory()
+    errors, answers = [], []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("response", lambda response: answers.append((response.url, response.status)) if "/api/" in response.url else None)
+    log_in(page, live_server, chief_with_patrols, start=reverse("river-chief-map") + recent_period())
+    page.wait_for_selector("#rc-map[data-ready='true']")
+    colours = ["freshnessTiles", {"0-7": [26, 150, 65], "31-90": [253, 174, 97], "never": [107, 114, 128],
+                                  "8-30": [166, 217, 106]}, 200]
+    yellow = ["gapTiles", {"yellow": [250, 204, 21]}, 120]  # the glow is drawn at 0.6 opacity
+    # Until both layers' tiles have come and been drawn.
+    page.wait_for_function(f"([a, b]) => Object.values(({PANE_COLOURS})(a)).some((n) => n > 0)"
+                           f" && ({PANE_COLOURS})(b).yellow > 0", arg=[colours, yellow])
+    page.wait_for_timeout(300)
+    status = page.locator("#map-status").inner_text()
+    assert "河段颜色和未巡河段以矢量瓦片显示" in status
+    # Neither GeoJSON layer was asked for; both came as tiles, with the page's filters and the gap days.
+    assert not any("/api/coverage/reaches/" in url or "/api/coverage/gaps/" in url for url, _status in answers)
+    freshness = [url for url, status in answers if "/api/tiles/freshness/" in url and status == 200]
+    gaps = [url for url, status in answers if "/api/tiles/gaps/" in url and status == 200]
+    assert freshness and gaps and all("waterway=mine" in url for url in freshness + gaps)
+    assert all("days=30" in url for url in gaps)
+    assert page.locator("path.rc-fresh").count() == 0
+
+    # The GeoJSON version's colours: 狮子沟's middle walked 3 days ago (0–7), 斤坪沟's start 60 days ago
+    # (31–90), the rest never (grey); the gaps' yellow glow under them.
+    drawn = page.evaluate(PANE_COLOURS, colours)
+    assert drawn["0-7"] > 50 and drawn["31-90"] > 50 and drawn["never"] > 50 and drawn["8-30"] == 0, drawn
+    glow = page.evaluate(PANE_COLOURS, yellow)
+    assert glow["yellow"] > 50, glow
+    # The legend names the classes (no lengths: no tile knows them all) and the glow.
+    legend = page.locator(".rc-legend").inner_text()
+    assert all(label in legend for label in ("7 天内", "8–30 天", "31–90 天", "90 天以上", "从未巡查"))
+    assert "未巡河段（超过 30 天）" in legend
+    # No list of stretches: the panel says where they are instead.
+    assert page.locator(".rc-gap-list button.rc-gap").count() == 0
+    assert "未巡河段不逐段列出" in page.locator("#rc-gaps-summary").inner_text()
+
+    # A click on 狮子沟's walked middle opens the popup the GeoJSON line has, in the same words.
+    gully = Waterway.objects.get(code="ZW-G07")
+    spot = gully.geom.interpolate(gully.length_m * 0.45)
+    spot.transform(4326)
+    run = next(feature["properties"] for feature in reach_freshness(ReportFilters(
+        start=timezone.localdate(), end=timezone.localdate(), waterway_ids=(gully.pk,)))["features"]
+        if feature["properties"]["start_m"] <= gully.length_m * 0.45 <= feature["properties"]["end_m"])
+    assert run["class"] == "0-7"
+    x, y = page.evaluate("([lat, lon]) => { const p = window.riverChiefMap.map.latLngToContainerPoint([lat, lon]);"
+                         " const box = document.getElementById('rc-map').getBoundingClientRect();"
+                         " return [box.left + p.x, box.top + p.y]; }", [spot.y, spot.x])
+    page.mouse.click(x, y)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    words = popup.inner_text()
+    assert "狮子沟" in words
+    assert f"{run['start_m'] / 1000:.2f}–{run['end_m'] / 1000:.2f} 公里" in words
+    assert f"最近巡查：{run['days_since_visit']} 天前" in words
+    # Out from under the layer control, for the screenshot.
+    page.evaluate("window.riverChiefMap.map.panBy([250, -100], { animate: false })")
+    page.wait_for_timeout(600)  # the popup's fade, the tiles of the new view
+    screenshot(page, "river-chief-map-reach-tiles")
+
+    # Another gap window: new gap tiles, still no GeoJSON.
+    page.select_option("#rc-days", "7")
+    page.wait_for_function("() => document.querySelector('.rc-legend').innerText.includes('超过 7 天')")
+    page.wait_for_timeout(500)
+    assert any("/api/tiles/gaps/" in url and "days=7" in url for url, _status in answers)
+    assert not any("/api/coverage/gaps/" in url for url, _status in answers)
     assert errors == []
 
 

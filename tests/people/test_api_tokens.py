@@ -6,6 +6,7 @@ with `WWW-Authenticate: Token`."""
 from datetime import datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test import Client
@@ -300,3 +301,20 @@ def test_a_clerk_needs_the_token_permissions_to_revoke(user, django_user_model):
     row = AuthToken.objects.get(user=user)
     assert office.post(reverse("admin:knox_authtoken_delete", args=[row.pk]), {"post": "yes"}).status_code == 302
     assert not AuthToken.objects.exists()
+
+
+def test_the_page_issues_a_token_for_the_password_shown_once(desk, user):
+    refused = desk.post(reverse("account-tokens"), {"issue": "1", "password": "wrong"})
+    assert refused.status_code == 400 and "密码不正确" in refused.content.decode()
+    assert not AuthToken.objects.filter(user=user).exists()
+    response = desk.post(reverse("account-tokens"), {"issue": "1", "password": PASSWORD})
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    token = response.context["issued"]
+    html = response.content.decode()
+    assert token in html and "只显示这一次" in html and "/ogc/" in html
+    assert with_token(token).get("/api/people/").status_code == 200
+    row = AuthToken.objects.get(user=user)
+    assert row.expiry - timezone.now() > timedelta(days=settings.API_TOKEN_TTL_DAYS - 1)
+    # The list afterwards shows it by its first characters only.
+    again = desk.get(reverse("account-tokens")).content.decode()
+    assert f"{token[:8]}…" in again and token not in again

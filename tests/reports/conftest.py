@@ -84,6 +84,8 @@ def plant_visits(district_data):
         ReachVisit.objects.bulk_create(
             ReachVisit(reach=reach, activity=activity, visited_at=when, covered_fraction=1.0) for reach in reaches
         )
+        # Written past the services, so bring the reach rollups in step as they would.
+        patrol_services.refresh_visit_rollups(activity_ids=[activity.pk])
         return activity
 
     return plant

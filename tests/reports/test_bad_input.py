@@ -11,7 +11,8 @@ from django.urls import reverse
 FILTERED = [  # reports.params.ReportParams: start, end, waterway, kind, role, team
     "/api/coverage/", "/api/coverage/gaps/", "/api/coverage/reaches/", "/api/hotspots/",
     "/api/map/summary/", "/api/map/activities/", "/api/map/tracks/", "/api/map/problems/",
-    "/api/tiles/tracks/12/3305/1658.mvt", "/api/compliance/chiefs/",
+    "/api/tiles/tracks/12/3305/1658.mvt", "/api/tiles/freshness/12/3305/1658.mvt", "/api/tiles/gaps/12/3305/1658.mvt",
+    "/api/compliance/chiefs/",
 ]
 AS_OF_END = ["/api/coverage/gaps/", "/api/coverage/reaches/"]  # as of the end: they take no start
 DEPUTIES = "/api/compliance/deputies/"  # year, days, as_of
@@ -28,7 +29,7 @@ BAD_INPUT = [
     ({"team": "²"}, FILTERED, "team", ["队伍"]),
     ({"size": "²"}, ["/api/hotspots/"], "size", ["size"]),
     ({"year": "²"}, [DEPUTIES], "year", ["年份"]),
-    ({"days": "³"}, ["/api/coverage/gaps/", DEPUTIES], "days", ["天数"]),
+    ({"days": "³"}, ["/api/coverage/gaps/", "/api/tiles/gaps/12/3305/1658.mvt", DEPUTIES], "days", ["天数"]),
     ({"as_of": "9999-12-31"}, [DEPUTIES], "as_of", ["截至日期", "2000-01-01", "2100-12-31"]),
 ]
 

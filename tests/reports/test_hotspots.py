@@ -520,3 +520,152 @@ def test_network_hotspots_finish_when_neighbourhoods_span_kilometres(reporter, s
     assert result["meta"]["tested"] == 370 and result["meta"]["neighbour_m"] == neighbour_m
     assert sum(f["properties"]["raw"] for f in result["features"]) == result["meta"]["items"] == 30 + 2 * 10
     assert all(0 < f["properties"]["p"] <= 1 and f["properties"]["class"] in CLASSES_OUT for f in result["features"])
+
+
+# --- The statistic computed in slices is the statistic as first written -------------------------
+# The draws are summed, checked for repeats and counted a slice at a time, and z is computed without
+# building esda's Graph, for speed only: the same z as esda and the same p-values, bit for bit, as
+# the draws summed whole (np.cumsum), repeats found by sorting every draw and tails counted by binary
+# search, from the same random numbers.
+
+
+def _random_graph(rng, n, reach):
+    """Symmetric neighbour pairs between units at most `reach` apart in a line (islands possible)."""
+    a = rng.integers(0, n, 6 * n)
+    b = np.clip(a + rng.integers(-reach, reach + 1, a.size), 0, n - 1)
+    keys = np.unique(np.r_[a * n + b, b * n + a][np.r_[a != b, a != b]])
+    return keys // n, keys % n
+
+
+def _statistic_cases():
+    rng = np.random.default_rng(31)
+    i, j = np.divmod(np.arange(40 * 40), 40)
+    yield "hex grid, counts", rng.poisson(0.6, i.size).astype(float), *hex_neighbours(i, j), 999
+    for n, reach, permutations in ((900, 3, 999), (1500, 12, 199), (200, 4, 999), (500, 300, 99), (2500, 40, 99)):
+        src, dst = _random_graph(rng, n, reach)
+        counts = rng.poisson(0.8, n).astype(float)
+        counts[rng.integers(0, n, 4)] += 25  # far upper tails: every draw is counted
+        yield f"n={n} reach={reach}, counts", counts, src, dst, permutations
+        kilograms = rng.gamma(0.6, 4.0, n) * (rng.random(n) < 0.4)  # many zeros, the rest all distinct
+        yield f"n={n} reach={reach}, kilograms", kilograms, src, dst, permutations
+
+
+def _reference_p(y, src, dst, *, permutations, seed):
+    import reports.selectors.hotspots as module
+
+    def draws_of(rng, n, m, rows):
+        if module._by_ordering(n, m) or m * m > n:
+            return module._distinct_draws(rng, n, m, rows)
+        picks = rng.integers(0, n, size=(rows, m), dtype=np.int32)
+        while True:
+            ordered = np.sort(picks, axis=1)
+            clash = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
+            if not clash.any():
+                return picks.T
+            picks[clash] = rng.integers(0, n, size=(int(clash.sum()), m), dtype=np.int32)
+
+    n = len(y)
+    size = np.bincount(src, minlength=n) + 1
+    tested = size > 1
+    observed = np.bincount(src, weights=y[dst], minlength=n) + y
+    draws = int(min(module.MAX_REFERENCE_DRAWS, permutations * int(tested.sum())))
+    tolerance = module.TIE_TOLERANCE * max(1.0, float(np.abs(y).max()))
+    levels = {int(m): np.unique(observed[tested & (size == m)]) for m in np.unique(size[tested])}
+    at_least, at_most, counted = ({m: np.zeros(len(v), dtype=np.int64) for m, v in levels.items()} for _ in range(3))
+    open_ = {m: np.ones(len(v), dtype=bool) for m, v in levels.items()}
+    rng = np.random.default_rng(seed)
+    rows, done = module.FIRST_DRAW_BLOCK, 0
+    while done < draws and any(live.any() for live in open_.values()):
+        largest = max(m for m in levels if open_[m].any())
+        cap = max(1, module.DRAW_BLOCK_VALUES // module._values_per_draw(n, largest))
+        rows = min(rows, draws - done, cap)
+        sums = np.cumsum(y[draws_of(rng, n, largest, rows)], axis=0)
+        for m in [m for m in levels if open_[m].any()]:
+            s, live = sums[m - 1], open_[m]
+            values = levels[m][live]
+            up = np.searchsorted(values, s + tolerance, side="right")
+            at_least[m][live] += rows - np.cumsum(np.bincount(up, minlength=len(values) + 1))[:len(values)]
+            down = np.searchsorted(values, s - tolerance, side="left")
+            at_most[m][live] += np.cumsum(np.bincount(down, minlength=len(values) + 1))[:len(values)]
+            counted[m][live] += rows
+            open_[m] &= np.minimum(at_least[m], at_most[m]) < module.SETTLE_EXCEEDANCES
+        done += rows
+        rows = min(rows * 2, cap)
+    p = np.full(n, np.nan)
+    for m, values in levels.items():
+        members = tested & (size == m)
+        where = np.searchsorted(values, observed[members])
+        tail = np.minimum(at_least[m][where], at_most[m][where])
+        p[members] = np.minimum(1.0, 2 * ((tail + 1) / (counted[m][where] + 1)))
+    return p
+
+
+@pytest.mark.parametrize("case", list(range(11)))
+def test_gi_star_is_esdas_z_and_the_same_p_values_as_the_draws_summed_whole(case):
+    import esda
+    from libpysal.graph import Graph
+
+    label, y, src, dst, permutations = list(_statistic_cases())[case]
+    z, p = local_gi_star(y, src, dst, permutations=permutations, seed=settings.HOTSPOT_SEED)
+
+    n = len(y)
+    islands = np.setdiff1d(np.arange(n), src)
+    focal, neighbour = np.r_[src, islands], np.r_[dst, islands]
+    order = np.lexsort((neighbour, focal))
+    graph = Graph.from_arrays(focal[order], neighbour[order], np.r_[np.ones(src.size), np.zeros(islands.size)][order])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected_z = esda.G_Local(y, graph, transform="B", permutations=0, star=True).Zs
+    expected_z[islands] = np.nan
+    np.testing.assert_allclose(z, expected_z, rtol=1e-12, atol=0, err_msg=label)
+    assert np.array_equal(p, _reference_p(y, src, dst, permutations=permutations, seed=settings.HOTSPOT_SEED),
+                          equal_nan=True), label
+    assert np.isnan(p).sum() == islands.size, label
+
+
+@pytest.mark.parametrize("n, m, rows", [(5000, 7, 70_000), (400, 20, 3000), (2000, 60, 2000), (300, 200, 500),
+                                        (200, 5, 1000)])
+def test_draws_summed_in_slices_are_the_sums_of_the_same_draws(n, m, rows):
+    """The slices (with the repeats redrawn after them) give each draw's sums from the same random
+    numbers as the draws made whole, and leave the generator where the whole draws leave it. m² ≈ n
+    makes repeats common; m > 16 finds them by sorting; the last three take the other ways to draw."""
+    from reports.selectors.hotspots import _distinct_draws, _draw_sums
+
+    y = np.random.default_rng(n + m).gamma(0.5, 3.0, n)
+    sizes = sorted({2, m // 2, m})
+    sliced_rng, whole_rng = np.random.default_rng(9), np.random.default_rng(9)
+    sums = _draw_sums(sliced_rng, y, m, rows, sizes)
+    whole = np.cumsum(y[_distinct_draws(whole_rng, n, m, rows)], axis=0)
+    for size in sizes:
+        assert np.array_equal(sums[size], whole[size - 1]), size
+    assert sliced_rng.bit_generator.state == whole_rng.bit_generator.state
+
+
+def test_tails_are_counted_as_a_binary_search_counts_them_at_the_tolerance():
+    from reports.selectors.hotspots import DIRECT_COMPARISONS, _tail_counts
+
+    rng = np.random.default_rng(4)
+    tolerance = 1e-9
+    sums = np.r_[rng.integers(0, 6, 500).astype(float), 3 + tolerance, 3 - tolerance, 2.5 + 2 * tolerance]
+    for values in (np.array([-1.0, 0.0, 2.5, 3.0, 5.0, 9.0]), np.unique(np.r_[sums, rng.random(80) * 7])):
+        assert (len(values) <= DIRECT_COMPARISONS) == (len(values) == 6)
+        at_least, at_most = _tail_counts(values, sums, tolerance)
+        assert at_least.tolist() == [np.count_nonzero(sums + tolerance >= v) for v in values]
+        assert at_most.tolist() == [np.count_nonzero(sums - tolerance <= v) for v in values]
+
+
+def test_hotspots_leave_the_cyclic_garbage_collector_as_they_found_it(district_data):
+    """It is paused while the answer is built (tens of thousands of acyclic dicts and lists), and
+    must not stay off for the rest of the process, even when the request is refused."""
+    import gc
+
+    hotspots(year_2026(), measure="problems", method="hex", normalize="none")
+    assert gc.isenabled()
+    with pytest.raises(ValueError):
+        hotspots(year_2026(), measure="rubbish", method="hex", normalize="none")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        hotspots(year_2026(), measure="problems", method="network", normalize="none")
+        assert not gc.isenabled()  # the caller's to turn back on
+    finally:
+        gc.enable()

@@ -16,6 +16,7 @@ from reports.filters import ReportFilters
 from reports.selectors import tiles
 from tests.support.factories import activity_body
 from tests.support.walks import walk_along
+from waterways.models import Reach
 
 YEAR = {"start": "2026-01-01", "end": "2026-12-31"}
 
@@ -137,18 +138,22 @@ def test_the_summary_switches_to_vector_tiles_above_the_threshold(crew, api, wor
     assert response.status_code == 200
     with CaptureQueriesContext(connection) as queries:
         summary = staff.get("/api/map/summary/", YEAR).json()
-    assert summary["counts"] == {"activities": 3, "tracks": 2}
+    # Reaches: every waterway's, from the counts kept on the waterways (the district has 2,071).
+    assert summary["counts"] == {"activities": 3, "tracks": 2, "reaches": Reach.objects.count()}
     assert summary["vector_tiles"]["activities"] is False
+    assert summary["vector_tiles"]["freshness"] is summary["vector_tiles"]["gaps"] is False
     # 2 + 1 + 1; the rejected patrol's record does not count. The other chief's patrol is verified.
     records = summary["service_records"]
     assert (records["total"], records["verified"], records["pending"]) == (4, 1, 3)
     # The service-record figures are one query, and the whole summary a handful.
     assert sum("patrols_servicerecord" in query["sql"] for query in queries.captured_queries) == 1
-    assert len(queries.captured_queries) <= 3, [query["sql"][:120] for query in queries.captured_queries]
+    assert len(queries.captured_queries) <= 4, [query["sql"][:120] for query in queries.captured_queries]
+    assert not any("waterways_reach" in query["sql"] for query in queries.captured_queries)
     assert "服务记录" in summary["service_records"]["definition"]
     settings.MAP_VECTOR_TILE_THRESHOLD = 2
     summary = staff.get("/api/map/summary/", YEAR).json()
-    assert summary["vector_tiles"] == {"threshold": 2, "activities": True, "tracks": False}
+    assert summary["vector_tiles"] == {"threshold": 2, "activities": True, "tracks": False, "freshness": True,
+                                       "gaps": True}
 
 
 # --- Vector tiles -------------------------------------------------------------------------
