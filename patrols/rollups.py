@@ -11,7 +11,7 @@ reach and year instead of every visit. A team is not a key: who is in a team cha
 fact, so the team filter reads the visits (reports.selectors.coverage).
 
 Every write that changes what a row holds refreshes the rows of the (reach, year) pairs it touches,
-in its own transaction (patrols.services: recording visits, a rejection, reaches re-cut; and
+inside the writer's transaction (patrols.services: recording visits, a rejection, reaches re-cut; and
 patrols.receivers after any deletion of an activity or a service record, whoever deletes it);
 `manage.py check_rollups` compares every row with the visits."""
 

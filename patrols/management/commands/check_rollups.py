@@ -4,7 +4,7 @@ the reach visits they are derived from, waterway by waterway, and with --rebuild
     .venv/bin/python manage.py check_rollups             # exit status 1 when a row differs
     .venv/bin/python manage.py check_rollups --rebuild   # rebuild every waterway's rows
 
-Every write keeps the rows in step in its own transaction; a difference means something wrote
+Every write keeps the rows in step inside its own transaction, not after it; a difference means something wrote
 visits, statuses or service records past patrols.services (an SQL script, a restore of one table)."""
 
 from django.core.management.base import BaseCommand, CommandError
