@@ -200,7 +200,8 @@ def test_a_year_of_rollups_is_one_row_per_reach_and_key_however_many_days_it_was
 @pytest.mark.django_db(transaction=True)
 def test_two_writers_on_one_reach_take_turns_instead_of_failing(transactional_db):
     """Two patrols of one reach and year saved at the same time: the second waits for the first's
-    rows instead of inserting beside them (a duplicate key, a 500 for the phone)."""
+    rows instead of inserting beside them (a duplicate key, a 500 for the phone). No timed waits
+    (the suite runs under faketime too): the first commits once the database shows the second waiting."""
     import threading
     import uuid as uuid_module
 
@@ -211,32 +212,44 @@ def test_two_writers_on_one_reach_take_turns_instead_of_failing(transactional_db
     call_command("load_district_data", verbosity=0)
     reach = Reach.objects.get(waterway__code="ZW-G07", seq=2)
     walkers = [make_person(), make_person()]
-    first_refreshed = threading.Event()
-    errors = []
+    first_refreshed, second_waits = threading.Event(), threading.Event()
+    second_pid, errors = [], []
 
-    def patrol(person, when, *, hold):
+    def patrol(person, when, *, first):
         try:
             with transaction.atomic():
+                if not first:
+                    first_refreshed.wait()
+                    second_pid.append(connection.cursor().connection.info.backend_pid)
                 activity = Activity.objects.create(
                     client_uuid=uuid_module.uuid4(), payload_sha256="0" * 64, kind="patrol", submitted_by=person.user,
                     started_at=when, ended_at=when + timedelta(hours=1))
                 ReachVisit.objects.create(reach=reach, activity=activity, visited_at=when, covered_fraction=1.0)
-                patrol_services.refresh_visit_rollups(activity_ids=[activity.pk])
-                if hold:
+                if first:
+                    patrol_services.refresh_visit_rollups(activity_ids=[activity.pk])
                     first_refreshed.set()
-                    threading.Event().wait(0.5)  # still uncommitted while the other one refreshes
+                    second_waits.wait()  # commit only while the other one is blocked
+                else:
+                    patrol_services.refresh_visit_rollups(activity_ids=[activity.pk])
         except Exception as error:  # noqa: BLE001  (the test reports what the thread met)
             errors.append(error)
         finally:
+            first_refreshed.set()
             connections.close_all()
 
-    first = threading.Thread(target=patrol, args=(walkers[0], beijing("2026-05-01 09:00")), kwargs={"hold": True})
-    second = threading.Thread(target=patrol, args=(walkers[1], beijing("2026-05-02 09:00")), kwargs={"hold": False})
+    first = threading.Thread(target=patrol, args=(walkers[0], beijing("2026-05-01 09:00")), kwargs={"first": True})
+    second = threading.Thread(target=patrol, args=(walkers[1], beijing("2026-05-02 09:00")), kwargs={"first": False})
     first.start()
-    assert first_refreshed.wait(10)
     second.start()
-    first.join(20)
-    second.join(20)
+    with connection.cursor() as cursor:  # until the second one waits on a lock the first holds (or has ended)
+        while second.is_alive() and not second_waits.is_set():
+            if second_pid:
+                cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted)", [second_pid[0]])
+                if cursor.fetchone()[0]:
+                    second_waits.set()
+    second_waits.set()
+    first.join()
+    second.join()
     assert errors == []
     assert rollups.differences() == (0, [])
     assert coverage.last_visits(ReportFilters(start=date(2026, 5, 1), end=date(2026, 5, 31)), [reach.pk]) == {
