@@ -38,3 +38,13 @@ def verdict(label: str, app_ms: float, floor_ms: float) -> tuple[str, bool | Non
     if ratio is not None and floor_ms and app_ms > ratio * floor_ms:
         met = False
     return wording, met
+
+
+# The write path (write_path.py): patrols with 500-fix tracks a second over HTTP through gunicorn on
+# 2 cores, and the seconds after a 201 within which coverage counts the patrol.
+WRITE_PATH_PATROLS_PER_S = 50
+WRITE_PATH_VISIBLE_S = 5.0
+
+
+def met(ok: bool) -> str:
+    return "达标" if ok else "未达标"

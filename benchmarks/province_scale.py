@@ -497,7 +497,8 @@ SELECT setval(pg_get_serial_sequence('waterways_waterway', 'id'), (SELECT max(id
 
 SIZE_TABLES = [
     "waterways_waterway", "waterways_reach", "waterways_reachlink", "people_person", "people_chiefassignment",
-    "patrols_activity", "patrols_servicerecord", "patrols_reachvisit", "patrols_reachvisityear", "problems_problem",
+    "patrols_activity", "patrols_activitycell", "patrols_servicerecord", "patrols_reachvisit", "patrols_reachvisityear",
+    "problems_problem",
     "problems_problemevent",
 ]
 

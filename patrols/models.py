@@ -242,6 +242,41 @@ class ReachVisitYear(models.Model):
         ]
 
 
+class ActivityCell(models.Model):
+    """Activities that lie in one cell of the activity tiles' grid at one zoom (`level`), started in one
+    span of Beijing days (a year, a month or a day, from `first_day`), of one kind, status and
+    waterway: how many, and the sum of their offsets from the cell's centre. A tile of activities
+    over a year at zoom 8 then sums a few thousand rows instead of locating 100,000 activities
+    (reports.selectors.tiles). Kept by database triggers on patrols_activity, whatever writes it
+    (migration 0015 holds the SQL); patrols.cells reads and checks them."""
+
+    level = models.SmallIntegerField()
+    grain = models.CharField(max_length=1)  # "y", "m" or "d": the span's length
+    first_day = models.DateField()
+    cx = models.IntegerField()
+    cy = models.IntegerField()
+    kind = models.CharField(max_length=24)
+    status = models.CharField(max_length=16)
+    waterway = models.ForeignKey("waterways.Waterway", null=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                                 db_index=False, related_name="+")
+    n = models.IntegerField()
+    dx = models.FloatField(help_text="sum of the activities' x less the cell centre's (EPSG:3857 metres)")
+    dy = models.FloatField(help_text="sum of the activities' y less the cell centre's (EPSG:3857 metres)")
+
+    class Meta:
+        verbose_name = _("活动瓦片网格汇总")
+        verbose_name_plural = _("活动瓦片网格汇总")
+        constraints = [
+            # Also the read's index: a tile asks for one level and span and a range of cells.
+            models.UniqueConstraint(fields=["level", "grain", "first_day", "cx", "cy", "kind", "status", "waterway"],
+                                    name="activity_cell_once", nulls_distinct=False),
+        ]
+        indexes = [
+            # The rows a deletion emptied, found at once and removed by the same trigger.
+            models.Index(fields=["id"], condition=Q(n=0), name="activity_cell_empty"),
+        ]
+
+
 def photo_path(photo, filename):
     return f"photos/{photo.activity_id}/{filename}"
 

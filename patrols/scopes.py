@@ -142,6 +142,22 @@ READABLE_SQL = """(
 )"""
 
 
+# READABLE_SQL but its chief's waterways, as the ids of the activities it reaches, found from the
+# submitter and the service records' people (their indexes), not by testing every activity: a
+# read that has the waterways' share summed ahead (reports.selectors.tiles) adds these, off them.
+READABLE_BESIDES_WATERWAYS_IDS_SQL = """
+SELECT a.id FROM patrols_activity a WHERE a.submitted_by_id = %(viewer_user)s
+UNION
+SELECT vs.activity_id FROM patrols_servicerecord vs
+ WHERE vs.person_id IN (SELECT %(viewer_person)s::bigint
+                        UNION SELECT vm.person_id FROM people_team_members vm WHERE vm.team_id = ANY(%(led_teams)s::bigint[]))
+UNION
+SELECT a.id FROM patrols_activity a
+  JOIN people_person vp ON vp.user_id = a.submitted_by_id
+  JOIN people_team_members vm ON vm.person_id = vp.id
+ WHERE vm.team_id = ANY(%(led_teams)s::bigint[])
+"""
+
 def readable_by(user, queryset=None, *, day=None):
     """The activities (of `queryset`, else all) that the user may read (with the chief posts held
     on `day`, today by default)."""

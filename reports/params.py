@@ -113,8 +113,9 @@ class GapParams(FreshnessParams):
 
 
 class GapTileParams(ReportParams):
-    """A vector tile of gaps: the shared filters and the days, read as the gaps API reads them (the
-    other layers' tiles read ReportParams)."""
+    """The parameters of a vector tile as the API schema lists them, every layer's together: the
+    tile view reads each layer's own (reports.api.tiles.PARAMS_BY_LAYER: freshness and gaps take no
+    start, only gaps the days)."""
 
     days = _gap_days_field()
 

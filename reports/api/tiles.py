@@ -9,11 +9,14 @@ from rest_framework.views import APIView
 
 from patrols.scopes import reader_of
 
-from ..params import GapTileParams, ReportParams, read
+from ..params import FreshnessParams, GapParams, GapTileParams, ReportParams, read
 from ..permissions import ChiefOrStaff
 from ..selectors import tiles
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
+# Each layer's parameters as its GeoJSON twin reads them: freshness and gaps look back from the end
+# and take no start (a start given is ignored there, so here too), gaps take the days.
+PARAMS_BY_LAYER = {"freshness": FreshnessParams, "gaps": GapParams}
 
 
 class TileView(APIView):
@@ -30,11 +33,12 @@ class TileView(APIView):
             raise NotFound(_("没有名为 %(layer)s 的图层，可选：%(layers)s。") % {"layer": layer, "layers": _("、").join(tiles.LAYERS)})
         if not tiles.tile_in_range(z, x, y):
             raise NotFound(_("瓦片编号超出范围：%(z)s/%(x)s/%(y)s。") % {"z": z, "x": x, "y": y})
-        params = read(GapTileParams if layer == "gaps" else ReportParams, request)
+        params = read(PARAMS_BY_LAYER.get(layer, ReportParams), request)
         data = tiles.tile(layer, z, x, y, params.filters(), reader=reader_of(request.user),
                           days=params.validated_data.get("days"))
         response = HttpResponse(data, content_type=MVT_CONTENT_TYPE)
         # Personal (what this user may read; the reaches' layers alike, though they count for everyone)
-        # and changes as records arrive: a minute in the browser only.
+        # and changes as records arrive: a minute in the browser only, then asked again with its ETag
+        # (riverwatch.middleware.TransportMiddleware): an unchanged tile is a 304 with no body.
         response["Cache-Control"] = "private, max-age=60"
         return response

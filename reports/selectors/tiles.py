@@ -9,9 +9,13 @@ tile (GiST), the second reads their reaches' latest visits through it and draws 
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.db import connection
 
+from patrols import cells, scopes
+from patrols.cells import CELLS_PER_TILE, WORLD_M
 from patrols.scopes import READABLE_SQL, Reader
 
 from ..filters import ACTIVITY_FILTER_CONDITIONS, ReportFilters
@@ -27,11 +31,6 @@ TRACK_MIN_ZOOM = 9
 # a second): the map draws zoom 7 from zoom 8's tiles (leaflet's minNativeZoom) and nothing below.
 REACH_MIN_ZOOM = 8
 EXTENT = 4096
-# Web Mercator's world width in metres: a tile's width is this over 2**z.
-WORLD_M = 40075016.685578488
-# Activities are merged per kind into cells this many to a tile side (8 px on a 256 px tile), so
-# a tile carries at most a few thousand points however many activities lie under it.
-CELLS_PER_TILE = 32
 # Pieces per side of the tile box before it is transformed to the storage SRID.
 BOX_SEGMENTS = 16
 
@@ -83,6 +82,57 @@ ACTIVITY_TILE_SQL = _BOUNDS + """
 ), rows AS (
     SELECT kind, n::integer AS count, ST_AsMVTGeom(spot, bounds.mercator, %(extent)s, 0, true) AS geom
       FROM cells, bounds
+     WHERE ST_X(spot) >= ST_XMin(bounds.mercator) AND ST_X(spot) < ST_XMax(bounds.mercator)
+       AND ST_Y(spot) > ST_YMin(bounds.mercator) AND ST_Y(spot) <= ST_YMax(bounds.mercator)
+)
+SELECT ST_AsMVT(rows, 'activities', %(extent)s, 'geom') FROM rows WHERE geom IS NOT NULL
+"""
+
+# The same tile from the grid summed ahead (patrols.cells), for zooms up to cells.MAX_LEVEL and no
+# role or team filter: per kind and cell, the rows of the period's spans in the tile's range of
+# cells, counted (COUNTED_SQL on the row's status), of the kinds and waterways asked for. A reader
+# who does not see everything sees through it the activities on their chief waterways only; the
+# others they may read (READABLE_BESIDES_WATERWAYS_IDS_SQL, off those waterways) are located one by
+# one and put in their cells as ACTIVITY_TILE_SQL does. Each merged point is the cell's centre plus
+# the mean offset, kept in one tile by the same half-open bounds.
+ACTIVITY_CELL_TILE_SQL = """
+WITH bounds AS MATERIALIZED (
+    SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS mercator
+), summed AS (
+    SELECT a.kind, a.cx, a.cy, a.n, a.dx, a.dy
+      FROM unnest(%(span_grains)s::text[], %(span_firsts)s::date[]) AS s(grain, first_day)
+      JOIN patrols_activitycell a ON a.level = %(z)s AND a.grain = s.grain AND a.first_day = s.first_day
+     WHERE a.cx BETWEEN %(cx_min)s AND %(cx_max)s AND a.cy BETWEEN %(cy_min)s AND %(cy_max)s
+       AND """ + scopes.COUNTED_SQL + """
+       AND (%(kinds)s::text[] IS NULL OR a.kind = ANY(%(kinds)s::text[]))
+       AND (%(waterways)s::bigint[] IS NULL OR a.waterway_id = ANY(%(waterways)s::bigint[]))
+       AND (%(sees_everything)s OR a.waterway_id = ANY(%(chief_waterways)s::bigint[]))
+), besides AS (
+    SELECT a.kind, ST_Transform(COALESCE(a.point, ST_PointOnSurface(a.track)), 3857) AS spot
+      FROM patrols_activity a
+     WHERE NOT %(sees_everything)s
+       AND a.id IN (""" + scopes.READABLE_BESIDES_WATERWAYS_IDS_SQL + """)
+       AND (a.waterway_id = ANY(%(chief_waterways)s::bigint[])) IS NOT TRUE
+       AND (a.point IS NOT NULL OR a.track IS NOT NULL)
+       AND (%(waterways)s::bigint[] IS NULL OR a.waterway_id = ANY(%(waterways)s::bigint[]))
+       AND """ + ACTIVITY_FILTER_CONDITIONS + """
+), besides_celled AS (
+    SELECT kind, spot, round(ST_X(spot) / %(cell)s)::integer AS cx, round(ST_Y(spot) / %(cell)s)::integer AS cy
+      FROM besides
+), cells AS (
+    SELECT kind, cx, cy, sum(n) AS n, sum(dx) AS dx, sum(dy) AS dy
+      FROM (SELECT * FROM summed
+            UNION ALL
+            SELECT kind, cx, cy, 1, ST_X(spot) - cx * %(cell)s, ST_Y(spot) - cy * %(cell)s
+              FROM besides_celled
+             WHERE cx BETWEEN %(cx_min)s AND %(cx_max)s AND cy BETWEEN %(cy_min)s AND %(cy_max)s) AS parts
+     GROUP BY kind, cx, cy
+), spots AS (
+    SELECT kind, n, ST_SetSRID(ST_MakePoint(cx * %(cell)s + dx / n, cy * %(cell)s + dy / n), 3857) AS spot
+      FROM cells
+), rows AS (
+    SELECT kind, n::integer AS count, ST_AsMVTGeom(spot, bounds.mercator, %(extent)s, 0, true) AS geom
+      FROM spots, bounds
      WHERE ST_X(spot) >= ST_XMin(bounds.mercator) AND ST_X(spot) < ST_XMax(bounds.mercator)
        AND ST_Y(spot) > ST_YMin(bounds.mercator) AND ST_Y(spot) <= ST_YMax(bounds.mercator)
 )
@@ -149,7 +199,29 @@ def _tile_params(layer: str, z: int, x: int, y: int) -> dict:
         "margin": margin,
         "segment": tile_width_m * (1 + 2 * margin) / BOX_SEGMENTS,
         "tolerance": tile_width_m / 256 / 2,
-        "cell": tile_width_m / CELLS_PER_TILE,
+        "cell": cells.cell_size(z),
+    }
+
+
+def uses_cells(layer: str, z: int, filters: ReportFilters) -> bool:
+    """Whether a tile is read from the grid summed ahead: activities up to its last level, with no
+    role or team filter (who took part is no key of it)."""
+    return (layer == "activities" and cells.MIN_LEVEL <= z <= cells.MAX_LEVEL
+            and not filters.role and not filters.team_id)
+
+
+def _cell_params(z: int, x: int, y: int, filters: ReportFilters) -> dict:
+    """The period's spans and the range of cells whose merged point may lie in the tile (a point is
+    within half a cell of its cell's centre; the bounds test decides)."""
+    size = cells.cell_size(z)
+    tile_width_m = WORLD_M / 2**z
+    x_min = -WORLD_M / 2 + x * tile_width_m
+    y_max = WORLD_M / 2 - y * tile_width_m
+    grains, firsts = cells.spans(filters.start, filters.end)
+    return {
+        "span_grains": grains, "span_firsts": firsts,
+        "cx_min": math.floor(x_min / size) - 1, "cx_max": math.ceil((x_min + tile_width_m) / size) + 1,
+        "cy_min": math.floor((y_max - tile_width_m) / size) - 1, "cy_max": math.ceil(y_max / size) + 1,
     }
 
 
@@ -157,6 +229,9 @@ def tile_sql_and_params(layer: str, z: int, x: int, y: int, filters: ReportFilte
     """The statement and parameters for one tile of tracks or activities (also what the benchmark
     runs in psql). reader: patrols.scopes.reader_of(user), or patrols.scopes.EVERYTHING."""
     params = {**filters.sql_params(), **reader.sql_params(), **_tile_params(layer, z, x, y)}
+    if uses_cells(layer, z, filters):
+        params.update(_cell_params(z, x, y, filters))
+        return ACTIVITY_CELL_TILE_SQL, params
     return (TRACK_TILE_SQL if layer == "tracks" else ACTIVITY_TILE_SQL), params
 
 

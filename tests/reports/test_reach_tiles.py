@@ -232,3 +232,17 @@ def test_the_summary_weighs_freshness_and_gaps_by_the_reaches_in_scope(report_pe
     mine = api(report_people["chief"]).get("/api/map/summary/", {"end": END, "waterway": "mine"}).json()
     assert mine["counts"]["reaches"] == sum(Waterway.objects.filter(code__in=["ZW-G07", CODE])
                                             .values_list("reach_count", flat=True))
+
+
+@pytest.mark.parametrize("layer, geojson", [("freshness", "/api/coverage/reaches/"), ("gaps", "/api/coverage/gaps/")])
+def test_a_tile_of_reaches_ignores_a_start_as_its_geojson_layer_does(g09_history, report_people, api, layer, geojson):
+    staff = api(report_people["staff"])
+    x, y = tile_of(*mercator_along(g09_history, 300), 14)
+    plain = staff.get(f"/api/tiles/{layer}/14/{x}/{y}.mvt", {"end": END})
+    for start in ("not-a-day", "2099-01-01", "2026-02-30"):
+        assert staff.get(geojson, {"end": END, "start": start}).status_code == 200
+        with_start = staff.get(f"/api/tiles/{layer}/14/{x}/{y}.mvt", {"end": END, "start": start})
+        assert with_start.status_code == 200 and with_start.content == plain.content and plain.content
+    # The activity layers take a period, and say when its start is wrong.
+    refused = staff.get(f"/api/tiles/activities/14/{x}/{y}.mvt", {"end": END, "start": "2026-02-30"})
+    assert refused.status_code == 400 and "start" in refused.json()["errors"]

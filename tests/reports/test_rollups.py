@@ -12,11 +12,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import Max
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from patrols import rollups
 from patrols import services as patrol_services
-from patrols.models import Activity, ReachVisit
+from patrols.models import Activity, ReachVisit, ServiceRecord
 from reports.filters import ReportFilters, scope_q
 from reports.selectors import coverage
 from tests.support.clock import beijing
@@ -195,6 +196,26 @@ def test_a_year_of_rollups_is_one_row_per_reach_and_key_however_many_days_it_was
     assert rows == [("", "", 28, 56), ("", "chief", 28, 56), ("patrol", "", 28, 56), ("patrol", "chief", 28, 56)]
     february = ReportFilters(start=date(2026, 2, 10), end=date(2026, 2, 10))
     assert coverage.last_visits(february, [reach.pk]) == {reach.pk: beijing("2026-02-10 15:00")}
+
+
+def test_a_bulk_delete_refreshes_each_rollup_row_once_not_once_per_activity(report_people, plant_visits):
+    planted = [plant_visits("ZW-G07", [1, 2, 3], beijing(f"2026-03-{day:02d} 09:00"), person=report_people["chief"])
+               for day in range(1, 21)]
+    keep = plant_visits("ZW-G07", [2], beijing("2026-04-01 09:00"))
+    with CaptureQueriesContext(connection) as queries:
+        Activity.objects.filter(id__in=[a.id for a in planted]).delete()
+    refreshes = [q for q in queries.captured_queries if q["sql"].lstrip().startswith("DELETE FROM patrols_reachvisityear")]
+    assert len(refreshes) == 1
+    assert rollups.differences() == (0, [])
+    reach_2 = Reach.objects.get(waterway__code="ZW-G07", seq=2).pk
+    after = ReportFilters(start=date(2026, 4, 2), end=date(2026, 4, 2))
+    assert coverage.last_visits(after, [reach_2]) == {reach_2: beijing("2026-04-01 09:00")}
+    # Service records deleted in bulk (the chief's role no longer takes part): one refresh too.
+    with CaptureQueriesContext(connection) as queries:
+        ServiceRecord.objects.filter(activity=keep).delete()
+    assert len([q for q in queries.captured_queries
+                if q["sql"].lstrip().startswith("DELETE FROM patrols_reachvisityear")]) == 1
+    assert rollups.differences() == (0, [])
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,145 @@
+"""The activity tiles' grid summed ahead (patrols.ActivityCell, patrols.cells), kept by triggers
+(0016 fills it: the unique key its upserts need is built at the end of this migration).
+
+The SQL is frozen here, as a migration's state is: the function that turns activities into rows,
+the one that adds them (or takes them away), and the statement triggers that call it with each
+statement's inserted, deleted or changed rows. The grid (levels 0..12, 32 cells to a tile's side,
+anchored at the Web Mercator origin) is patrols.cells'; the trigger's argument is the time zone
+whose days the spans count (settings.TIME_ZONE when migrated). A change to any of it is a new
+migration, and `manage.py check_rollups` compares the rows with the activities."""
+
+import django.db.models.deletion
+from django.conf import settings
+from django.db import migrations, models
+from psycopg import sql
+
+# An activity's spot is its point, else a point on its track (as the tiles' raw statement places it).
+# Per level its cell is round(x / size) (ST_SnapToGrid's rounding), per span its year, month and day.
+CELL_ROWS_FUNCTION_SQL = """
+CREATE OR REPLACE FUNCTION patrols_activity_cell_rows(activities patrols_activity[], tz text)
+RETURNS TABLE (level smallint, grain varchar, first_day date, cx integer, cy integer, kind varchar,
+               status varchar, waterway_id bigint, n integer, dx double precision, dy double precision)
+LANGUAGE sql STABLE AS $$
+    WITH spots AS (
+        SELECT a.kind, a.status, a.waterway_id, (a.started_at AT TIME ZONE tz)::date AS day,
+               ST_Transform(COALESCE(a.point, ST_PointOnSurface(a.track)), 3857) AS spot
+          FROM unnest(activities) AS a
+         WHERE a.point IS NOT NULL OR a.track IS NOT NULL
+    ), placed AS (
+        SELECT s.kind, s.status, s.waterway_id, s.day, l.level, ST_X(s.spot) AS x, ST_Y(s.spot) AS y,
+               40075016.685578488::double precision / power(2::double precision, l.level) / 32 AS size
+          FROM spots s CROSS JOIN generate_series(0, 12) AS l(level)
+    ), celled AS (
+        SELECT p.*, round(p.x / p.size)::integer AS cx, round(p.y / p.size)::integer AS cy FROM placed p
+    )
+    SELECT c.level::smallint, g.grain::varchar, g.first_day, c.cx, c.cy, c.kind, c.status, c.waterway_id,
+           count(*)::integer, sum(c.x - c.cx * c.size), sum(c.y - c.cy * c.size)
+      FROM celled c
+     CROSS JOIN LATERAL (VALUES ('y', date_trunc('year', c.day)::date), ('m', date_trunc('month', c.day)::date),
+                                ('d', c.day)) AS g(grain, first_day)
+     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+$$;
+"""
+
+# In key order, so two writers lock shared rows in the same order. Rows a deletion empties go.
+CELLS_ADD_FUNCTION_SQL = """
+CREATE OR REPLACE FUNCTION patrols_activity_cells_add(activities patrols_activity[], sign integer, tz text)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO patrols_activitycell AS c (level, grain, first_day, cx, cy, kind, status, waterway_id, n, dx, dy)
+    SELECT r.level, r.grain, r.first_day, r.cx, r.cy, r.kind, r.status, r.waterway_id,
+           sign * r.n, sign * r.dx, sign * r.dy
+      FROM patrols_activity_cell_rows(activities, tz) r
+     ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+        ON CONFLICT (level, grain, first_day, cx, cy, kind, status, waterway_id)
+        DO UPDATE SET n = c.n + EXCLUDED.n, dx = c.dx + EXCLUDED.dx, dy = c.dy + EXCLUDED.dy;
+    DELETE FROM patrols_activitycell WHERE n = 0;
+$$;
+"""
+
+# An update takes away the old rows and adds the new ones of the activities whose cell, span,
+# kind, status or waterway may have changed; any other change (a note, a review's time) costs nothing.
+TRIGGER_FUNCTION_SQL = """
+CREATE OR REPLACE FUNCTION patrols_activity_cells_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM patrols_activity_cells_add(ARRAY(SELECT n::patrols_activity FROM new_rows n), 1, TG_ARGV[0]);
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM patrols_activity_cells_add(ARRAY(SELECT o::patrols_activity FROM old_rows o), -1, TG_ARGV[0]);
+    ELSE
+        PERFORM patrols_activity_cells_add(ARRAY(
+            SELECT o::patrols_activity FROM old_rows o JOIN new_rows n ON n.id = o.id
+             WHERE (o.kind, o.status, o.waterway_id, o.started_at) IS DISTINCT FROM (n.kind, n.status, n.waterway_id, n.started_at)
+                OR o.point IS DISTINCT FROM n.point OR o.track IS DISTINCT FROM n.track), -1, TG_ARGV[0]);
+        PERFORM patrols_activity_cells_add(ARRAY(
+            SELECT n::patrols_activity FROM old_rows o JOIN new_rows n ON n.id = o.id
+             WHERE (o.kind, o.status, o.waterway_id, o.started_at) IS DISTINCT FROM (n.kind, n.status, n.waterway_id, n.started_at)
+                OR o.point IS DISTINCT FROM n.point OR o.track IS DISTINCT FROM n.track), 1, TG_ARGV[0]);
+    END IF;
+    RETURN NULL;
+END
+$$;
+"""
+
+TRIGGERS_SQL = """
+CREATE TRIGGER activity_cells_insert AFTER INSERT ON patrols_activity
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION patrols_activity_cells_follow({tz});
+CREATE TRIGGER activity_cells_update AFTER UPDATE ON patrols_activity
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION patrols_activity_cells_follow({tz});
+CREATE TRIGGER activity_cells_delete AFTER DELETE ON patrols_activity
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION patrols_activity_cells_follow({tz});
+"""
+
+DROP_SQL = """
+DROP TRIGGER IF EXISTS activity_cells_insert ON patrols_activity;
+DROP TRIGGER IF EXISTS activity_cells_update ON patrols_activity;
+DROP TRIGGER IF EXISTS activity_cells_delete ON patrols_activity;
+DROP FUNCTION IF EXISTS patrols_activity_cells_follow();
+DROP FUNCTION IF EXISTS patrols_activity_cells_add(patrols_activity[], integer, text);
+DROP FUNCTION IF EXISTS patrols_activity_cell_rows(patrols_activity[], text);
+"""
+
+def create_functions_and_triggers(apps, schema_editor):
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(CELL_ROWS_FUNCTION_SQL)
+        cursor.execute(CELLS_ADD_FUNCTION_SQL)
+        cursor.execute(TRIGGER_FUNCTION_SQL)
+        cursor.execute(sql.SQL(TRIGGERS_SQL).format(tz=sql.Literal(settings.TIME_ZONE)).as_string(cursor.connection))
+
+
+def drop_functions_and_triggers(apps, schema_editor):
+    schema_editor.execute(DROP_SQL)
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('patrols', '0014_fill_reach_visit_years'),
+        ('waterways', '0002_reach_totals'),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name='ActivityCell',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('level', models.SmallIntegerField()),
+                ('grain', models.CharField(max_length=1)),
+                ('first_day', models.DateField()),
+                ('cx', models.IntegerField()),
+                ('cy', models.IntegerField()),
+                ('kind', models.CharField(max_length=24)),
+                ('status', models.CharField(max_length=16)),
+                ('n', models.IntegerField()),
+                ('dx', models.FloatField(help_text="sum of the activities' x less the cell centre's (EPSG:3857 metres)")),
+                ('dy', models.FloatField(help_text="sum of the activities' y less the cell centre's (EPSG:3857 metres)")),
+                ('waterway', models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='waterways.waterway')),
+            ],
+            options={
+                'verbose_name': '活动瓦片网格汇总',
+                'verbose_name_plural': '活动瓦片网格汇总',
+                'indexes': [models.Index(condition=models.Q(('n', 0)), fields=['id'], name='activity_cell_empty')],
+                'constraints': [models.UniqueConstraint(fields=('level', 'grain', 'first_day', 'cx', 'cy', 'kind', 'status', 'waterway'), name='activity_cell_once', nulls_distinct=False)],
+            },
+        ),
+        migrations.RunPython(create_functions_and_triggers, drop_functions_and_triggers),
+    ]
