@@ -10,7 +10,8 @@ month ("m") and its day ("d"). A period of whole days is then read as whole year
 the days left over (spans()), a handful of rows per cell.
 
 The rows are written by the database: triggers on patrols_activity call patrols_activity_cells_add()
-for each statement's inserted, deleted and changed rows (migration 0015 defines both; a change to
+for each statement's inserted and deleted rows and for each row whose place, day, kind, status or
+waterway changed (migration 0015 defines both; a change to
 them is a new migration). So every writer keeps them in step, the services, the admin, a cascade or
 an SQL script alike; `manage.py check_rollups` compares them with the activities and rebuilds them."""
 
@@ -27,9 +28,10 @@ WORLD_M = 40075016.685578488
 # Activities are merged per kind into cells this many to a tile side (8 px on a 256 px tile), so
 # a tile carries at most a few thousand points however many activities lie under it.
 CELLS_PER_TILE = 32
-# The zooms summed ahead (also in migration 0015's function). Above, a tile is a few kilometres wide
-# and locating its activities one by one is fast.
-MIN_LEVEL, MAX_LEVEL = 0, 12
+# The zooms summed ahead (also in migration 0015's function). The map opens no lower than zoom 8 (6
+# leaves room for a province's overview); above 12 a tile is a few kilometres wide and locating its
+# activities one by one is fast.
+MIN_LEVEL, MAX_LEVEL = 6, 12
 # Activities per statement when the rows are rebuilt or checked.
 BATCH = 5000
 

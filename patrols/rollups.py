@@ -10,8 +10,10 @@ earlier year's row, its last element: what coverage, gaps and freshness need, on
 reach and year instead of every visit. A team is not a key: who is in a team changes after the
 fact, so the team filter reads the visits (reports.selectors.coverage).
 
-Every write that changes what a row holds refreshes the rows of the (reach, year) pairs it touches,
-inside the writer's transaction (patrols.services: recording visits, a rejection, reaches re-cut; and
+A newly recorded activity's visits are merged into the rows (add_activities: an upsert, so a save
+costs the same however often its reaches were walked before). Every other write that changes what a
+row holds refreshes the rows of the (reach, year) pairs it touches, re-reading their visits,
+inside the writer's transaction (patrols.services: a rejection, an overturn, reaches re-cut; and
 patrols.receivers after any deletion of an activity or a service record, whoever deletes it);
 `manage.py check_rollups` compares every row with the visits."""
 
@@ -79,6 +81,25 @@ REFRESH_PAIRS_SQL = "WITH pair AS (" + _PAIRS + """), scoped AS (
      WHERE v.visited_at >= make_timestamptz(pair.year, 1, 1, 0, 0, 0, %(tz)s)
        AND v.visited_at < make_timestamptz(pair.year + 1, 1, 1, 0, 0, 0, %(tz)s)
 )""" + ROWS_FROM_SCOPED_VISITS_SQL
+
+# A new activity's visits added to the rows (the visits are new, so nothing of theirs is counted yet):
+# its own rows, as the visits give them, merged into those there. A day already in a row keeps the
+# later of its two last moments; visits add up. Exact for an activity that is recorded, not for a
+# change to one already counted (a rejection, a removed participant: refresh_pairs).
+ADD_ACTIVITIES_SQL = """
+WITH scoped AS (
+    SELECT v.reach_id, v.activity_id, v.visited_at
+      FROM patrols_reachvisit v
+     WHERE v.activity_id = ANY(%(activities)s::bigint[])
+)""" + ROWS_FROM_SCOPED_VISITS_SQL + """
+ORDER BY reach_id, year, kind, role
+ON CONFLICT (reach_id, year, kind, role) DO UPDATE
+   SET day_last = (SELECT array_agg(last_at ORDER BY last_at)
+                     FROM (SELECT MAX(t) AS last_at
+                             FROM unnest(patrols_reachvisityear.day_last || EXCLUDED.day_last) AS t
+                            GROUP BY (t AT TIME ZONE %(tz)s)::date) AS days),
+       visits = patrols_reachvisityear.visits + EXCLUDED.visits
+"""
 
 # Every row of some waterways' reaches (all of them: NULL), from scratch.
 DELETE_WATERWAYS_SQL = """
@@ -170,6 +191,20 @@ def refresh_pairs(pairs) -> None:
                                           "reaches": sorted({reach for reach, _year in pairs})})
         cursor.execute(DELETE_PAIRS_SQL, params)
         cursor.execute(_INSERT + REFRESH_PAIRS_SQL, params)
+
+
+def add_activities(activity_ids) -> None:
+    """Add the visits of newly recorded activities to the rows (ADD_ACTIVITIES_SQL), under the same
+    per-reach locks as refresh_pairs."""
+    activity_ids = list(activity_ids)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT reach_id FROM patrols_reachvisit WHERE activity_id = ANY(%s::bigint[])",
+                       [activity_ids])
+        reaches = sorted(reach for (reach,) in cursor.fetchall())
+        if not reaches:
+            return
+        cursor.execute(LOCK_REACHES_SQL, {"namespace": LOCK_NAMESPACE, "reaches": reaches})
+        cursor.execute(_INSERT + ADD_ACTIVITIES_SQL, _params(activities=activity_ids))
 
 
 def rebuild(waterway_ids=None) -> int:

@@ -371,7 +371,8 @@ def record_activity(*, submitted_by, submission: Submission, payload_sha256: str
     )
     if track is not None:
         record_reach_visits(activity_ids=[activity.pk])
-        refresh_visit_rollups(activity_ids=[activity.pk])
+        # Its visits are new: added to the rollups, not their reach-years re-read.
+        rollups.add_activities([activity.pk])
     _snap(activity)
     activity.save(update_fields=["waterway", "waterway_position_m", "off_network", "skipped_participants"])
     return activity, True

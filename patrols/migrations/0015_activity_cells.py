@@ -3,7 +3,7 @@
 
 The SQL is frozen here, as a migration's state is: the function that turns activities into rows,
 the one that adds them (or takes them away), and the statement triggers that call it with each
-statement's inserted, deleted or changed rows. The grid (levels 0..12, 32 cells to a tile's side,
+statement's inserted or deleted rows and for each changed row. The grid (levels 6..12, 32 cells to a tile's side,
 anchored at the Web Mercator origin) is patrols.cells'; the trigger's argument is the time zone
 whose days the spans count (settings.TIME_ZONE when migrated). A change to any of it is a new
 migration, and `manage.py check_rollups` compares the rows with the activities."""
@@ -28,7 +28,7 @@ LANGUAGE sql STABLE AS $$
     ), placed AS (
         SELECT s.kind, s.status, s.waterway_id, s.day, l.level, ST_X(s.spot) AS x, ST_Y(s.spot) AS y,
                40075016.685578488::double precision / power(2::double precision, l.level) / 32 AS size
-          FROM spots s CROSS JOIN generate_series(0, 12) AS l(level)
+          FROM spots s CROSS JOIN generate_series(6, 12) AS l(level)
     ), celled AS (
         SELECT p.*, round(p.x / p.size)::integer AS cx, round(p.y / p.size)::integer AS cy FROM placed p
     )
@@ -56,25 +56,24 @@ RETURNS void LANGUAGE sql AS $$
 $$;
 """
 
-# An update takes away the old rows and adds the new ones of the activities whose cell, span,
-# kind, status or waterway may have changed; any other change (a note, a review's time) costs nothing.
+# Inserts and deletes per statement (a bulk load or a reset adds all its rows in one upsert); an
+# update per row, and only when a column the rows depend on changed (a note, a review's time, the
+# snapped waterway's position cost nothing): the old rows taken away, the new ones added.
 TRIGGER_FUNCTION_SQL = """
 CREATE OR REPLACE FUNCTION patrols_activity_cells_follow() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM patrols_activity_cells_add(ARRAY(SELECT n::patrols_activity FROM new_rows n), 1, TG_ARGV[0]);
-    ELSIF TG_OP = 'DELETE' THEN
-        PERFORM patrols_activity_cells_add(ARRAY(SELECT o::patrols_activity FROM old_rows o), -1, TG_ARGV[0]);
     ELSE
-        PERFORM patrols_activity_cells_add(ARRAY(
-            SELECT o::patrols_activity FROM old_rows o JOIN new_rows n ON n.id = o.id
-             WHERE (o.kind, o.status, o.waterway_id, o.started_at) IS DISTINCT FROM (n.kind, n.status, n.waterway_id, n.started_at)
-                OR o.point IS DISTINCT FROM n.point OR o.track IS DISTINCT FROM n.track), -1, TG_ARGV[0]);
-        PERFORM patrols_activity_cells_add(ARRAY(
-            SELECT n::patrols_activity FROM old_rows o JOIN new_rows n ON n.id = o.id
-             WHERE (o.kind, o.status, o.waterway_id, o.started_at) IS DISTINCT FROM (n.kind, n.status, n.waterway_id, n.started_at)
-                OR o.point IS DISTINCT FROM n.point OR o.track IS DISTINCT FROM n.track), 1, TG_ARGV[0]);
+        PERFORM patrols_activity_cells_add(ARRAY(SELECT o::patrols_activity FROM old_rows o), -1, TG_ARGV[0]);
     END IF;
+    RETURN NULL;
+END
+$$;
+CREATE OR REPLACE FUNCTION patrols_activity_cells_follow_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM patrols_activity_cells_add(ARRAY[OLD], -1, TG_ARGV[0]);
+    PERFORM patrols_activity_cells_add(ARRAY[NEW], 1, TG_ARGV[0]);
     RETURN NULL;
 END
 $$;
@@ -83,10 +82,13 @@ $$;
 TRIGGERS_SQL = """
 CREATE TRIGGER activity_cells_insert AFTER INSERT ON patrols_activity
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION patrols_activity_cells_follow({tz});
-CREATE TRIGGER activity_cells_update AFTER UPDATE ON patrols_activity
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION patrols_activity_cells_follow({tz});
 CREATE TRIGGER activity_cells_delete AFTER DELETE ON patrols_activity
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION patrols_activity_cells_follow({tz});
+CREATE TRIGGER activity_cells_update AFTER UPDATE OF kind, status, waterway_id, started_at, point, track
+    ON patrols_activity FOR EACH ROW
+    WHEN ((OLD.kind, OLD.status, OLD.waterway_id, OLD.started_at) IS DISTINCT FROM (NEW.kind, NEW.status, NEW.waterway_id, NEW.started_at)
+          OR OLD.point IS DISTINCT FROM NEW.point OR OLD.track IS DISTINCT FROM NEW.track)
+    EXECUTE FUNCTION patrols_activity_cells_follow_row({tz});
 """
 
 DROP_SQL = """
@@ -94,6 +96,7 @@ DROP TRIGGER IF EXISTS activity_cells_insert ON patrols_activity;
 DROP TRIGGER IF EXISTS activity_cells_update ON patrols_activity;
 DROP TRIGGER IF EXISTS activity_cells_delete ON patrols_activity;
 DROP FUNCTION IF EXISTS patrols_activity_cells_follow();
+DROP FUNCTION IF EXISTS patrols_activity_cells_follow_row();
 DROP FUNCTION IF EXISTS patrols_activity_cells_add(patrols_activity[], integer, text);
 DROP FUNCTION IF EXISTS patrols_activity_cell_rows(patrols_activity[], text);
 """

@@ -198,6 +198,31 @@ def test_a_year_of_rollups_is_one_row_per_reach_and_key_however_many_days_it_was
     assert coverage.last_visits(february, [reach.pk]) == {reach.pk: beijing("2026-02-10 15:00")}
 
 
+def test_walks_recorded_out_of_order_on_one_day_keep_that_days_last_moment(report_people, submit_walk):
+    """A new walk's visits are merged into the rows (rollups.add_activities): a walk sent in later but
+    made earlier that day must not replace the day's last moment, and every walk adds its visits."""
+    walk = points_along("ZW-G07", 0, 350)
+    reach = Reach.objects.get(waterway__code="ZW-G07", seq=2).pk
+
+    def row():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT day_last, visits FROM patrols_reachvisityear WHERE reach_id = %s AND year = 2026"
+                           " AND kind = '' AND role = ''", [reach])
+            return cursor.fetchone()
+
+    submit_walk(report_people["chief"], walk, beijing("2026-05-03 15:00"))
+    (first_last,), _visits = row()
+    submit_walk(report_people["volunteer"], walk, beijing("2026-05-03 09:00"))  # sent later, walked earlier
+    assert row() == ([first_last], 2)
+    submit_walk(report_people["post_worker"], walk, beijing("2026-05-02 23:59"))  # the day before, in Beijing
+    day_last, visits = row()
+    assert visits == 3 and day_last[-1] == first_last and len(day_last) == 2 and day_last[0] < beijing("2026-05-03 00:00")
+    submit_walk(report_people["teammate"], walk, beijing("2026-05-03 18:00"))
+    day_last, visits = row()
+    assert visits == 4 and len(day_last) == 2 and day_last[-1] > first_last
+    assert rollups.differences() == (0, [])
+
+
 def test_a_bulk_delete_refreshes_each_rollup_row_once_not_once_per_activity(report_people, plant_visits):
     planted = [plant_visits("ZW-G07", [1, 2, 3], beijing(f"2026-03-{day:02d} 09:00"), person=report_people["chief"])
                for day in range(1, 21)]
