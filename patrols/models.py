@@ -277,6 +277,33 @@ class ActivityCell(models.Model):
         ]
 
 
+class TrackBand(models.Model):
+    """An activity's track as a tile of tracks draws it at one zoom: simplified to half a pixel of that
+    zoom in the storage SRID and turned into Web Mercator, with what the tile's filters and reading
+    rule ask of the activity copied beside it. A tile at zooms 9-12 (a province's tracks by the
+    thousand) then only clips and encodes (reports.selectors.tiles). Kept by database triggers on
+    patrols_activity, whoever writes it (migration 0015 holds the SQL); patrols.track_bands checks
+    them."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                                 related_name="+")
+    zoom = models.SmallIntegerField()
+    geom = models.MultiLineStringField(srid=3857, null=True, spatial_index=False)
+    kind = models.CharField(max_length=24)
+    status = models.CharField(max_length=16)
+    started_at = models.DateTimeField()
+    waterway_id = models.BigIntegerField(null=True)
+    submitted_by_id = models.BigIntegerField()
+    distance_m = models.FloatField()
+
+    class Meta:
+        verbose_name = _("轨迹瓦片简化线")
+        verbose_name_plural = _("轨迹瓦片简化线")
+        constraints = [models.UniqueConstraint(fields=["activity", "zoom"], name="track_band_once")]
+        indexes = [GistIndex(fields=["geom"], condition=Q(zoom=zoom), name=f"track_band_z{zoom}_gist")
+                   for zoom in (9, 10, 11, 12)]
+
+
 def photo_path(photo, filename):
     return f"photos/{photo.activity_id}/{filename}"
 

@@ -14,7 +14,7 @@ import math
 from django.conf import settings
 from django.db import connection
 
-from patrols import cells, scopes
+from patrols import cells, scopes, track_bands
 from patrols.cells import CELLS_PER_TILE, WORLD_M
 from patrols.scopes import READABLE_SQL, Reader
 
@@ -56,6 +56,28 @@ TRACK_TILE_SQL = _BOUNDS + """
       FROM patrols_activity a, bounds
      WHERE a.track && bounds.box
        AND (%(waterways)s::bigint[] IS NULL OR a.waterway_id = ANY(%(waterways)s::bigint[]))
+       AND """ + ACTIVITY_FILTER_CONDITIONS + """
+       AND """ + READABLE_SQL + """
+)
+SELECT ST_AsMVT(rows, 'tracks', %(extent)s, 'geom', 'id') FROM rows WHERE geom IS NOT NULL
+"""
+
+# The same tile at zooms 9-12 from the tracks simplified ahead for that zoom (patrols.TrackBand): the
+# rows carry what the filters and the reading rule ask of the activity, under the activity's own
+# names (a), so the same conditions apply; only clipping and encoding are left.
+TRACK_BAND_TILE_SQL = """
+WITH bounds AS MATERIALIZED (
+    SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS mercator,
+           ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s) AS box
+), rows AS (
+    SELECT a.id, a.kind, to_char(a.started_at AT TIME ZONE %(tz)s, 'YYYY-MM-DD') AS day,
+           round(a.distance_m)::integer AS distance_m,
+           ST_AsMVTGeom(a.geom, bounds.mercator, %(extent)s, 64, true) AS geom
+      FROM (SELECT b.activity_id AS id, b.kind, b.status, b.started_at, b.waterway_id, b.submitted_by_id,
+                   b.distance_m, b.geom
+              FROM patrols_trackband b, bounds
+             WHERE b.zoom = %(z)s AND b.geom && bounds.box) a, bounds
+     WHERE (%(waterways)s::bigint[] IS NULL OR a.waterway_id = ANY(%(waterways)s::bigint[]))
        AND """ + ACTIVITY_FILTER_CONDITIONS + """
        AND """ + READABLE_SQL + """
 )
@@ -198,7 +220,7 @@ def _tile_params(layer: str, z: int, x: int, y: int) -> dict:
         "extent": EXTENT,
         "margin": margin,
         "segment": tile_width_m * (1 + 2 * margin) / BOX_SEGMENTS,
-        "tolerance": tile_width_m / 256 / 2,
+        "tolerance": track_bands.tolerance(z),
         "cell": cells.cell_size(z),
     }
 
@@ -232,6 +254,8 @@ def tile_sql_and_params(layer: str, z: int, x: int, y: int, filters: ReportFilte
     if uses_cells(layer, z, filters):
         params.update(_cell_params(z, x, y, filters))
         return ACTIVITY_CELL_TILE_SQL, params
+    if layer == "tracks" and z in track_bands.ZOOMS:
+        return TRACK_BAND_TILE_SQL, params
     return (TRACK_TILE_SQL if layer == "tracks" else ACTIVITY_TILE_SQL), params
 
 

@@ -1,6 +1,7 @@
-"""The activity tiles' grid summed ahead (patrols.cells, kept by triggers): after any write, by any
-path, the rows equal what the activities give, and a tile read from them equals, feature for
-feature, the tile located activity by activity (reports.selectors.tiles.ACTIVITY_TILE_SQL), for every
+"""What the tiles read made ahead, kept by triggers: the activity tiles' grid (patrols.cells) and the
+tracks simplified per zoom (patrols.track_bands). After any write, by any path, the rows equal what
+the activities give, and a tile read from them equals, feature for feature, the tile computed from
+the activities on the fly (reports.selectors.tiles.ACTIVITY_TILE_SQL, TRACK_TILE_SQL), for every
 reader, period, kind and waterway filter."""
 
 import random
@@ -16,8 +17,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import F
 
-from patrols import cells, scopes
-from patrols.models import Activity, ActivityCell, ServiceRecord
+from patrols import cells, scopes, track_bands
+from patrols.models import Activity, ActivityCell, ServiceRecord, TrackBand
 from reports.filters import ReportFilters
 from reports.selectors import tiles
 from tests.support.clock import beijing
@@ -257,3 +258,86 @@ def test_an_unchanged_tile_is_not_sent_again_and_a_new_activity_changes_it(crew,
                             ended_at=beijing("2026-06-01 10:00"), point=spot.point, waterway=spot.waterway)
     changed = staff.get(url, query, HTTP_IF_NONE_MATCH=first["ETag"])
     assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+
+
+def raw_track_tile(z, x, y, filters, reader):
+    params = {**filters.sql_params(), **reader.sql_params(), **tiles._tile_params("tracks", z, x, y)}
+    with connection.cursor() as cursor:
+        cursor.execute(tiles.TRACK_TILE_SQL, params)
+        data = cursor.fetchone()[0]
+    return track_features(bytes(data) if data else b"")
+
+
+def track_features(data):
+    layer = mapbox_vector_tile.decode(data).get("tracks") if data else None
+    return sorted((f["id"], f["properties"]["kind"], f["properties"]["day"], f["properties"]["distance_m"],
+                   str(f["geometry"]["coordinates"])) for f in (layer["features"] if layer else []))
+
+
+def long_tracks(crew, rng, count=40):
+    """Patrols with tracks of a few hundred vertices along ZW-G07 and ZW-G01, by the crew."""
+    made = []
+    for k in range(count):
+        waterway = Waterway.objects.get(code="ZW-G07" if k % 2 else "ZW-G01")
+        person = rng.choice([crew["volunteer"], crew["teammate"], crew["outsider"], crew["chief"]])
+        start = rng.uniform(0, waterway.geom.length - 1200)
+        coordinates = []
+        for step in range(300):
+            point = waterway.geom.interpolate(start + step * 4)
+            coordinates.append((point.x + rng.uniform(-6, 6), point.y + rng.uniform(-6, 6)))
+        started = beijing("2026-03-01 08:00") + timedelta(days=rng.randrange(0, 200), minutes=rng.randrange(0, 900))
+        activity = Activity.objects.create(
+            client_uuid=uuid.uuid4(), payload_sha256="0" * 64, kind=rng.choice(["patrol", "cleanup"]),
+            submitted_by=person.user, started_at=started, ended_at=started + timedelta(hours=1),
+            track=MultiLineString(LineString(coordinates), srid=settings.GIS_SRID), waterway=waterway,
+            distance_m=1200 + k)
+        ServiceRecord.objects.create(activity=activity, person=person, role=person.role, hours=1)
+        made.append(activity)
+    return made
+
+
+def test_a_track_tile_from_the_bands_equals_the_tile_simplified_on_the_fly(crew):
+    made = long_tracks(crew, random.Random(9))
+    # Changes after the fact, as the admin or a script would make them.
+    Activity.objects.filter(id__in=[a.id for a in made[:5]]).update(status="rejected", review_note="不符",
+                                                                   reviewed_by=crew["staff"].user,
+                                                                   reviewed_at=F("started_at"))
+    moved = made[5]
+    moved.track = MultiLineString(LineString([(x + 300, y - 200) for x, y in moved.track[0].coords]),
+                                  srid=settings.GIS_SRID)
+    moved.save(update_fields=["track"])
+    Activity.objects.filter(id__in=[a.id for a in made[6:9]]).delete()
+    Activity.objects.filter(id__in=[a.id for a in made[9:12]]).update(track=None, point=F("point"))
+    year = ReportFilters(start=date(2026, 1, 1), end=date(2026, 12, 31))
+    cases = [
+        (scopes.EVERYTHING, year),
+        (scopes.EVERYTHING, ReportFilters(start=date(2026, 4, 1), end=date(2026, 6, 30), kinds=("patrol",))),
+        (scopes.EVERYTHING, ReportFilters(start=year.start, end=year.end, role="chief")),
+        (scopes.reader_of(crew["chief"].user), year),
+        (scopes.reader_of(crew["leader"].user), year),
+    ]
+    compared = nonempty = 0
+    for z in track_bands.ZOOMS:
+        for x, y in district_tiles(z):
+            for reader, filters in cases:
+                sql, params = tiles.tile_sql_and_params("tracks", z, x, y, filters, reader=reader)
+                assert sql is tiles.TRACK_BAND_TILE_SQL
+                expected = raw_track_tile(z, x, y, filters, reader)
+                assert track_features(tiles.tile("tracks", z, x, y, filters, reader=reader)) == expected, (z, x, y)
+                compared += 1
+                nonempty += bool(expected)
+    assert nonempty >= 20, nonempty
+    assert track_bands.differences() == 0
+    assert not TrackBand.objects.filter(activity_id__in=[a.id for a in made[6:12]]).exists()
+    assert TrackBand.objects.filter(activity=moved).count() == len(track_bands.ZOOMS)
+
+
+def test_check_rollups_finds_a_changed_track_band_and_rebuild_mends_it(crew):
+    long_tracks(crew, random.Random(3), count=6)
+    call_command("check_rollups")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE patrols_trackband SET geom = ST_Translate(geom, 5, 0) WHERE zoom = 11")
+    with pytest.raises(CommandError):
+        call_command("check_rollups")
+    call_command("check_rollups", "--rebuild")
+    assert track_bands.differences() == 0

@@ -14,7 +14,9 @@ FILTERED = [  # reports.params.ReportParams: start, end, waterway, kind, role, t
     "/api/tiles/tracks/12/3305/1658.mvt", "/api/tiles/freshness/12/3305/1658.mvt", "/api/tiles/gaps/12/3305/1658.mvt",
     "/api/compliance/chiefs/",
 ]
-AS_OF_END = ["/api/coverage/gaps/", "/api/coverage/reaches/"]  # as of the end: they take no start
+# As of the end: they take no start (the tiles of reaches read it as their GeoJSON layers do).
+AS_OF_END = ["/api/coverage/gaps/", "/api/coverage/reaches/", "/api/tiles/freshness/12/3305/1658.mvt",
+             "/api/tiles/gaps/12/3305/1658.mvt"]
 DEPUTIES = "/api/compliance/deputies/"  # year, days, as_of
 ENDPOINTS = FILTERED + [DEPUTIES]
 

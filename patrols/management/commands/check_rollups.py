@@ -1,6 +1,7 @@
 """Compares the reach rollups (patrols.ReachVisitYear, what coverage, gaps and freshness read) with
 the reach visits they are derived from, waterway by waterway, and the activity tiles' grid
-(patrols.ActivityCell) with the activities, and with --rebuild makes them equal:
+(patrols.ActivityCell) and the tracks simplified per zoom (patrols.TrackBand) with the activities,
+and with --rebuild makes them equal:
 
     .venv/bin/python manage.py check_rollups             # exit status 1 when a row differs
     .venv/bin/python manage.py check_rollups --rebuild   # rebuild every waterway's rows
@@ -13,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
-from patrols import cells, rollups, services
+from patrols import cells, rollups, services, track_bands
 from waterways.models import Waterway
 
 BATCH = 50  # waterways per statement: a progress bar that moves, and no statement that runs for minutes
@@ -48,23 +49,29 @@ class Command(BaseCommand):
             # Rows of reaches whose waterway is gone cannot exist (they go with the reach), so the batches cover all.
             self.stdout.write(_("已重建 %(waterways)s 条河流/支沟的河段巡查汇总，共 %(rows)s 行。")
                               % {"waterways": len(waterway_ids), "rows": written})
-        cell_bar = tqdm(total=cells.batch_count(), unit=_("批活动"), disable=verbosity < 1, file=self.stderr)
+        cell_bar = tqdm(total=cells.batch_count() + track_bands.batch_count(), unit=_("批活动"),
+                        disable=verbosity < 1, file=self.stderr)
         if rebuild:
             cell_rows = cells.rebuild(progress=cell_bar.update)
+            band_rows = track_bands.rebuild(progress=cell_bar.update)
             cell_bar.close()
             self.stdout.write(_("已按活动重建活动瓦片网格汇总，共 %(rows)s 行。") % {"rows": cell_rows})
+            self.stdout.write(_("已按活动重建轨迹瓦片简化线，共 %(rows)s 行。") % {"rows": band_rows})
             return
         cell_differing, cell_examples = cells.differences(limit=show, progress=cell_bar.update)
+        band_differing = track_bands.differences(progress=cell_bar.update)
         cell_bar.close()
         for row in cell_examples:
             self.stdout.write(_("活动瓦片网格：第 %(level)s 级，格 (%(cx)s, %(cy)s)，%(first_day)s 起（%(grain)s），"
                                 "类型“%(kind)s”，状态“%(status)s”：应为 %(fresh)s 条，表中 %(stored)s 条") % row)
-        if not differing and not cell_differing:
+        if not differing and not cell_differing and not band_differing:
             self.stdout.write(_("河段巡查汇总与巡查记录一致（%(waterways)s 条河流/支沟）。") % {"waterways": len(waterway_ids)})
-            self.stdout.write(_("活动瓦片网格汇总与活动一致。"))
+            self.stdout.write(_("活动瓦片网格汇总、轨迹瓦片简化线与活动一致。"))
             return
         if cell_differing:
             self.stderr.write(_("有 %(n)s 行活动瓦片网格汇总与活动不一致。") % {"n": cell_differing})
+        if band_differing:
+            self.stdout.write(_("有 %(n)s 行轨迹瓦片简化线与活动不一致。") % {"n": band_differing})
         if not differing:
             raise CommandError(_("运行 manage.py check_rollups --rebuild 重建。"))
         for row in examples:

@@ -1,5 +1,7 @@
-"""The activity tiles' grid summed ahead (patrols.ActivityCell, patrols.cells), kept by triggers
-(0016 fills it: the unique key its upserts need is built at the end of this migration).
+"""What the map's tiles read, made ahead and kept by triggers on patrols_activity: the activity tiles'
+grid summed ahead (patrols.ActivityCell, patrols.cells) and the tracks simplified per zoom
+(patrols.TrackBand, patrols.track_bands). 0016 fills them: the unique keys the upserts need are built
+at the end of this migration.
 
 The SQL is frozen here, as a migration's state is: the function that turns activities into rows,
 the one that adds them (or takes them away), and the statement triggers that call it with each
@@ -8,6 +10,8 @@ anchored at the Web Mercator origin) is patrols.cells'; the trigger's argument i
 whose days the spans count (settings.TIME_ZONE when migrated). A change to any of it is a new
 migration, and `manage.py check_rollups` compares the rows with the activities."""
 
+import django.contrib.gis.db.models.fields
+import django.contrib.postgres.indexes
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
@@ -91,6 +95,53 @@ CREATE TRIGGER activity_cells_update AFTER UPDATE OF kind, status, waterway_id, 
     EXECUTE FUNCTION patrols_activity_cells_follow_row({tz});
 """
 
+# A track per zoom 9..12 as the raw tile statement draws it: ST_Simplify to half a pixel of the zoom
+# (the tile's width / 512) in the storage SRID, then Web Mercator; the columns the tile's filters and
+# reading rule ask of the activity beside it.
+TRACK_BANDS_FUNCTION_SQL = """
+CREATE OR REPLACE FUNCTION patrols_track_bands_add(activities patrols_activity[]) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO patrols_trackband (activity_id, zoom, geom, kind, status, started_at, waterway_id, submitted_by_id,
+                                   distance_m)
+    SELECT a.id, z.zoom,
+           ST_Multi(ST_Transform(ST_Simplify(a.track, 40075016.685578488::double precision / power(2::double precision, z.zoom) / 256 / 2), 3857)),
+           a.kind, a.status, a.started_at, a.waterway_id, a.submitted_by_id, a.distance_m
+      FROM unnest(activities) AS a CROSS JOIN generate_series(9, 12) AS z(zoom)
+     WHERE a.track IS NOT NULL
+     ORDER BY a.id, z.zoom;
+$$;
+CREATE OR REPLACE FUNCTION patrols_track_bands_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM patrols_track_bands_add(ARRAY(SELECT n::patrols_activity FROM new_rows n WHERE n.track IS NOT NULL));
+    ELSE
+        DELETE FROM patrols_trackband WHERE activity_id IN (SELECT o.id FROM old_rows o WHERE o.track IS NOT NULL);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE OR REPLACE FUNCTION patrols_track_bands_follow_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM patrols_trackband WHERE activity_id = OLD.id;
+    PERFORM patrols_track_bands_add(ARRAY[NEW]);
+    RETURN NULL;
+END
+$$;
+"""
+
+TRACK_BANDS_TRIGGERS_SQL = """
+CREATE TRIGGER track_bands_insert AFTER INSERT ON patrols_activity
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION patrols_track_bands_follow();
+CREATE TRIGGER track_bands_delete AFTER DELETE ON patrols_activity
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION patrols_track_bands_follow();
+CREATE TRIGGER track_bands_update
+    AFTER UPDATE OF track, kind, status, started_at, waterway_id, submitted_by_id, distance_m ON patrols_activity
+    FOR EACH ROW
+    WHEN ((OLD.kind, OLD.status, OLD.started_at, OLD.waterway_id, OLD.submitted_by_id, OLD.distance_m)
+          IS DISTINCT FROM (NEW.kind, NEW.status, NEW.started_at, NEW.waterway_id, NEW.submitted_by_id, NEW.distance_m)
+          OR OLD.track IS DISTINCT FROM NEW.track)
+    EXECUTE FUNCTION patrols_track_bands_follow_row();
+"""
+
 DROP_SQL = """
 DROP TRIGGER IF EXISTS activity_cells_insert ON patrols_activity;
 DROP TRIGGER IF EXISTS activity_cells_update ON patrols_activity;
@@ -99,6 +150,12 @@ DROP FUNCTION IF EXISTS patrols_activity_cells_follow();
 DROP FUNCTION IF EXISTS patrols_activity_cells_follow_row();
 DROP FUNCTION IF EXISTS patrols_activity_cells_add(patrols_activity[], integer, text);
 DROP FUNCTION IF EXISTS patrols_activity_cell_rows(patrols_activity[], text);
+DROP TRIGGER IF EXISTS track_bands_insert ON patrols_activity;
+DROP TRIGGER IF EXISTS track_bands_delete ON patrols_activity;
+DROP TRIGGER IF EXISTS track_bands_update ON patrols_activity;
+DROP FUNCTION IF EXISTS patrols_track_bands_follow();
+DROP FUNCTION IF EXISTS patrols_track_bands_follow_row();
+DROP FUNCTION IF EXISTS patrols_track_bands_add(patrols_activity[]);
 """
 
 def create_functions_and_triggers(apps, schema_editor):
@@ -107,6 +164,8 @@ def create_functions_and_triggers(apps, schema_editor):
         cursor.execute(CELLS_ADD_FUNCTION_SQL)
         cursor.execute(TRIGGER_FUNCTION_SQL)
         cursor.execute(sql.SQL(TRIGGERS_SQL).format(tz=sql.Literal(settings.TIME_ZONE)).as_string(cursor.connection))
+        cursor.execute(TRACK_BANDS_FUNCTION_SQL)
+        cursor.execute(TRACK_BANDS_TRIGGERS_SQL)
 
 
 def drop_functions_and_triggers(apps, schema_editor):
@@ -142,6 +201,27 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': '活动瓦片网格汇总',
                 'indexes': [models.Index(condition=models.Q(('n', 0)), fields=['id'], name='activity_cell_empty')],
                 'constraints': [models.UniqueConstraint(fields=('level', 'grain', 'first_day', 'cx', 'cy', 'kind', 'status', 'waterway'), name='activity_cell_once', nulls_distinct=False)],
+            },
+        ),
+        migrations.CreateModel(
+            name='TrackBand',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('zoom', models.SmallIntegerField()),
+                ('geom', django.contrib.gis.db.models.fields.MultiLineStringField(null=True, spatial_index=False, srid=3857)),
+                ('kind', models.CharField(max_length=24)),
+                ('status', models.CharField(max_length=16)),
+                ('started_at', models.DateTimeField()),
+                ('waterway_id', models.BigIntegerField(null=True)),
+                ('submitted_by_id', models.BigIntegerField()),
+                ('distance_m', models.FloatField()),
+                ('activity', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='patrols.activity')),
+            ],
+            options={
+                'verbose_name': '轨迹瓦片简化线',
+                'verbose_name_plural': '轨迹瓦片简化线',
+                'indexes': [django.contrib.postgres.indexes.GistIndex(condition=models.Q(('zoom', 9)), fields=['geom'], name='track_band_z9_gist'), django.contrib.postgres.indexes.GistIndex(condition=models.Q(('zoom', 10)), fields=['geom'], name='track_band_z10_gist'), django.contrib.postgres.indexes.GistIndex(condition=models.Q(('zoom', 11)), fields=['geom'], name='track_band_z11_gist'), django.contrib.postgres.indexes.GistIndex(condition=models.Q(('zoom', 12)), fields=['geom'], name='track_band_z12_gist')],
+                'constraints': [models.UniqueConstraint(fields=('activity', 'zoom'), name='track_band_once')],
             },
         ),
         migrations.RunPython(create_functions_and_triggers, drop_functions_and_triggers),
