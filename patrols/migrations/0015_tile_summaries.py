@@ -62,7 +62,9 @@ $$;
 
 # Inserts and deletes per statement (a bulk load or a reset adds all its rows in one upsert); an
 # update per row, and only when a column the rows depend on changed (a note, a review's time, the
-# snapped waterway's position cost nothing): the old rows taken away, the new ones added.
+# snapped waterway's position cost nothing): the old rows taken away, the new ones added. Geometries
+# are compared as EWKB: pg_dump writes the trigger with an empty search_path, where PostGIS's `=` is
+# not found, but schema-qualified function calls are.
 TRIGGER_FUNCTION_SQL = """
 CREATE OR REPLACE FUNCTION patrols_activity_cells_follow() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -91,7 +93,8 @@ CREATE TRIGGER activity_cells_delete AFTER DELETE ON patrols_activity
 CREATE TRIGGER activity_cells_update AFTER UPDATE OF kind, status, waterway_id, started_at, point, track
     ON patrols_activity FOR EACH ROW
     WHEN ((OLD.kind, OLD.status, OLD.waterway_id, OLD.started_at) IS DISTINCT FROM (NEW.kind, NEW.status, NEW.waterway_id, NEW.started_at)
-          OR OLD.point IS DISTINCT FROM NEW.point OR OLD.track IS DISTINCT FROM NEW.track)
+          OR ST_AsEWKB(OLD.point) IS DISTINCT FROM ST_AsEWKB(NEW.point)
+          OR ST_AsEWKB(OLD.track) IS DISTINCT FROM ST_AsEWKB(NEW.track))
     EXECUTE FUNCTION patrols_activity_cells_follow_row({tz});
 """
 
@@ -138,7 +141,7 @@ CREATE TRIGGER track_bands_update
     FOR EACH ROW
     WHEN ((OLD.kind, OLD.status, OLD.started_at, OLD.waterway_id, OLD.submitted_by_id, OLD.distance_m)
           IS DISTINCT FROM (NEW.kind, NEW.status, NEW.started_at, NEW.waterway_id, NEW.submitted_by_id, NEW.distance_m)
-          OR OLD.track IS DISTINCT FROM NEW.track)
+          OR ST_AsEWKB(OLD.track) IS DISTINCT FROM ST_AsEWKB(NEW.track))
     EXECUTE FUNCTION patrols_track_bands_follow_row();
 """
 
