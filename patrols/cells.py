@@ -10,8 +10,9 @@ month ("m") and its day ("d"). A period of whole days is then read as whole year
 the days left over (spans()), a handful of rows per cell.
 
 The rows are written by the database: triggers on patrols_activity call patrols_activity_cells_add()
-for each statement's inserted and deleted rows and for each row whose place, day, kind, status or
-waterway changed (migration 0015 defines both; a change to
+for each inserted and deleted row and each row whose place, day, kind, status or waterway changed,
+deferred to the commit (a grid row is shared by every activity under it: its lock is then held for
+a moment, after the write's other locks) (migration 0015 defines both; a change to
 them is a new migration). So every writer keeps them in step, the services, the admin, a cascade or
 an SQL script alike; `manage.py check_rollups` compares them with the activities and rebuilds them."""
 
@@ -65,6 +66,19 @@ def spans(start: date, end: date) -> tuple[list[str], list[date]]:
     return grains, firsts
 
 
+# The grid's triggers, deferred to the commit.
+DEFERRED_TRIGGERS = "activity_cells_change, activity_cells_update"
+
+
+def settle() -> None:
+    """Inside a transaction that wrote activities, bring the grid up to its writes now (a read of it
+    in the same transaction then sees them); outside one there is nothing pending."""
+    if connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS " + DEFERRED_TRIGGERS + " IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS " + DEFERRED_TRIGGERS + " DEFERRED")
+
+
 def _id_batches(cursor):
     cursor.execute("SELECT min(id), max(id) FROM patrols_activity")
     low, high = cursor.fetchone()
@@ -104,7 +118,9 @@ SELECT coalesce(f.level, c.level), coalesce(f.grain, c.grain), coalesce(f.first_
 def differences(limit: int = 10, progress=None) -> tuple[int, list[dict]]:
     """How many stored rows differ from what the activities give now, and the first `limit` of
     them (stored n beside fresh n). `progress(batches)` is told each batch."""
+    settle()
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE patrols_activity IN SHARE MODE")  # no commit's upkeep lands midway
         cursor.execute("CREATE TEMPORARY TABLE cells_fresh ON COMMIT DROP AS " + _FRESH_ROWS_SQL + " LIMIT 0",
                        {"first": 0, "after": 0, "tz": settings.TIME_ZONE})
         for first, after in _id_batches(cursor):
@@ -124,18 +140,26 @@ def batch_count() -> int:
         return len(_id_batches(cursor))
 
 
+# Fresh rows gathered per batch, then summed into the table at once (upserting batch after batch would
+# rewrite the shared low-zoom rows hundreds of times).
+_SUM_FRESH_SQL = ("INSERT INTO patrols_activitycell (" + _KEY + ", n, dx, dy) SELECT " + _KEY
+                  + ", sum(n), sum(dx), sum(dy) FROM cells_fresh GROUP BY " + _KEY + " ORDER BY " + _KEY)
+
+
 def rebuild(progress=None) -> int:
     """Every row anew from the activities, in one transaction (writers wait on the table lock, so
     none is counted twice or missed). Returns the rows written."""
+    settle()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("LOCK TABLE patrols_activity IN SHARE MODE")
         cursor.execute("DELETE FROM patrols_activitycell")
+        cursor.execute("CREATE TEMPORARY TABLE cells_fresh ON COMMIT DROP AS " + _FRESH_ROWS_SQL + " LIMIT 0",
+                       {"first": 0, "after": 0, "tz": settings.TIME_ZONE})
         for first, after in _id_batches(cursor):
-            cursor.execute(
-                "SELECT patrols_activity_cells_add(ARRAY(SELECT a FROM patrols_activity a"
-                " WHERE a.id >= %(first)s AND a.id < %(after)s), 1, %(tz)s)",
-                {"first": first, "after": after, "tz": settings.TIME_ZONE})
+            cursor.execute("INSERT INTO cells_fresh " + _FRESH_ROWS_SQL, {"first": first, "after": after, "tz": settings.TIME_ZONE})
             if progress:
                 progress(1)
-        cursor.execute("SELECT count(*) FROM patrols_activitycell")
-        return cursor.fetchone()[0]
+        cursor.execute(_SUM_FRESH_SQL)
+        written = cursor.rowcount
+        cursor.execute("DROP TABLE cells_fresh")
+        return written

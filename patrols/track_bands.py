@@ -5,7 +5,7 @@ A tile of tracks simplifies each track to half a pixel of its zoom and turns it 
 At zooms 9-12 a tile holds a province's tracks by the thousand, so that is done ahead, once per
 track and zoom, by triggers on patrols_activity (migration 0015's SQL: patrols_track_bands_add() for
 inserted tracks, a row's bands replaced when its track or what the tile filters on changes, dropped
-with it). The tile then only clips and encodes (reports.selectors.tiles)."""
+with it, all of them on a TRUNCATE). The tile then only clips and encodes (reports.selectors.tiles)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ _IN_BATCH = " WHERE activity_id >= %(first)s AND activity_id < %(after)s"
 KEEP_STORED_SQL = "INSERT INTO bands_stored SELECT " + _COLUMNS + " FROM patrols_trackband" + _IN_BATCH
 DELETE_BATCH_SQL = "DELETE FROM patrols_trackband" + _IN_BATCH
 ADD_BATCH_SQL = """
-SELECT patrols_track_bands_add(ARRAY(SELECT a FROM patrols_activity a
+SELECT patrols_track_bands_add(ARRAY(SELECT a.id FROM patrols_activity a
                                       WHERE a.id >= %(first)s AND a.id < %(after)s AND a.track IS NOT NULL))
 """
 # Rows in one and not the other, both ways (the geometry compared exactly: the function computes it
@@ -64,6 +64,8 @@ def differences(progress=None) -> int:
     written again by the trigger's function inside a savepoint, compared, and rolled back."""
     differing = 0
     with transaction.atomic(), connection.cursor() as cursor:
+        # Writers wait: a track changed between the copy and the writing again would read as a difference.
+        cursor.execute("LOCK TABLE patrols_activity IN SHARE MODE")
         cursor.execute("CREATE TEMPORARY TABLE bands_stored AS SELECT " + _COLUMNS + " FROM patrols_trackband LIMIT 0")
         for first, after in _batches(cursor):
             params = {"first": first, "after": after}

@@ -1,14 +1,14 @@
 """What the map's tiles read, made ahead and kept by triggers on patrols_activity: the activity tiles'
 grid summed ahead (patrols.ActivityCell, patrols.cells) and the tracks simplified per zoom
-(patrols.TrackBand, patrols.track_bands). 0016 fills them: the unique keys the upserts need are built
-at the end of this migration.
+(patrols.TrackBand, patrols.track_bands). 0016 fills them, in a transaction of its own.
 
-The SQL is frozen here, as a migration's state is: the function that turns activities into rows,
-the one that adds them (or takes them away), and the statement triggers that call it with each
-statement's inserted or deleted rows and for each changed row. The grid (levels 6..12, 32 cells to a tile's side,
-anchored at the Web Mercator origin) is patrols.cells'; the trigger's argument is the time zone
-whose days the spans count (settings.TIME_ZONE when migrated). A change to any of it is a new
-migration, and `manage.py check_rollups` compares the rows with the activities."""
+The SQL is frozen here, as a migration's state is: the function that turns activities into grid
+rows, the one that adds them (or takes them away), the function that simplifies tracks per zoom,
+and the triggers that call them (and empty both tables when patrols_activity is truncated). The grid
+(levels 6..12, 32 cells to a tile's side, anchored at the Web Mercator origin) is patrols.cells';
+the grid trigger's argument is the time zone whose days the spans count (settings.TIME_ZONE when
+migrated). A change to any of it is a new migration; `manage.py check_rollups` compares the rows
+with the activities."""
 
 import django.contrib.gis.db.models.fields
 import django.contrib.postgres.indexes
@@ -60,62 +60,69 @@ RETURNS void LANGUAGE sql AS $$
 $$;
 """
 
-# Inserts and deletes per statement (a bulk load or a reset adds all its rows in one upsert); an
-# update per row, and only when a column the rows depend on changed (a note, a review's time, the
-# snapped waterway's position cost nothing): the old rows taken away, the new ones added. Geometries
-# are compared as EWKB: pg_dump writes the trigger with an empty search_path, where PostGIS's `=` is
-# not found, but schema-qualified function calls are.
+# Deferred to the commit, one row at a time: a grid row (a cell of zoom 6, some 20 km across, for a
+# year) is shared by every activity under it, and its lock is held from the upsert to the end of the
+# transaction. Taken at the commit, after everything else a write locks (the rollups' per-reach
+# locks included), it is held for a moment, and writers never wait on each other in a circle. The
+# event's row image is used, so an insert then an update in one transaction add up to the row as
+# committed. An update counts only when a column the rows depend on changed (a note, a review's
+# time, the snapped position cost nothing); geometries are compared as EWKB, since pg_dump writes the
+# trigger with an empty search_path, where PostGIS's `=` is not found but a qualified call is.
 TRIGGER_FUNCTION_SQL = """
 CREATE OR REPLACE FUNCTION patrols_activity_cells_follow() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        PERFORM patrols_activity_cells_add(ARRAY(SELECT n::patrols_activity FROM new_rows n), 1, TG_ARGV[0]);
-    ELSE
-        PERFORM patrols_activity_cells_add(ARRAY(SELECT o::patrols_activity FROM old_rows o), -1, TG_ARGV[0]);
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM patrols_activity_cells_add(ARRAY[OLD], -1, TG_ARGV[0]);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM patrols_activity_cells_add(ARRAY[NEW], 1, TG_ARGV[0]);
     END IF;
     RETURN NULL;
 END
 $$;
-CREATE OR REPLACE FUNCTION patrols_activity_cells_follow_row() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION patrols_tile_tables_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM patrols_activity_cells_add(ARRAY[OLD], -1, TG_ARGV[0]);
-    PERFORM patrols_activity_cells_add(ARRAY[NEW], 1, TG_ARGV[0]);
+    -- DELETE, not TRUNCATE: a TRUNCATE of several tables at once (Django's flush) may hold these.
+    DELETE FROM patrols_activitycell;
+    DELETE FROM patrols_trackband;
     RETURN NULL;
 END
 $$;
 """
 
 TRIGGERS_SQL = """
-CREATE TRIGGER activity_cells_insert AFTER INSERT ON patrols_activity
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION patrols_activity_cells_follow({tz});
-CREATE TRIGGER activity_cells_delete AFTER DELETE ON patrols_activity
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION patrols_activity_cells_follow({tz});
-CREATE TRIGGER activity_cells_update AFTER UPDATE OF kind, status, waterway_id, started_at, point, track
-    ON patrols_activity FOR EACH ROW
+CREATE CONSTRAINT TRIGGER activity_cells_change AFTER INSERT OR DELETE ON patrols_activity
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION patrols_activity_cells_follow({tz});
+CREATE CONSTRAINT TRIGGER activity_cells_update AFTER UPDATE OF kind, status, waterway_id, started_at, point, track
+    ON patrols_activity DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
     WHEN ((OLD.kind, OLD.status, OLD.waterway_id, OLD.started_at) IS DISTINCT FROM (NEW.kind, NEW.status, NEW.waterway_id, NEW.started_at)
           OR ST_AsEWKB(OLD.point) IS DISTINCT FROM ST_AsEWKB(NEW.point)
           OR ST_AsEWKB(OLD.track) IS DISTINCT FROM ST_AsEWKB(NEW.track))
-    EXECUTE FUNCTION patrols_activity_cells_follow_row({tz});
+    EXECUTE FUNCTION patrols_activity_cells_follow({tz});
+CREATE TRIGGER activity_tile_tables_truncate AFTER TRUNCATE ON patrols_activity
+    FOR EACH STATEMENT EXECUTE FUNCTION patrols_tile_tables_truncate();
 """
 
 # A track per zoom 9..12 as the raw tile statement draws it: ST_Simplify to half a pixel of the zoom
 # (the tile's width / 512) in the storage SRID, then Web Mercator; the columns the tile's filters and
-# reading rule ask of the activity beside it.
+# reading rule ask of the activity beside it. Each activity has rows of its own (no writer waits on
+# another), so they are written at once: per statement on insert and delete, read by id from the
+# table (no array of whole rows, which a bulk load would push past a value's 1 GB), per row on update.
 TRACK_BANDS_FUNCTION_SQL = """
-CREATE OR REPLACE FUNCTION patrols_track_bands_add(activities patrols_activity[]) RETURNS void LANGUAGE sql AS $$
+CREATE OR REPLACE FUNCTION patrols_track_bands_add(activity_ids bigint[]) RETURNS void LANGUAGE sql AS $$
     INSERT INTO patrols_trackband (activity_id, zoom, geom, kind, status, started_at, waterway_id, submitted_by_id,
                                    distance_m)
     SELECT a.id, z.zoom,
            ST_Multi(ST_Transform(ST_Simplify(a.track, 40075016.685578488::double precision / power(2::double precision, z.zoom) / 256 / 2), 3857)),
            a.kind, a.status, a.started_at, a.waterway_id, a.submitted_by_id, a.distance_m
-      FROM unnest(activities) AS a CROSS JOIN generate_series(9, 12) AS z(zoom)
-     WHERE a.track IS NOT NULL
+      FROM patrols_activity a CROSS JOIN generate_series(9, 12) AS z(zoom)
+     WHERE a.id = ANY(activity_ids) AND a.track IS NOT NULL
      ORDER BY a.id, z.zoom;
 $$;
 CREATE OR REPLACE FUNCTION patrols_track_bands_follow() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM patrols_track_bands_add(ARRAY(SELECT n::patrols_activity FROM new_rows n WHERE n.track IS NOT NULL));
+        PERFORM patrols_track_bands_add(ARRAY(SELECT n.id FROM new_rows n WHERE n.track IS NOT NULL));
     ELSE
         DELETE FROM patrols_trackband WHERE activity_id IN (SELECT o.id FROM old_rows o WHERE o.track IS NOT NULL);
     END IF;
@@ -125,7 +132,7 @@ $$;
 CREATE OR REPLACE FUNCTION patrols_track_bands_follow_row() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM patrols_trackband WHERE activity_id = OLD.id;
-    PERFORM patrols_track_bands_add(ARRAY[NEW]);
+    PERFORM patrols_track_bands_add(ARRAY[NEW.id]);
     RETURN NULL;
 END
 $$;
@@ -146,19 +153,19 @@ CREATE TRIGGER track_bands_update
 """
 
 DROP_SQL = """
-DROP TRIGGER IF EXISTS activity_cells_insert ON patrols_activity;
+DROP TRIGGER IF EXISTS activity_cells_change ON patrols_activity;
 DROP TRIGGER IF EXISTS activity_cells_update ON patrols_activity;
-DROP TRIGGER IF EXISTS activity_cells_delete ON patrols_activity;
-DROP FUNCTION IF EXISTS patrols_activity_cells_follow();
-DROP FUNCTION IF EXISTS patrols_activity_cells_follow_row();
-DROP FUNCTION IF EXISTS patrols_activity_cells_add(patrols_activity[], integer, text);
-DROP FUNCTION IF EXISTS patrols_activity_cell_rows(patrols_activity[], text);
+DROP TRIGGER IF EXISTS activity_tile_tables_truncate ON patrols_activity;
 DROP TRIGGER IF EXISTS track_bands_insert ON patrols_activity;
 DROP TRIGGER IF EXISTS track_bands_delete ON patrols_activity;
 DROP TRIGGER IF EXISTS track_bands_update ON patrols_activity;
+DROP FUNCTION IF EXISTS patrols_activity_cells_follow();
+DROP FUNCTION IF EXISTS patrols_tile_tables_truncate();
+DROP FUNCTION IF EXISTS patrols_activity_cells_add(patrols_activity[], integer, text);
+DROP FUNCTION IF EXISTS patrols_activity_cell_rows(patrols_activity[], text);
 DROP FUNCTION IF EXISTS patrols_track_bands_follow();
 DROP FUNCTION IF EXISTS patrols_track_bands_follow_row();
-DROP FUNCTION IF EXISTS patrols_track_bands_add(patrols_activity[]);
+DROP FUNCTION IF EXISTS patrols_track_bands_add(bigint[]);
 """
 
 def create_functions_and_triggers(apps, schema_editor):

@@ -307,6 +307,8 @@ def tile(layer: str, z: int, x: int, y: int, filters: ReportFilters, *, reader: 
     if layer == "tracks" and z < TRACK_MIN_ZOOM:
         return b""
     sql, params = tile_sql_and_params(layer, z, x, y, filters, reader=reader)
+    if sql is ACTIVITY_CELL_TILE_SQL:
+        cells.settle()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         data = cursor.fetchone()[0]

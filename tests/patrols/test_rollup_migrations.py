@@ -1,15 +1,18 @@
 """The rollup migrations on a database that already holds activities (an upgrade, not a new install):
-patrols 0014 fills the reach rollups from the visits and 0016 the activity tiles' grid, each equal
-to what the live code computes (check_rollups' comparisons)."""
+patrols 0014 fills the reach rollups from the visits and 0016 the activity tiles' grid and the
+tracks simplified per zoom, each equal to what the live code computes (check_rollups' comparisons),
+and 0016 run again makes them anew."""
 
 import uuid
 from datetime import datetime, timezone
 
 import pytest
+from django.contrib.gis.geos import LineString, MultiLineString
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from patrols import cells, rollups
+from patrols import cells, rollups, track_bands
+from patrols.models import TrackBand
 from tests.support.factories import make_person
 
 BEFORE = [("patrols", "0012_activity_removed_participants")]
@@ -39,9 +42,11 @@ def test_an_upgrade_fills_the_rollups_and_the_grid_from_the_activities_there(dis
             point.srid = waterway.geom.srid
             reviewed = {} if status == "submitted" else {"reviewed_by_id": user_id, "reviewed_at": at,
                                                             "review_note": "不符" if status == "rejected" else ""}
+            track = MultiLineString(LineString([(point.x + 8 * k, point.y + 3 * k) for k in range(200)]),
+                                    srid=waterway.geom.srid) if day % 2 else None
             activity = Activity.objects.create(client_uuid=uuid.uuid4(), payload_sha256="0" * 64, kind="patrol",
                                                submitted_by_id=user_id, started_at=at, ended_at=at, point=point,
-                                               waterway=waterway, status=status, **reviewed)
+                                               track=track, waterway=waterway, status=status, **reviewed)
             Record.objects.create(activity=activity, person_id=person.pk, role="chief", level="village", hours=1)
             for reach in reaches[:day % 4 + 1]:
                 Visit.objects.create(activity=activity, reach=reach, visited_at=at, covered_fraction=1.0)
@@ -49,6 +54,11 @@ def test_an_upgrade_fills_the_rollups_and_the_grid_from_the_activities_there(dis
         migrate(latest)
     assert rollups.differences() == (0, [])
     assert cells.differences() == (0, [])
+    assert track_bands.differences() == 0 and TrackBand.objects.count() == 3 * len(track_bands.ZOOMS)  # days 1, 3, 31
+    # The fill again (back to 0015 and forward): the rows are made anew, not added twice.
+    migrate([("patrols", "0015_tile_summaries")])
+    migrate(latest)
+    assert cells.differences() == (0, []) and track_bands.differences() == 0
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM patrols_reachvisityear")
         assert cursor.fetchone()[0] > 0

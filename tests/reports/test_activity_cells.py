@@ -127,6 +127,7 @@ def scattered(crew):
 
 
 def test_the_rows_equal_what_the_activities_give_after_writes_of_every_kind(scattered):
+    cells.settle()  # the grid's upkeep waits for the commit; a test's transaction never commits
     assert ActivityCell.objects.filter(level=cells.MAX_LEVEL).exists()
     assert cells.differences() == (0, [])
     # A waterway deleted: its activities lose their waterway (SET NULL, an UPDATE the trigger sees).
@@ -134,9 +135,11 @@ def test_the_rows_equal_what_the_activities_give_after_writes_of_every_kind(scat
     assert Activity.objects.filter(waterway=g01).exists()
     with connection.cursor() as cursor:
         cursor.execute("UPDATE patrols_activity SET waterway_id = NULL WHERE waterway_id = %s", [g01.id])
+    cells.settle()
     assert not ActivityCell.objects.filter(waterway=g01).exists()
     assert cells.differences() == (0, [])
     Activity.objects.all().delete()
+    cells.settle()
     assert not ActivityCell.objects.exists()
 
 
@@ -341,3 +344,31 @@ def test_check_rollups_finds_a_changed_track_band_and_rebuild_mends_it(crew):
         call_command("check_rollups")
     call_command("check_rollups", "--rebuild")
     assert track_bands.differences() == 0
+
+
+def grid_locks_held():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid()"
+                       " AND relation = 'patrols_activitycell'::regclass")
+        return cursor.fetchone()[0]
+
+
+def test_a_save_takes_no_grid_lock_until_its_commit(crew):
+    """A grid row is shared by every activity under it (a cell of zoom 6 is some 20 km across): its
+    upkeep waits for the commit, so two phones saving in one area do not wait on each other while
+    their reach visits and rollups are written, and the grid's locks come after all others."""
+    long_tracks(crew, random.Random(4), count=2)
+    assert grid_locks_held() == 0
+    cells.settle()  # what the commit runs
+    assert grid_locks_held() > 0
+    assert cells.differences() == (0, [])
+
+
+def test_a_truncate_empties_the_tables_made_ahead(crew):
+    long_tracks(crew, random.Random(5), count=3)
+    cells.settle()
+    assert ActivityCell.objects.exists() and TrackBand.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # PostgreSQL truncates no table with checks pending
+        cursor.execute("TRUNCATE patrols_activity CASCADE")
+    assert not ActivityCell.objects.exists() and not TrackBand.objects.exists()
