@@ -20,10 +20,12 @@ def forget_person_in_patrols(sender, person, label, **kwargs):
     return forget_person(person=person, label=label)
 
 
-# The (reach, year) rollup rows that deletions under way touch, per database connection (so per
-# thread). Django sends every pre_delete of a deletion before its first DELETE, and every post_delete
-# after its last; so the first post_delete refreshes them all at once, and the rest find nothing to
-# do: a reset that deletes thousands of activities refreshes each row once, not once per activity.
+# The (reach, year) rollup rows that deletions under way touch, per thread (a thread has its own
+# database connection). Django sends every pre_delete of a deletion before its first DELETE (the reach
+# visits go first, without signals), then each model's post_delete after that model's DELETE; so the
+# first post_delete refreshes them all at once, and the rest find nothing to do: a reset that deletes
+# thousands of activities refreshes each row once, not once per activity. Pairs left by a deletion
+# that failed are refreshed by the next one, which does no harm.
 _pending = threading.local()
 
 

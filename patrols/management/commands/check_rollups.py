@@ -4,7 +4,7 @@ the reach visits they are derived from, waterway by waterway, and the activity t
 and with --rebuild makes them equal:
 
     .venv/bin/python manage.py check_rollups             # exit status 1 when a row differs
-    .venv/bin/python manage.py check_rollups --rebuild   # rebuild every waterway's rows
+    .venv/bin/python manage.py check_rollups --rebuild   # rebuild them all
 
 Every write keeps the rows in step inside its own transaction, not after it; a difference means something wrote
 visits, statuses or service records past patrols.services (an SQL script, a restore of one table), or
@@ -71,7 +71,7 @@ class Command(BaseCommand):
         if cell_differing:
             self.stderr.write(_("有 %(n)s 行活动瓦片网格汇总与活动不一致。") % {"n": cell_differing})
         if band_differing:
-            self.stdout.write(_("有 %(n)s 行轨迹瓦片简化线与活动不一致。") % {"n": band_differing})
+            self.stderr.write(_("有 %(n)s 行轨迹瓦片简化线与活动不一致。") % {"n": band_differing})
         if not differing:
             raise CommandError(_("运行 manage.py check_rollups --rebuild 重建。"))
         for row in examples:
