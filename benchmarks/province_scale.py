@@ -670,26 +670,27 @@ def generate():
     # The tile tables' triggers (one row at a time, at each commit) are off while the batches go in:
     # the tables are filled once afterwards, as check_rollups --rebuild fills them.
     run("ALTER TABLE patrols_activity DISABLE TRIGGER USER")
-    with step(f"活动 {total:,} 条（其中带轨迹 {total // TRACK_EVERY:,} 条）、服务记录、河段巡查记录、问题"):
-        bar = tqdm(total=total, desc="活动", unit="条", unit_scale=True)
-        for lo in range(1, total + 1, batch):
-            hi = min(total, lo + batch - 1)
-            with transaction.atomic():
-                run("SELECT setseed(%s)", [((OPTIONS.seed + lo) % 100_000) / 100_000.0])
-                run(PLAN_ACTIVITIES_SQL, {
-                    "lo": lo, "hi": hi, "track_every": TRACK_EVERY, "slots": slots, "hot": SCALE["hot_centres"],
-                    "people": SCALE["people"],
-                })
-                made["activities"] += run(INSERT_ACTIVITIES_SQL, {"track_step": TRACK_VERTEX_M, "snap": settings.SNAP_DISTANCE_M})
-                made["service records"] += run(INSERT_SERVICE_RECORDS_SQL, {"team_size": TEAM_SIZE})
-                made["reach visits"] += run(INSERT_REACH_VISITS_SQL, {"min_fraction": 0.5})
-                made["problems"] += run(INSERT_PROBLEMS_SQL, {"snap": settings.SNAP_DISTANCE_M})
-                run(INSERT_PROBLEM_EVENTS_SQL, {"office": office})
-            bar.update(hi - lo + 1)
-            bar.set_postfix(visits=f"{made['reach visits']:,}", problems=f"{made['problems']:,}")
-        bar.close()
-
-    run("ALTER TABLE patrols_activity ENABLE TRIGGER USER")
+    try:
+        with step(f"活动 {total:,} 条（其中带轨迹 {total // TRACK_EVERY:,} 条）、服务记录、河段巡查记录、问题"):
+            bar = tqdm(total=total, desc="活动", unit="条", unit_scale=True)
+            for lo in range(1, total + 1, batch):
+                hi = min(total, lo + batch - 1)
+                with transaction.atomic():
+                    run("SELECT setseed(%s)", [((OPTIONS.seed + lo) % 100_000) / 100_000.0])
+                    run(PLAN_ACTIVITIES_SQL, {
+                        "lo": lo, "hi": hi, "track_every": TRACK_EVERY, "slots": slots, "hot": SCALE["hot_centres"],
+                        "people": SCALE["people"],
+                    })
+                    made["activities"] += run(INSERT_ACTIVITIES_SQL, {"track_step": TRACK_VERTEX_M, "snap": settings.SNAP_DISTANCE_M})
+                    made["service records"] += run(INSERT_SERVICE_RECORDS_SQL, {"team_size": TEAM_SIZE})
+                    made["reach visits"] += run(INSERT_REACH_VISITS_SQL, {"min_fraction": 0.5})
+                    made["problems"] += run(INSERT_PROBLEMS_SQL, {"snap": settings.SNAP_DISTANCE_M})
+                    run(INSERT_PROBLEM_EVENTS_SQL, {"office": office})
+                bar.update(hi - lo + 1)
+                bar.set_postfix(visits=f"{made['reach visits']:,}", problems=f"{made['problems']:,}")
+            bar.close()
+    finally:
+        run("ALTER TABLE patrols_activity ENABLE TRIGGER USER")
     with step("河段巡查汇总（patrols.services.rebuild_visit_rollups，每批 100 条河）"):
         rebuild_rollups()
     with step("活动瓦片网格与轨迹简化线（patrols.cells.rebuild、patrols.track_bands.rebuild）"):

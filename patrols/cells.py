@@ -9,10 +9,10 @@ from the cell's centre for every span of Beijing days an activity started in: it
 month ("m") and its day ("d"). A period of whole days is then read as whole years, whole months and
 the days left over (spans()), a handful of rows per cell.
 
-The rows are written by the database: triggers on patrols_activity call patrols_activity_cells_add()
-for each inserted and deleted row and each row whose place, day, kind, status or waterway changed,
-deferred to the commit (a grid row is shared by every activity under it: its lock is then held for
-a moment, after the write's other locks) (migration 0015 defines both; a change to
+The rows are written by the database: triggers on patrols_activity (migration 0015) call
+patrols_activity_cells_add() for each inserted and deleted row and each row whose place, day, kind,
+status or waterway changed, deferred to the commit (a grid row is shared by every activity under
+it: its lock is then taken after the write's other locks and held for a moment) (migration 0015 defines both; a change to
 them is a new migration). So every writer keeps them in step, the services, the admin, a cascade or
 an SQL script alike; `manage.py check_rollups` compares them with the activities and rebuilds them."""
 
@@ -72,8 +72,9 @@ DEFERRED_TRIGGERS = "activity_cells_change, activity_cells_update"
 
 def settle() -> None:
     """Inside a transaction that wrote activities, bring the grid up to its writes now (a read of it
-    in the same transaction then sees them); outside one there is nothing pending."""
-    if connection.in_atomic_block:
+    in the same transaction then sees them; the grid rows it touches stay locked until it ends);
+    outside one there is nothing pending."""
+    if connection.in_atomic_block or not connection.get_autocommit():
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS " + DEFERRED_TRIGGERS + " IMMEDIATE")
             cursor.execute("SET CONSTRAINTS " + DEFERRED_TRIGGERS + " DEFERRED")
@@ -119,8 +120,12 @@ def differences(limit: int = 10, progress=None) -> tuple[int, list[dict]]:
     """How many stored rows differ from what the activities give now, and the first `limit` of
     them (stored n beside fresh n). `progress(batches)` is told each batch."""
     settle()
+    outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("LOCK TABLE patrols_activity IN SHARE MODE")  # no commit's upkeep lands midway
+        if outermost:
+            # One snapshot for every batch, without holding writers off: a commit's activities and
+            # its grid rows land together, so a snapshot sees both or neither.
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         cursor.execute("CREATE TEMPORARY TABLE cells_fresh ON COMMIT DROP AS " + _FRESH_ROWS_SQL + " LIMIT 0",
                        {"first": 0, "after": 0, "tz": settings.TIME_ZONE})
         for first, after in _id_batches(cursor):

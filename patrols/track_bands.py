@@ -37,8 +37,6 @@ def batch_count() -> int:
 
 _COLUMNS = "activity_id, zoom, ST_AsEWKB(geom) AS geom, kind, status, started_at, waterway_id, submitted_by_id, distance_m"
 _IN_BATCH = " WHERE activity_id >= %(first)s AND activity_id < %(after)s"
-# The stored rows of a batch, kept aside before the batch is written again by the trigger's own function.
-KEEP_STORED_SQL = "INSERT INTO bands_stored SELECT " + _COLUMNS + " FROM patrols_trackband" + _IN_BATCH
 DELETE_BATCH_SQL = "DELETE FROM patrols_trackband" + _IN_BATCH
 ADD_BATCH_SQL = """
 SELECT patrols_track_bands_add(ARRAY(SELECT a.id FROM patrols_activity a
@@ -61,27 +59,30 @@ SELECT count(*) FROM patrols_trackband b
 
 def differences(progress=None) -> int:
     """How many rows differ from what the activities give now (missing, extra or changed): each batch
-    written again by the trigger's function inside a savepoint, compared, and rolled back."""
+    written again by the trigger's function inside a savepoint, compared, and rolled back. Each
+    batch holds writers off for its own moment only (a track changed between the copy and the
+    writing again would read as a difference)."""
     differing = 0
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Writers wait: a track changed between the copy and the writing again would read as a difference.
-        cursor.execute("LOCK TABLE patrols_activity IN SHARE MODE")
-        cursor.execute("CREATE TEMPORARY TABLE bands_stored AS SELECT " + _COLUMNS + " FROM patrols_trackband LIMIT 0")
-        for first, after in _batches(cursor):
-            params = {"first": first, "after": after}
-            cursor.execute("TRUNCATE bands_stored")
-            cursor.execute(KEEP_STORED_SQL, params)
+    with connection.cursor() as cursor:
+        batches = _batches(cursor)
+    for first, after in batches:
+        params = {"first": first, "after": after}
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE patrols_activity IN SHARE MODE")
+            cursor.execute("CREATE TEMPORARY TABLE bands_stored ON COMMIT DROP AS SELECT " + _COLUMNS
+                           + " FROM patrols_trackband" + _IN_BATCH, params)
             cursor.execute("SAVEPOINT bands_check")
             cursor.execute(DELETE_BATCH_SQL, params)
             cursor.execute(ADD_BATCH_SQL, params)
             cursor.execute(COMPARE_SQL, params)
             differing += cursor.fetchone()[0]
             cursor.execute("ROLLBACK TO SAVEPOINT bands_check")
-            if progress:
-                progress(1)
+            cursor.execute("DROP TABLE bands_stored")  # at once: inside a test's transaction no commit comes
+        if progress:
+            progress(1)
+    with connection.cursor() as cursor:
         cursor.execute(ORPHANS_SQL)
         differing += cursor.fetchone()[0]
-        cursor.execute("DROP TABLE bands_stored")
     return differing
 
 

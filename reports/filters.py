@@ -79,8 +79,8 @@ def counted_activities(filters: ReportFilters, queryset=None):
 # --- The SQL form (on `a`, an activity row; parameters from ReportFilters.sql_params()) -------------
 
 # The activities someone of %(team)s took part in (its members today). A read that must start from
-# them (the team is a few people among thousands) joins this itself: under the optional form below,
-# `(team IS NULL OR …)`, PostgreSQL cannot plan it as a join.
+# them (the team is a few people among thousands) looks them up itself (coverage: by id, as an
+# array): under the optional form below, `(team IS NULL OR …)`, PostgreSQL cannot start from them.
 TEAM_ACTIVITY_IDS_SQL = """
 SELECT DISTINCT s.activity_id FROM patrols_servicerecord s
   JOIN people_team_members m ON m.person_id = s.person_id

@@ -8,7 +8,14 @@ and the triggers that call them (and empty both tables when patrols_activity is 
 (levels 6..12, 32 cells to a tile's side, anchored at the Web Mercator origin) is patrols.cells';
 the grid trigger's argument is the time zone whose days the spans count (settings.TIME_ZONE when
 migrated). A change to any of it is a new migration; `manage.py check_rollups` compares the rows
-with the activities."""
+with the activities.
+
+For later migrations: a column named in the triggers (kind, status, waterway, started_at, point,
+track) cannot change type while they exist (drop and create them around it), and a migration that
+updates those columns and then alters patrols_activity in one transaction meets PostgreSQL's
+"pending trigger events" (SET CONSTRAINTS ALL IMMEDIATE first). A bulk load is faster with the
+triggers off (ALTER TABLE patrols_activity DISABLE TRIGGER USER) and `check_rollups --rebuild` after,
+as benchmarks/province_scale.py does."""
 
 import django.contrib.gis.db.models.fields
 import django.contrib.postgres.indexes
@@ -63,7 +70,10 @@ $$;
 # Deferred to the commit, one row at a time: a grid row (a cell of zoom 6, some 20 km across, for a
 # year) is shared by every activity under it, and its lock is held from the upsert to the end of the
 # transaction. Taken at the commit, after everything else a write locks (the rollups' per-reach
-# locks included), it is held for a moment, and writers never wait on each other in a circle. The
+# locks included), it is held for a moment. A write of one activity (a phone's, a review, a
+# correction) moves it one way only, so two of them never wait on each other in a circle; two
+# transactions that each change several activities may (their events fire in their own order), and
+# PostgreSQL then aborts one at its commit, to be run again. The
 # event's row image is used, so an insert then an update in one transaction add up to the row as
 # committed. An update counts only when a column the rows depend on changed (a note, a review's
 # time, the snapped position cost nothing); geometries are compared as EWKB, since pg_dump writes the

@@ -21,7 +21,7 @@ def fill_from_activities(apps, schema_editor):
             return
         # The grid's rows of each batch gathered first and summed once at the end: upserting batch after
         # batch would rewrite the shared rows (a year's, at low zoom) hundreds of times.
-        cursor.execute("CREATE TEMPORARY TABLE cells_fill AS SELECT * FROM patrols_activity_cell_rows('{}', 'UTC')")
+        cursor.execute("CREATE TEMPORARY TABLE cells_fill AS SELECT * FROM patrols_activity_cell_rows('{}'::patrols_activity[], 'UTC')")
         for first in range(low, high + 1, BATCH):
             cursor.execute("INSERT INTO cells_fill SELECT * FROM patrols_activity_cell_rows(ARRAY(SELECT a FROM"
                            " patrols_activity a WHERE a.id >= %s AND a.id < %s), %s)",

@@ -1,8 +1,9 @@
 """Vector tiles (Mapbox Vector Tile, ST_AsMVT) for the heavy map layers: patrol tracks and
-activities, and the reaches' freshness and gaps. One ST_AsMVT statement per tile. Activities up to
-zoom 12 are summed from the grid kept ahead (patrols.cells) and tracks at zooms 9-12 drawn from the
-lines simplified ahead (patrols.track_bands); otherwise the tile box is turned into the storage SRID
-once so that the GiST indexes on track, point and reach do the work.
+activities, and the reaches' freshness and gaps. One ST_AsMVT statement per tile. Activities at
+zooms 6-12 without a role or team filter are summed from the grid kept ahead (patrols.cells) and
+tracks at zooms 9-12 drawn from the lines simplified ahead (patrols.track_bands); otherwise the
+tile box is turned into the storage SRID once so that the GiST indexes on track, point and reach do
+the work.
 
 Freshness and gaps are aggregates (reports.selectors.coverage): every activity that is not rejected
 counts, whoever looks, so they take no reader. Each reach's latest visit comes from coverage's own
