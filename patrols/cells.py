@@ -116,6 +116,17 @@ SELECT coalesce(f.level, c.level), coalesce(f.grain, c.grain), coalesce(f.first_
 """
 
 
+def _gather_fresh(cursor, progress):
+    """The rows the activities give now, batch by batch, into the temporary table cells_fresh (the
+    caller drops it: inside an outer transaction, a test's, ON COMMIT comes too late)."""
+    cursor.execute("CREATE TEMPORARY TABLE cells_fresh ON COMMIT DROP AS " + _FRESH_ROWS_SQL + " LIMIT 0",
+                   {"first": 0, "after": 0, "tz": settings.TIME_ZONE})
+    for first, after in _id_batches(cursor):
+        cursor.execute("INSERT INTO cells_fresh " + _FRESH_ROWS_SQL, {"first": first, "after": after, "tz": settings.TIME_ZONE})
+        if progress:
+            progress(1)
+
+
 def differences(limit: int = 10, progress=None) -> tuple[int, list[dict]]:
     """How many stored rows differ from what the activities give now, and the first `limit` of
     them (stored n beside fresh n). `progress(batches)` is told each batch."""
@@ -126,15 +137,9 @@ def differences(limit: int = 10, progress=None) -> tuple[int, list[dict]]:
             # One snapshot for every batch, without holding writers off: a commit's activities and
             # its grid rows land together, so a snapshot sees both or neither.
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        cursor.execute("CREATE TEMPORARY TABLE cells_fresh ON COMMIT DROP AS " + _FRESH_ROWS_SQL + " LIMIT 0",
-                       {"first": 0, "after": 0, "tz": settings.TIME_ZONE})
-        for first, after in _id_batches(cursor):
-            cursor.execute("INSERT INTO cells_fresh " + _FRESH_ROWS_SQL, {"first": first, "after": after, "tz": settings.TIME_ZONE})
-            if progress:
-                progress(1)
+        _gather_fresh(cursor, progress)
         cursor.execute(_DIFFERENCES_SQL)
         rows = cursor.fetchall()
-        # Dropped here too: inside an outer transaction (a test's) ON COMMIT comes too late.
         cursor.execute("DROP TABLE cells_fresh")
     names = ("level", "grain", "first_day", "cx", "cy", "kind", "status", "waterway_id", "fresh", "stored")
     return len(rows), [dict(zip(names, row)) for row in rows[:limit]]
@@ -158,12 +163,7 @@ def rebuild(progress=None) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("LOCK TABLE patrols_activity IN SHARE MODE")
         cursor.execute("DELETE FROM patrols_activitycell")
-        cursor.execute("CREATE TEMPORARY TABLE cells_fresh ON COMMIT DROP AS " + _FRESH_ROWS_SQL + " LIMIT 0",
-                       {"first": 0, "after": 0, "tz": settings.TIME_ZONE})
-        for first, after in _id_batches(cursor):
-            cursor.execute("INSERT INTO cells_fresh " + _FRESH_ROWS_SQL, {"first": first, "after": after, "tz": settings.TIME_ZONE})
-            if progress:
-                progress(1)
+        _gather_fresh(cursor, progress)
         cursor.execute(_SUM_FRESH_SQL)
         written = cursor.rowcount
         cursor.execute("DROP TABLE cells_fresh")

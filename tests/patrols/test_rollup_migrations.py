@@ -9,25 +9,18 @@ from datetime import datetime, timezone
 import pytest
 from django.contrib.gis.geos import LineString, MultiLineString
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from patrols import cells, rollups, track_bands
 from patrols.models import TrackBand
 from tests.support.factories import make_person
+from tests.support.migrations import leaf_migrations, migrate
 
 BEFORE = [("patrols", "0012_activity_removed_participants")]
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_an_upgrade_fills_the_rollups_and_the_grid_from_the_activities_there(district_data):
-    latest = list(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    latest = leaf_migrations()
     old = migrate(BEFORE)
     try:
         Activity, Record, Visit = (old.get_model("patrols", name) for name in ("Activity", "ServiceRecord", "ReachVisit"))

@@ -6,22 +6,15 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.support.migrations import leaf_migrations, migrate
 
 BEFORE = [("problems", "0003_problem_list"), ("patrols", "0010_activity_and_problem_times_in_range")]
 
 
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_problem_reports_arrive_with_their_photos_and_activity_links(district_data):
-    latest = [key for key in MigrationExecutor(connection).loader.graph.leaf_nodes()]
+    latest = leaf_migrations()
     old = migrate(BEFORE)
     try:
         User = old.get_model("people", "User")
