@@ -167,6 +167,21 @@ class ActivityFeatureSerializer(gis.GeoFeatureModelSerializer):
         return reverse("activity-detail", args=[activity.pk])
 
 
+class ActivityStoredSerializer(drf.ModelSerializer):
+    """What a phone needs back after sending a record with `Prefer: return=minimal` (RFC 7240):
+    which record it became and how the server placed it, without the track echoed back."""
+
+    waterway = drf.CharField(source="waterway.code", default=None, allow_null=True)
+    url = drf.SerializerMethodField()
+
+    class Meta:
+        model = Activity
+        fields = ["id", "client_uuid", "kind", "status", "waterway", "off_network", "skipped_participants", "url"]
+
+    def get_url(self, activity) -> str:
+        return reverse("activity-detail", args=[activity.pk])
+
+
 def activity_features(activities, *, viewer) -> list[dict]:
     """Features of a page of activities as `viewer` (a login) may see them, their compliance judged in one go."""
     rows = list(activities)

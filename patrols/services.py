@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from people import selectors as people_selectors
 from people import services as people_services
 from people.models import Person
+from riverwatch import model_checks
 from riverwatch import photos as photo_processing
 
 from . import privacy, problem_reports, rollups, scopes, selectors, signals, submissions
@@ -165,21 +166,33 @@ PIECE_VERTICES = 20  # more per piece costs more where a patrol stood still (a d
 
 # The waterway an activity belongs to: among those within SNAP_DISTANCE_M, the one whose
 # reaches the patrol covered most, then the nearest. Position: where the track starts, or the point.
+# Distances between a whole track and whole waterways cost the most (a 500-fix track against a
+# river), so they are measured only where they decide: the covered waterways are tested first,
+# one by one (the scalar subquery keeps the planner from testing every waterway near the track),
+# the others only when none was covered, and ST_Distance only between candidates that tie.
 SNAP_SQL = """
 WITH a AS (
     SELECT COALESCE(track::geometry, point::geometry) AS shape,
            COALESCE(ST_StartPoint(ST_GeometryN(track, 1)), point) AS locator
       FROM patrols_activity WHERE id = %(activity)s
-), covered AS (
-    SELECT r.waterway_id, SUM(r.end_m - r.start_m) AS metres
+), covered AS MATERIALIZED (
+    SELECT r.waterway_id AS id, SUM(r.end_m - r.start_m) AS metres
       FROM patrols_reachvisit v JOIN waterways_reach r ON r.id = v.reach_id
      WHERE v.activity_id = %(activity)s
      GROUP BY r.waterway_id
+), covered_near AS MATERIALIZED (
+    SELECT c.id, c.metres
+      FROM covered c, a
+     WHERE ST_DWithin((SELECT w.geom FROM waterways_waterway w WHERE w.id = c.id), a.shape, %(snap)s)
+), candidates AS MATERIALIZED (
+    SELECT id FROM covered_near WHERE metres = (SELECT max(metres) FROM covered_near)
+    UNION ALL
+    SELECT w.id FROM a JOIN waterways_waterway w ON ST_DWithin(w.geom, a.shape, %(snap)s)
+     WHERE NOT EXISTS (SELECT FROM covered_near)
 )
 SELECT w.id, ST_LineLocatePoint(w.geom, a.locator) * ST_Length(w.geom)
-  FROM a JOIN waterways_waterway w ON ST_DWithin(w.geom, a.shape, %(snap)s)
-  LEFT JOIN covered ON covered.waterway_id = w.id
- ORDER BY COALESCE(covered.metres, 0) DESC, ST_Distance(w.geom, a.shape), w.id
+  FROM candidates c JOIN waterways_waterway w ON w.id = c.id CROSS JOIN a
+ ORDER BY CASE WHEN (SELECT count(*) FROM candidates) > 1 THEN ST_Distance(w.geom, a.shape) END, w.id
  LIMIT 1
 """
 
@@ -288,7 +301,8 @@ def _service_hours(started_at, ended_at):
 # Left out of full_clean(): client_uuid's uniqueness is settled by the advisory lock. The
 # geometries were checked with GEOS when built; Django would send each whole track to the
 # database again to evaluate the isvalid constraints (and cannot evaluate them on an empty
-# geometry at all). The database still enforces them.
+# geometry at all). The database still enforces them. A new record's other check constraints
+# are left to its INSERT too (model_checks: one statement instead of one query each).
 CLEAN_EXCLUDE = ["client_uuid", "track", "point"]
 
 
@@ -351,8 +365,9 @@ def record_activity(*, submitted_by, submission: Submission, payload_sha256: str
         findings=figures.findings,
         notes=submission.notes,
     )
-    activity.full_clean(exclude=CLEAN_EXCLUDE)
-    activity.save()
+    activity.full_clean(exclude=CLEAN_EXCLUDE, validate_constraints=False)
+    with model_checks.checked_by_the_database(Activity):
+        activity.save()
     if submission.raw_fixes is not None:
         RawTrack.objects.create(activity=activity, fixes=submission.raw_fixes, source=submission.raw_source)
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import shapely
 from django.conf import settings
-from django.contrib.gis.geos import LineString, MultiLineString, Point
+from django.contrib.gis.geos import GEOSGeometry, MultiLineString, Point
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -72,7 +73,9 @@ class Submission:
     def track_geometry(self) -> MultiLineString | None:
         if self.track is None or not self.track.segments:
             return None
-        return MultiLineString([LineString(segment) for segment in self.track.segments], srid=settings.GIS_SRID)
+        # Built by shapely and handed over as WKB: GEOS through Django takes a call per vertex.
+        lines = shapely.multilinestrings([shapely.linestrings(segment) for segment in self.track.segments])
+        return GEOSGeometry(memoryview(shapely.to_wkb(lines)), srid=settings.GIS_SRID)
 
 
 def payload_digest(payload) -> str:

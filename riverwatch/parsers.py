@@ -19,22 +19,32 @@ UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
 
 
 def unstorable_text(data, max_depth: int = MAX_DEPTH) -> str | None:
-    """Why a parsed JSON value cannot be stored, or None. Walks without recursion."""
-    stack = [(data, 1)]
+    """Why a parsed JSON value cannot be stored, or None. Walks without recursion; numbers (most of
+    a track's body) are passed over where they are met rather than stacked one by one."""
+    if isinstance(data, str):
+        return _unstorable_string(data)
+    stack = [(data, 1)] if isinstance(data, (dict, list)) else []
     while stack:
         value, depth = stack.pop()
-        if isinstance(value, (dict, list)):
-            if depth > max_depth:
-                return _("JSON 嵌套超过 %(max)s 层。") % {"max": max_depth}
-            if isinstance(value, dict):
-                for key, item in value.items():
-                    if UNSTORABLE.search(key):
-                        return _("JSON 的键里有无法保存的字符（空字符或孤立的 UTF-16 代理项）。")
-                    stack.append((item, depth + 1))
-            else:
-                stack.extend((item, depth + 1) for item in value)
-        elif isinstance(value, str) and UNSTORABLE.search(value):
-            return _("JSON 的文字里有无法保存的字符（空字符 \\u0000 或孤立的 UTF-16 代理项如 \\ud800）。")
+        if depth > max_depth:
+            return _("JSON 嵌套超过 %(max)s 层。") % {"max": max_depth}
+        if isinstance(value, dict):
+            if any(UNSTORABLE.search(key) for key in value):
+                return _("JSON 的键里有无法保存的字符（空字符或孤立的 UTF-16 代理项）。")
+            items = value.values()
+        else:
+            items = value
+        for item in items:
+            if isinstance(item, (dict, list)):
+                stack.append((item, depth + 1))
+            elif isinstance(item, str) and UNSTORABLE.search(item):
+                return _unstorable_string(item)
+    return None
+
+
+def _unstorable_string(text: str) -> str | None:
+    if UNSTORABLE.search(text):
+        return _("JSON 的文字里有无法保存的字符（空字符 \\u0000 或孤立的 UTF-16 代理项如 \\ud800）。")
     return None
 
 

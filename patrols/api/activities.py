@@ -7,8 +7,10 @@ import hashlib
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -17,12 +19,13 @@ from rest_framework.views import APIView
 from rest_framework_gis.pagination import GeoJsonPagination
 
 from people.models import Person
+from riverwatch import prefer
 from riverwatch.api_errors import Conflict, as_drf_error, refuse_oversized
 from riverwatch.parsers import StrictJSONParser
 
 from .. import selectors, services, submissions
 from ..params import ActivityParams
-from ..serializers import ActivityFeatureSerializer, activity_features
+from ..serializers import ActivityFeatureSerializer, ActivityStoredSerializer, activity_features
 from .inputs import (
     ActivityInputSerializer,
     GpxUploadSerializer,
@@ -33,6 +36,12 @@ from .inputs import (
 
 # Room for multipart boundaries and the other form fields around an uploaded file.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
+
+PREFER_PARAMETER = OpenApiParameter(
+    "Prefer", str, OpenApiParameter.HEADER, required=False, enum=[prefer.RETURN_MINIMAL],
+    description=gettext_lazy("RFC 7240。return=minimal：只返回记录编号、状态和河道（id、client_uuid、kind、status、waterway、"
+                  "off_network、skipped_participants、url），不回传轨迹；应答带 Preference-Applied。"),
+)
 
 
 class ActivityPagination(GeoJsonPagination):
@@ -48,6 +57,19 @@ def _stored(request, activity, created):
     )
 
 
+def _recorded(request, activity, created):
+    """The answer to a new record: the whole feature, or with `Prefer: return=minimal` only what the
+    phone keeps (its id), which spares re-reading and re-sending the track."""
+    minimal = prefer.wants_minimal(request)
+    if minimal:
+        response = Response(ActivityStoredSerializer(activity).data,
+                            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+    else:
+        response = _stored(request, activity, created)
+    response["Location"] = reverse("api-activity", args=[activity.pk])
+    return prefer.applied(response, minimal)
+
+
 def _record(request, build, digest):
     """Builds the submission (ValidationError → 400) and stores it once."""
     try:
@@ -59,7 +81,7 @@ def _record(request, build, digest):
         raise Conflict(str(conflict)) from None
     except DjangoValidationError as error:
         raise as_drf_error(error) from None
-    return _stored(request, activity, created)
+    return _recorded(request, activity, created)
 
 
 def visible_activity(request, pk):
@@ -72,7 +94,8 @@ def visible_activity(request, pk):
 class ActivityListCreate(APIView):
     """GET: activities you may read, as GeoJSON (lon/lat), filtered and paginated.
     POST: record an activity, as JSON. The same client_uuid again returns the stored record (200);
-    the same uuid with a different body is refused (409)."""
+    the same uuid with a different body is refused (409). With `Prefer: return=minimal` (RFC 7240)
+    the answer is the record's id, status and waterway only, not the whole feature."""
 
     # A form encoding cannot carry `problems` or `figures`: refused (415) rather than dropped.
     parser_classes = [StrictJSONParser]
@@ -84,7 +107,8 @@ class ActivityListCreate(APIView):
         page = paginator.paginate_queryset(selectors.activity_list(request.user, **filters), request, view=self)
         return paginator.get_paginated_response(activity_features(page, viewer=request.user))
 
-    @extend_schema(request=ActivityInputSerializer, responses={201: ActivityFeatureSerializer, 200: ActivityFeatureSerializer})
+    @extend_schema(request=ActivityInputSerializer, parameters=[PREFER_PARAMETER],
+                   responses={201: ActivityFeatureSerializer, 200: ActivityFeatureSerializer})
     def post(self, request):
         refuse_oversized(request, settings.DATA_UPLOAD_MAX_MEMORY_SIZE, _("提交内容太大（%(size).1f MB），上限 %(max).1f MB。"))
         serializer = ActivityInputSerializer(data=request.data)
@@ -108,7 +132,8 @@ class ActivityGpxUpload(APIView):
 
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request={"multipart/form-data": GpxUploadSerializer}, responses={201: ActivityFeatureSerializer})
+    @extend_schema(request={"multipart/form-data": GpxUploadSerializer}, parameters=[PREFER_PARAMETER],
+                   responses={201: ActivityFeatureSerializer})
     def post(self, request):
         refuse_oversized(
             request, settings.GPX_MAX_BYTES + MULTIPART_OVERHEAD_BYTES, _("GPX 文件太大（%(size).1f MB），上限 %(max).1f MB。")

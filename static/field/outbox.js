@@ -150,7 +150,9 @@ async function storedId(response) {
 
 async function postActivity(item) {
   const json = JSON.stringify(item.body);
-  const response = await post(CONFIG.urls.activities, json, { 'Content-Type': 'application/json' }, json.length);
+  // Only the id is kept: asking for the minimal answer spares the track coming back over a weak signal.
+  const response = await post(CONFIG.urls.activities, json,
+    { 'Content-Type': 'application/json', Prefer: 'return=minimal' }, json.length);
   const id = await storedId(response);
   if (id !== null) return { ok: true, id };
   if (response.ok) return { ok: false, outcome: 'wait', error: t('server_busy', { code: response.status }) };

@@ -14,7 +14,7 @@ from patrols.models import Activity, ReachVisit
 from patrols.services import ALONG_SAMPLE_M, MIN_VISITED_FRACTION
 from tests.support.factories import activity_body
 from tests.support.geo import to_lonlat, to_metres
-from tests.support.walks import MAY_DAY_8AM_MS, fixes, points_along, walk_along
+from tests.support.walks import MAY_DAY_8AM_MS, fixes, lonlat_on, points_along, walk_along
 from waterways.models import Reach, Waterway
 from waterways.services import rebuild_reaches
 
@@ -131,6 +131,44 @@ def test_reach_visits_equal_an_independent_shapely_computation_on_random_tracks(
         assert stored - ambiguous == expected - ambiguous, (code, side)
         compared += len(expected)
     assert compared > 50  # the scenarios did cover reaches, not only misses
+
+
+def _expected_waterway(activity):
+    """Independent of PostGIS: among the waterways within SNAP_DISTANCE_M of the track (or point),
+    the one whose visited reaches add up to most metres, then the nearest, then the lowest id."""
+    shape = shapely.from_wkb(bytes((activity.track or activity.point).wkb))
+    covered = {}
+    for reach in Reach.objects.filter(visits__activity=activity):
+        covered[reach.waterway_id] = covered.get(reach.waterway_id, 0.0) + reach.end_m - reach.start_m
+    near = [(-covered.get(w.id, 0.0), shapely.distance(line, shape), w.id)
+            for w in Waterway.objects.all()
+            for line in [shapely.from_wkb(bytes(w.geom.wkb))]
+            if shapely.dwithin(line, shape, settings.SNAP_DISTANCE_M)]
+    return min(near)[2] if near else None
+
+
+def test_snapping_equals_an_independent_computation_near_junctions(crew, api):
+    """Tracks and points near gully mouths (two waterways within reach, often neither or both
+    covered) and out in the hills: the covered-most-then-nearest rule, whichever way SQL finds it."""
+    rng = random.Random(20261207)
+    client = api(crew["volunteer"])
+    gullies = list(Waterway.objects.filter(parent__isnull=False))
+    outcomes = set()
+    for case in range(16):
+        gully = rng.choice(gullies)
+        along = gully.length_m - rng.uniform(0, 400)  # near its mouth on the river
+        if case % 2:
+            body = activity_body(kind="cleanup", point=lonlat_on(gully.code, along, rng.uniform(-250, 250)))
+        else:
+            length = rng.uniform(60, 500)
+            points = points_along(gully.code, max(0.0, along - length), length, sideways_m=rng.choice([0, 45, 120, 190]))
+            body = activity_body(fixes(_jittered(points, rng, 4.0)))
+        activity = _post(client, body)
+        expected = _expected_waterway(activity)
+        assert activity.waterway_id == expected, (case, gully.code)
+        assert activity.off_network == (expected is None)
+        outcomes.add("none" if expected is None else "gully" if expected == gully.id else "other")
+    assert {"gully", "other"} <= outcomes  # both sides of a junction were decided, not only one
 
 
 # The statement as it was before it buffered the track in pieces: one ST_Buffer of the whole track,

@@ -1,7 +1,11 @@
 """Track cleaning: poor fixes dropped, gaps split (never bridged), implausible speeds flagged."""
 
+import random
+from unittest import mock
+
 import pytest
 
+from patrols import tracks
 from patrols.models import Activity, RawTrack
 from tests.support.factories import activity_body
 from tests.support.walks import walk_along
@@ -156,3 +160,42 @@ def test_a_track_that_is_nothing_but_gaps_is_refused(crew, api, settings):
     assert response.status_code == 400
     assert "段数太多" in response.json()["detail"]
     assert Activity.objects.count() == 0
+
+
+def _row_by_row(segments):
+    """parse_fixes with the numpy check of usual rows turned off: the reference it must equal."""
+    with mock.patch.object(tracks, "_usual_fixes", return_value=None):
+        return _outcome(segments)
+
+
+def _outcome(segments):
+    try:
+        return tracks.parse_fixes(segments)
+    except tracks.TrackError as error:
+        return str(error)
+
+
+BAD_VALUES = [True, None, "110.5", float("nan"), float("inf"), 10**400, -1.0, 200.0, 95.0, 1_777_593_600, [1], 2**63]
+
+
+def test_usual_rows_checked_at_once_read_exactly_as_row_by_row():
+    """Random bodies, most of them the usual four plain numbers, some with one bad value or a row
+    of three: the same fixes, or the same message naming the same row, whichever way they are read."""
+    rng = random.Random(20261207)
+    fast_read = 0
+    for case in range(300):
+        segments = []
+        for _segment in range(rng.choice([1, 1, 2])):
+            rows = [[110.6 + rng.uniform(-0.1, 0.1), 32.6 + rng.uniform(-0.1, 0.1),
+                     rng.choice([int, float])(1777593600000 + i * 6000), rng.choice([4, 8.5, 0, 19.9])]
+                    for i in range(rng.randint(0, 40))]
+            if rows and case % 3 == 0:
+                row = rng.choice(rows)
+                row[rng.randrange(4)] = rng.choice(BAD_VALUES)
+            if rows and case % 7 == 0:
+                rng.choice(rows).pop()  # no accuracy: the row-by-row path reads it
+            segments.append(rows)
+        expected = _row_by_row(segments)
+        assert _outcome(segments) == expected, segments
+        fast_read += not isinstance(expected, str) and all(tracks._usual_fixes(s) is not None for s in segments)
+    assert fast_read > 100  # most bodies took the fast path, so it was compared, not skipped

@@ -1,0 +1,34 @@
+"""The `Prefer` request header (RFC 7240) for `return=minimal`: a phone on one bar of signal needs
+the stored record's id back, not its 500-fix track echoed as GeoJSON."""
+
+from __future__ import annotations
+
+RETURN_MINIMAL = "return=minimal"
+
+
+def _preferences(header: str):
+    """The header's preferences as (token, value) pairs, tokens lower-cased (they are case-insensitive),
+    parameters after ';' dropped and a quoted value unquoted (RFC 7240 §2)."""
+    for item in header.split(","):
+        preference = item.split(";", 1)[0].strip()
+        if not preference:
+            continue
+        token, _sep, value = preference.partition("=")
+        yield token.strip().lower(), value.strip().strip('"').lower()
+
+
+def wants_minimal(request) -> bool:
+    """Whether the client asked for `Prefer: return=minimal`. Sent twice, the first `return`
+    preference counts (RFC 7240 §2)."""
+    for token, value in _preferences(request.headers.get("Prefer", "")):
+        if token == "return":
+            return value == "minimal"
+    return False
+
+
+def applied(response, minimal: bool):
+    """Marks the answer: it varies with Prefer, and says when the minimal form was used."""
+    if minimal:
+        response["Preference-Applied"] = RETURN_MINIMAL
+    response["Vary"] = ", ".join(filter(None, [response.get("Vary"), "Prefer"]))
+    return response
