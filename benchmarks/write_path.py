@@ -10,6 +10,7 @@ throughput beside the target (benchmarks/_targets.py), each POST's p50/p95, and 
 the time from the 201 until /api/coverage/ counts the reaches they walked."""
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -27,10 +28,13 @@ from _targets import WRITE_PATH_PATROLS_PER_S, WRITE_PATH_VISIBLE_S, met  # noqa
 from stack import riverwatch  # noqa: E402
 
 PASSWORD = "bench-Writes-2026"
+# A volunteer per phone, as in the field: one person's submissions take turns (the service-record
+# overlap check locks the person), eight people's need not.
 MAKE_PEOPLE = """
 from people.models import Person, User
-phone = User.objects.create_user("bench-phone", password="{password}")
-Person.objects.create(user=phone, name="压测志愿者", role="volunteer")
+for k in range({phones}):
+    phone = User.objects.create_user(f"bench-phone-{{k}}", password="{password}")
+    Person.objects.create(user=phone, name=f"压测志愿者{{k}}", role="volunteer")
 office = User.objects.create_user("bench-office", password="{password}", is_staff=True)
 Person.objects.create(user=office, name="压测河长办", role="staff")
 """
@@ -63,8 +67,9 @@ def main():
     options = parser.parse_args()
 
     with riverwatch(workers=options.workers) as (cluster, server):
-        server.manage("shell", "-c", MAKE_PEOPLE.format(password=PASSWORD))
-        phone_token = server.sign_in("bench-phone", PASSWORD)
+        server.manage("shell", "-c", MAKE_PEOPLE.format(password=PASSWORD, phones=options.phones))
+        phone_tokens = [server.sign_in(f"bench-phone-{k}", PASSWORD) for k in range(options.phones)]
+        handed_out = itertools.cycle(phone_tokens)  # the warm-up's thread shares one, idle meanwhile
         office_token = server.sign_in("bench-office", PASSWORD)
         bodies = bodies_for(cluster.url, options.patrols + 10 + options.visible, options.fixes, seed=11)
         local = threading.local()
@@ -72,7 +77,7 @@ def main():
         def post(body):
             if not hasattr(local, "session"):
                 local.session = requests.Session()
-                local.session.headers["Authorization"] = f"Token {phone_token}"
+                local.session.headers["Authorization"] = f"Token {next(handed_out)}"  # a phone per thread
                 local.session.headers["Prefer"] = "return=minimal"  # as the phone app asks
             started = time.perf_counter()
             answer = local.session.post(f"{server.url}/api/activities/", json=body, timeout=120)

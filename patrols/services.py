@@ -372,6 +372,10 @@ def record_activity(*, submitted_by, submission: Submission, payload_sha256: str
         RawTrack.objects.create(activity=activity, fixes=submission.raw_fixes, source=submission.raw_source)
 
     problem_reports.create(activity, submission.problems)
+    if track is not None:
+        # The slowest step, and it needs no lock: done before the people are locked below (held
+        # until the commit), so one person's two submissions wait on each other for less.
+        record_reach_visits(activity_ids=[activity.pk])
 
     hours = _service_hours(activity.started_at, activity.ended_at)
     busy = _already_serving(participants, activity.started_at, activity.ended_at)
@@ -385,8 +389,7 @@ def record_activity(*, submitted_by, submission: Submission, payload_sha256: str
         for person in participants if person.id not in busy
     )
     if track is not None:
-        record_reach_visits(activity_ids=[activity.pk])
-        # Its visits are new: added to the rollups, not their reach-years re-read.
+        # Its visits are new: added to the rollups (by the roles just recorded), not their reach-years re-read.
         rollups.add_activities([activity.pk])
     _snap(activity)
     activity.save(update_fields=["waterway", "waterway_position_m", "off_network", "skipped_participants"])
