@@ -329,6 +329,18 @@ def test_a_track_tile_from_the_bands_equals_the_tile_simplified_on_the_fly(crew)
     assert TrackBand.objects.filter(activity=moved).count() == len(track_bands.ZOOMS)
 
 
+def test_a_zooms_tile_reads_an_index_of_that_zooms_band_alone(db):
+    """Each band's index holds its own zoom's rows only: built with its condition (the PostGIS
+    schema editor once dropped it, and a z9 tile sifted through every zoom's rows)."""
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT c.relname, pg_get_expr(i.indpred, i.indrelid)
+              FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+             WHERE i.indrelid = 'patrols_trackband'::regclass AND c.relname LIKE 'track_band_z%%'
+        """)
+        assert dict(cursor.fetchall()) == {f"track_band_z{z}_gist": f"(zoom = {z})" for z in track_bands.ZOOMS}
+
+
 def test_check_rollups_finds_a_changed_track_band_and_rebuild_mends_it(crew):
     long_tracks(crew, random.Random(3), count=6)
     call_command("check_rollups")
