@@ -244,9 +244,13 @@ def test_a_patrol_survives_offline_and_reloads_and_arrives_exactly_once(phone, l
     page.wait_for_selector("#queue-list li.status-waiting")
     screenshot(page, "field-history-offline")
 
-    # Signal back: the queue sends by itself.
+    # Signal back: the queue sends by itself, asking for the short answer (the id, not the track back).
+    preferences = []
+    page.on("request", lambda request: preferences.append(request.headers.get("prefer"))
+            if request.method == "POST" and request.url.endswith("/api/activities/") else None)
     context.set_offline(False)
     wait_for_outbox(page, "sent")
+    assert preferences and set(preferences) == {"return=minimal"}
     assert Activity.objects.count() == 1
     activity = Activity.objects.get()
     assert activity.kind == "patrol" and activity.submitted_by == crew["volunteer"].user
@@ -262,6 +266,7 @@ def test_a_patrol_survives_offline_and_reloads_and_arrives_exactly_once(phone, l
     assert set(visits.values_list("reach__waterway__code", flat=True)) == {"ZW-G07"}
     assert activity.waterway.code == "ZW-G07"
     page.wait_for_selector(f'#history-list li[data-uuid="{activity.client_uuid}"]')
+    screenshot(page, "field-history-sent")
     assert page.errors == []
 
 
