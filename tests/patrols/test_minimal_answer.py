@@ -56,6 +56,19 @@ def test_the_preference_is_read_as_rfc_7240_writes_it(header, rf):
     assert prefer.wants_minimal(rf.post("/", HTTP_PREFER=header))
 
 
+@pytest.mark.parametrize("header", ["", "return=representation, return=minimal", 'foo="a,return=minimal"', "return-minimal",
+                                    "handling=lenient"])
+def test_other_preferences_are_not_taken_for_it(header, rf):
+    assert not prefer.wants_minimal(rf.post("/", HTTP_PREFER=header))
+
+
+def test_an_activity_off_the_network_answers_without_a_waterway(crew, api):
+    answer = api(crew["volunteer"]).post("/api/activities/", activity_body(kind="cleanup", point=[110.70, 32.60]),
+                                         format="json", HTTP_PREFER="return=minimal")
+    assert answer.status_code == 201, answer.json()
+    assert (answer.json()["waterway"], answer.json()["off_network"]) == (None, True)
+
+
 def test_gpx_upload_honours_the_preference(crew, api):
     client = api(crew["volunteer"])
     upload = SimpleUploadedFile("walk.gpx", _gpx([walk_along(length_m=500)]), content_type="application/gpx+xml")

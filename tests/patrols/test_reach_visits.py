@@ -171,6 +171,16 @@ def test_snapping_equals_an_independent_computation_near_junctions(crew, api):
     assert {"gully", "other"} <= outcomes  # both sides of a junction were decided, not only one
 
 
+def test_a_covered_waterway_beyond_the_snap_distance_is_not_the_one(crew, api, settings):
+    """With a snap distance shorter than the patrol buffer, a walk 45 m off the gully covers its reaches
+    but lies beyond the snap distance of it: the gully is no candidate, as the rule says."""
+    settings.SNAP_DISTANCE_M = 30.0
+    activity = _post(api(crew["volunteer"]), activity_body(walk_along("ZW-G07", start_m=1000, length_m=600, sideways_m=45)))
+    assert activity.reach_visits.filter(reach__waterway__code="ZW-G07").exists()
+    assert activity.waterway_id == _expected_waterway(activity)
+    assert activity.waterway is None or activity.waterway.code != "ZW-G07"
+
+
 # The statement as it was before it buffered the track in pieces: one ST_Buffer of the whole track,
 # about a minute for a patrol of 20,000 fixes that folds back on itself. Kept as the reference the
 # pieces must agree with (benchmarks/activity_throughput.py --reach-sql old times it too).
