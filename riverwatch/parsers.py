@@ -37,8 +37,8 @@ def unstorable_text(data, max_depth: int = MAX_DEPTH) -> str | None:
         for item in items:
             if isinstance(item, (dict, list)):
                 stack.append((item, depth + 1))
-            elif isinstance(item, str) and UNSTORABLE.search(item):
-                return _unstorable_string(item)
+            elif isinstance(item, str) and (reason := _unstorable_string(item)):
+                return reason
     return None
 
 
