@@ -9,11 +9,11 @@ from the cell's centre for every span of Beijing days an activity started in: it
 month ("m") and its day ("d"). A period of whole days is then read as whole years, whole months and
 the days left over (spans()), a handful of rows per cell.
 
-The rows are written by the database: triggers on patrols_activity (migration 0015) call
-patrols_activity_cells_add() for each inserted and deleted row and each row whose place, day, kind,
-status or waterway changed, deferred to the commit (a grid row is shared by every activity under
-it: its lock is then taken after the write's other locks and held for a moment) (migration 0015 defines both; a change to
-them is a new migration). So every writer keeps them in step, the services, the admin, a cascade or
+The rows are written by the database: triggers on patrols_activity call patrols_activity_cells_add()
+for each inserted and deleted row and each row whose place, day, kind, status or waterway changed,
+deferred to the commit (a grid row is shared by every activity under it: its lock is then taken
+after the write's other locks and held for a moment). Migration 0015 defines both; a change to them
+is a new migration. So every writer keeps them in step, the services, the admin, a cascade or
 an SQL script alike; `manage.py check_rollups` compares them with the activities and rebuilds them."""
 
 from __future__ import annotations

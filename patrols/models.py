@@ -14,6 +14,8 @@ from people.models import CHIEF_LEVELS, Person, Role
 from riverwatch.dates import FIRST_DAY, LAST_DAY
 from riverwatch.text import without_invisible
 
+from . import track_bands
+
 
 class Activity(models.Model):
     class Kind(models.TextChoices):
@@ -304,7 +306,7 @@ class TrackBand(models.Model):
         # PostGIS schema editor drops the condition of an index on one geometry field (ticket
         # #36694): the index then held every zoom's rows and a tile sifted through four times as many.
         indexes = [GistIndex(F("geom"), condition=Q(zoom=zoom), name=f"track_band_z{zoom}_gist")
-                   for zoom in (9, 10, 11, 12)]
+                   for zoom in track_bands.ZOOMS]
 
 
 def photo_path(photo, filename):

@@ -28,6 +28,11 @@ def lonlat(point) -> list[float] | None:
     return [round(point.x, COORDINATE_PRECISION), round(point.y, COORDINATE_PRECISION)]
 
 
+def page_url(activity) -> str:
+    """The activity's own page, which both answers link to."""
+    return reverse("activity-detail", args=[activity.pk])
+
+
 class ParticipantSerializer(drf.Serializer):
     id = drf.IntegerField(source="person.id")
     name = drf.CharField(source="person.name")
@@ -164,7 +169,7 @@ class ActivityFeatureSerializer(gis.GeoFeatureModelSerializer):
         return scopes.readable_removals(self.context.get("viewer"), activity.removed_participants or [])
 
     def get_url(self, activity) -> str:
-        return reverse("activity-detail", args=[activity.pk])
+        return page_url(activity)
 
 
 class ActivityStoredSerializer(drf.ModelSerializer):
@@ -179,7 +184,7 @@ class ActivityStoredSerializer(drf.ModelSerializer):
         fields = ["id", "client_uuid", "kind", "status", "waterway", "off_network", "skipped_participants", "url"]
 
     def get_url(self, activity) -> str:
-        return reverse("activity-detail", args=[activity.pk])
+        return page_url(activity)
 
 
 def activity_features(activities, *, viewer) -> list[dict]:

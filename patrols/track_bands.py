@@ -35,8 +35,10 @@ def batch_count() -> int:
         return len(_batches(cursor))
 
 
-_COLUMNS = "activity_id, zoom, ST_AsEWKB(geom) AS geom, kind, status, started_at, waterway_id, submitted_by_id, distance_m"
 _IN_BATCH = " WHERE activity_id >= %(first)s AND activity_id < %(after)s"
+# A batch's rows as stored, the geometry as bytes (compared exactly).
+STORED_BATCH_SQL = ("SELECT activity_id, zoom, ST_AsEWKB(geom) AS geom, kind, status, started_at, waterway_id,"
+                    " submitted_by_id, distance_m FROM patrols_trackband" + _IN_BATCH)
 DELETE_BATCH_SQL = "DELETE FROM patrols_trackband" + _IN_BATCH
 ADD_BATCH_SQL = """
 SELECT patrols_track_bands_add(ARRAY(SELECT a.id FROM patrols_activity a
@@ -45,10 +47,8 @@ SELECT patrols_track_bands_add(ARRAY(SELECT a.id FROM patrols_activity a
 # Rows in one and not the other, both ways (the geometry compared exactly: the function computes it
 # again the same way).
 COMPARE_SQL = """
-SELECT (SELECT count(*) FROM ((SELECT * FROM bands_stored) EXCEPT ALL
-                              (SELECT """ + _COLUMNS + " FROM patrols_trackband" + _IN_BATCH + """)) extra)
-     + (SELECT count(*) FROM ((SELECT """ + _COLUMNS + " FROM patrols_trackband" + _IN_BATCH + """) EXCEPT ALL
-                              (SELECT * FROM bands_stored)) missing)
+SELECT (SELECT count(*) FROM ((SELECT * FROM bands_stored) EXCEPT ALL (""" + STORED_BATCH_SQL + """)) extra)
+     + (SELECT count(*) FROM ((""" + STORED_BATCH_SQL + """) EXCEPT ALL (SELECT * FROM bands_stored)) missing)
 """
 # Rows of activities that are gone or have no track any more (no batch holds them).
 ORPHANS_SQL = """
@@ -69,8 +69,7 @@ def differences(progress=None) -> int:
         params = {"first": first, "after": after}
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("LOCK TABLE patrols_activity IN SHARE MODE")
-            cursor.execute("CREATE TEMPORARY TABLE bands_stored ON COMMIT DROP AS SELECT " + _COLUMNS
-                           + " FROM patrols_trackband" + _IN_BATCH, params)
+            cursor.execute("CREATE TEMPORARY TABLE bands_stored ON COMMIT DROP AS " + STORED_BATCH_SQL, params)
             cursor.execute("SAVEPOINT bands_check")
             cursor.execute(DELETE_BATCH_SQL, params)
             cursor.execute(ADD_BATCH_SQL, params)
