@@ -284,7 +284,7 @@ class TrackBand(models.Model):
     zoom in the storage SRID and turned into Web Mercator, with what the tile's filters and reading
     rule ask of the activity copied beside it. A tile at zooms 9-12 (a province's tracks by the
     thousand) then only clips and encodes (reports.selectors.tiles). Kept by database triggers on
-    patrols_activity, whoever writes it (migration 0015 holds the SQL); patrols.track_bands checks
+    patrols_activity, whoever writes it (migrations 0015 and 0018 hold the SQL); patrols.track_bands checks
     them."""
 
     activity = models.ForeignKey(Activity, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
@@ -296,7 +296,6 @@ class TrackBand(models.Model):
     started_at = models.DateTimeField()
     waterway_id = models.BigIntegerField(null=True)
     submitted_by_id = models.BigIntegerField()
-    distance_m = models.FloatField()
 
     class Meta:
         verbose_name = _("轨迹瓦片简化线")

@@ -26,7 +26,7 @@ from django.db import connection
 from django.utils import timezone
 
 from . import scopes
-from .models import ReachVisitYear
+from .models import Activity, ReachVisitYear
 
 # The rows for the visits in `scoped` (a CTE the statement defines first: reach_id, activity_id,
 # visited_at). Visits of one day collapse to its last moment: a read asks "before T" only for T at
@@ -142,18 +142,28 @@ ROWS_FOR_FILTERS_SQL = """
 u.year <= %(end_year)s AND u.kind = ANY(%(rollup_kinds)s::text[]) AND u.role = %(rollup_role)s"""
 ROWS_FOR_ONE_KIND_SQL = """
 u.year <= %(end_year)s AND u.kind = %(rollup_kind)s AND u.role = %(rollup_role)s"""
+# The same, one kind apart from the others: ROWS_OF_EACH_KIND_SQL[i] takes the i-th kind asked for.
+# A read that merges each reach's rows over several kinds reads each kind on its own, in the index's
+# order (waterway, reach), so PostgreSQL merges them as they come (Merge Append); `kind = ANY(...)`
+# yields them kind after kind and they were sorted again (a province's 180,000 rows spilled to disk).
+ROWS_OF_EACH_KIND_SQL = tuple(
+    ROWS_FOR_ONE_KIND_SQL.replace("%(rollup_kind)s", "%(rollup_kind_" + str(i) + ")s")
+    for i in range(len(Activity.Kind)))
 
 
 def read_params(*, kinds, role, end_at) -> dict:
-    """The parameters of LATEST_BEFORE_SQL, ROWS_FOR_FILTERS_SQL and ROWS_FOR_ONE_KIND_SQL for visits before end_at (the start of a
+    """The parameters of LATEST_BEFORE_SQL and the ROWS_… forms for visits before end_at (the start of a
     Beijing day) by activities of `kinds` (None: any) with someone of `role` (None: anyone)."""
     last_moment = end_at - timedelta(microseconds=1)
-    rollup_kinds = list(kinds) if kinds is not None else [ReachVisitYear.ANY]
+    rollup_kinds = sorted(set(kinds)) if kinds is not None else [ReachVisitYear.ANY]
+    if len(rollup_kinds) > len(ROWS_OF_EACH_KIND_SQL):
+        raise ValueError("more kinds than an activity can have")
     return {
         "end_year": timezone.localtime(last_moment).year,
         "last_moment": last_moment,
         "rollup_kinds": rollup_kinds,
         "rollup_kind": rollup_kinds[0] if len(rollup_kinds) == 1 else None,
+        **{"rollup_kind_" + str(i): kind for i, kind in enumerate(rollup_kinds)},
         "rollup_role": role if role is not None else ReachVisitYear.ANY,
     }
 

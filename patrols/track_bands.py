@@ -3,9 +3,10 @@ the check and rebuild of the rows.
 
 A tile of tracks simplifies each track to half a pixel of its zoom and turns it into Web Mercator.
 At zooms 9-12 a tile holds a province's tracks by the thousand, so that is done ahead, once per
-track and zoom, by triggers on patrols_activity (migration 0015's SQL: patrols_track_bands_add() for
-inserted tracks, a row's bands replaced when its track or what the tile filters on changes, dropped
-with it, all of them on a TRUNCATE). The tile then only clips and encodes (reports.selectors.tiles)."""
+track and zoom, by triggers on patrols_activity (migration 0015's SQL, the functions as 0018 left
+them: patrols_track_bands_add() for inserted tracks; a row's bands drawn again when its track
+changes, what the tile filters on copied onto them when that changes; dropped with it, all of them
+on a TRUNCATE). The tile then only clips and encodes (reports.selectors.tiles)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.db import connection, transaction
 
 from .cells import WORLD_M
 
-# Also in migration 0015's function. Tiles below are empty (reports.selectors.tiles.TRACK_MIN_ZOOM);
+# Also in migration 0018's function. Tiles below are empty (reports.selectors.tiles.TRACK_MIN_ZOOM);
 # above, a tile holds few tracks and is drawn from the activities directly.
 ZOOMS = (9, 10, 11, 12)
 BATCH = 2000  # activities per statement when the rows are rebuilt or checked
@@ -38,7 +39,7 @@ def batch_count() -> int:
 _IN_BATCH = " WHERE activity_id >= %(first)s AND activity_id < %(after)s"
 # A batch's rows as stored, the geometry as bytes (compared exactly).
 STORED_BATCH_SQL = ("SELECT activity_id, zoom, ST_AsEWKB(geom) AS geom, kind, status, started_at, waterway_id,"
-                    " submitted_by_id, distance_m FROM patrols_trackband" + _IN_BATCH)
+                    " submitted_by_id FROM patrols_trackband" + _IN_BATCH)
 DELETE_BATCH_SQL = "DELETE FROM patrols_trackband" + _IN_BATCH
 ADD_BATCH_SQL = """
 SELECT patrols_track_bands_add(ARRAY(SELECT a.id FROM patrols_activity a

@@ -21,7 +21,8 @@ PARAMS_BY_LAYER = {"freshness": FreshnessParams, "gaps": GapParams}
 
 class TileView(APIView):
     """One Mapbox Vector Tile (EPSG:3857 tile grid) of the layer, under the same filters as the
-    GeoJSON layers. Tracks are empty below zoom 9; activities are merged per kind into cells;
+    GeoJSON layers. Tracks carry each track's id (the feature's id) and kind, and are empty below
+    zoom 9 (a track's details: /api/activities/{id}/); activities are merged per kind into cells;
     freshness and gaps (`days`, as /api/coverage/gaps/ reads it) are the GeoJSON layers' runs of
     reaches, empty below zoom 8."""
 

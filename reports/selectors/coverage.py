@@ -88,13 +88,22 @@ _WATERWAY_VISITS_ONE_ROW_SQL = _waterway_visits("""
       FROM patrols_reachvisityear u
      WHERE """ + rollups.ROWS_FOR_ONE_KIND_SQL + """
        AND """ + _REACH_SCOPE.format(alias="u", reach="reach_id"))
-# Otherwise each reach's rows are merged first (its latest visit over the kinds and years).
-_WATERWAY_VISITS_SQL = _waterway_visits("""
-    SELECT u.waterway_id, MIN(u.reach_length_m) AS length_m, MAX(""" + rollups.LATEST_BEFORE_SQL + """) AS visited_at
-      FROM patrols_reachvisityear u
-     WHERE """ + rollups.ROWS_FOR_FILTERS_SQL + """
-       AND """ + _REACH_SCOPE.format(alias="u", reach="reach_id") + """
-     GROUP BY u.waterway_id, u.reach_id""")
+# Otherwise each reach's rows are merged first (its latest visit over the kinds and years), as they
+# come in order from one branch per kind (rollups.ROWS_OF_EACH_KIND_SQL): a form per count of kinds.
+def _waterway_visits_of_kinds(count: int) -> str:
+    branches = "\n     UNION ALL\n".join("""
+    (SELECT u.waterway_id, u.reach_id, u.reach_length_m, """ + rollups.LATEST_BEFORE_SQL + """ AS visited_at
+       FROM patrols_reachvisityear u
+      WHERE """ + rows + """
+        AND """ + _REACH_SCOPE.format(alias="u", reach="reach_id") + """
+      ORDER BY u.waterway_id, u.reach_id)""" for rows in rollups.ROWS_OF_EACH_KIND_SQL[:count])
+    return _waterway_visits("""
+    SELECT k.waterway_id, MIN(k.reach_length_m) AS length_m, MAX(k.visited_at) AS visited_at
+      FROM (""" + branches + """) k
+     GROUP BY k.waterway_id, k.reach_id
+     ORDER BY k.waterway_id, k.reach_id""")
+
+
 # With a team: only the reaches its activities visited (the totals come from the waterways).
 _WATERWAY_VISITS_TEAM_SQL = _waterway_visits("""
     SELECT tv.waterway_id, tv.end_m - tv.start_m AS length_m, tv.visited_at
@@ -186,7 +195,8 @@ def _with_reach_last(tail):
 
 
 COVERAGE_ONE_ROW_SQL = _WATERWAY_VISITS_ONE_ROW_SQL + _COVERAGE_TAIL
-COVERAGE_SQL = _WATERWAY_VISITS_SQL + _COVERAGE_TAIL
+COVERAGE_OF_KINDS_SQL = {count: _waterway_visits_of_kinds(count) + _COVERAGE_TAIL
+                         for count in range(1, len(rollups.ROWS_OF_EACH_KIND_SQL) + 1)}
 COVERAGE_TEAM_SQL = _WATERWAY_VISITS_TEAM_SQL + _COVERAGE_TAIL
 GAPS_SQL, GAPS_TEAM_SQL = _with_reach_last(_GAPS_TAIL)
 FRESHNESS_SQL, FRESHNESS_TEAM_SQL = _with_reach_last(_FRESHNESS_TAIL)
@@ -227,13 +237,15 @@ def reach_last_sql(filters: ReportFilters) -> str:
 
 # The statement and parameters each selector runs, for the benchmark to time the same SQL bare.
 def coverage_query(filters: ReportFilters, *, own_ids=None) -> tuple[str, dict]:
+    params = read_params(filters, own=list(own_ids or []))
+    kinds = len(params["rollup_kinds"])
     if filters.team_id is not None:
         sql = COVERAGE_TEAM_SQL
-    elif (filters.kinds is None or len(filters.kinds) == 1) and filters.start.year == filters.end.year:
+    elif kinds == 1 and filters.start.year == filters.end.year:
         sql = COVERAGE_ONE_ROW_SQL
     else:
-        sql = COVERAGE_SQL
-    return sql, read_params(filters, own=list(own_ids or []))
+        sql = COVERAGE_OF_KINDS_SQL[kinds]
+    return sql, params
 
 
 def gaps_query(filters: ReportFilters, *, days: int) -> tuple[str, dict]:

@@ -49,11 +49,13 @@ WITH bounds AS MATERIALIZED (
 )
 """
 
-# Tracks, simplified to half a pixel before leaving the storage SRID.
+# Tracks, simplified to half a pixel before leaving the storage SRID. A feature carries the
+# activity's id and kind, what the map draws by: a dense tile holds thousands of tracks, and every
+# further property costs its encoding on each of them (a day and a distance: a third of a zoom-9
+# tile's time). A track's details are one request away by its id.
 TRACK_TILE_SQL = _BOUNDS + """
 , rows AS (
-    SELECT a.id, a.kind, to_char(a.started_at AT TIME ZONE %(tz)s, 'YYYY-MM-DD') AS day,
-           round(a.distance_m)::integer AS distance_m,
+    SELECT a.id, a.kind,
            ST_AsMVTGeom(ST_Transform(ST_Simplify(a.track, %(tolerance)s), 3857), bounds.mercator,
                         %(extent)s, 64, true) AS geom
       FROM patrols_activity a, bounds
@@ -73,11 +75,10 @@ WITH bounds AS MATERIALIZED (
     SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS mercator,
            ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s) AS box
 ), rows AS (
-    SELECT a.id, a.kind, to_char(a.started_at AT TIME ZONE %(tz)s, 'YYYY-MM-DD') AS day,
-           round(a.distance_m)::integer AS distance_m,
+    SELECT a.id, a.kind,
            ST_AsMVTGeom(a.geom, bounds.mercator, %(extent)s, 64, true) AS geom
       FROM (SELECT b.activity_id AS id, b.kind, b.status, b.started_at, b.waterway_id, b.submitted_by_id,
-                   b.distance_m, b.geom
+                   b.geom
               FROM patrols_trackband b, bounds
              WHERE b.zoom = %(z)s AND b.geom && bounds.box) a, bounds
      WHERE (%(waterways)s::bigint[] IS NULL OR a.waterway_id = ANY(%(waterways)s::bigint[]))

@@ -48,7 +48,8 @@ def random_filters(rng, team):
     return ReportFilters(
         start=end - timedelta(days=rng.choice((0, 3, 30, 365))),
         end=end,
-        kinds=rng.choice((None, None, ("patrol",), ("cleanup",), KINDS)),
+        # Also a kind named twice and one nobody did: each kind is read once, in a branch of its own.
+        kinds=rng.choice((None, None, ("patrol",), ("cleanup",), KINDS, ("cleanup", "other", "patrol", "cleanup"))),
         role=rng.choice((None, None) + ROLES),
         team_id=rng.choice((None, None, None, team.pk)),
     )
