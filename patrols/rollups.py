@@ -156,8 +156,8 @@ def read_params(*, kinds, role, end_at) -> dict:
     Beijing day) by activities of `kinds` (None: any) with someone of `role` (None: anyone)."""
     last_moment = end_at - timedelta(microseconds=1)
     rollup_kinds = sorted(set(kinds)) if kinds is not None else [ReachVisitYear.ANY]
-    if len(rollup_kinds) > len(ROWS_OF_EACH_KIND_SQL):
-        raise ValueError("more kinds than an activity can have")
+    if not rollup_kinds or len(rollup_kinds) > len(ROWS_OF_EACH_KIND_SQL):
+        raise ValueError("kinds: None for any, else one to %d of them" % len(ROWS_OF_EACH_KIND_SQL))
     return {
         "end_year": timezone.localtime(last_moment).year,
         "last_moment": last_moment,

@@ -146,7 +146,8 @@ SELECT a.id FROM patrols_activity a
 # readable_q as an SQL condition on `a` (an activity row), parameters from Reader.sql_params(). The
 # ids besides the waterways are found once per statement (a hashed subplan), not looked up per row:
 # a tile of tracks tests thousands of rows, and two lookups each made a chief's tile 3-5 times
-# slower than staff's.
+# slower than staff's. The hash holds a reader's own and their teams' activities: well under the
+# hash memory (work_mem × hash_mem_multiplier, 8 MB by default, some 100,000 ids) for any team.
 READABLE_SQL = """(
        %(sees_everything)s
     OR a.waterway_id = ANY(%(chief_waterways)s::bigint[])

@@ -22,7 +22,7 @@ $$;
 CREATE OR REPLACE FUNCTION patrols_track_bands_follow_row() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF ST_AsEWKB(OLD.track) IS DISTINCT FROM ST_AsEWKB(NEW.track) THEN
-        DELETE FROM patrols_trackband WHERE activity_id = OLD.id;
+        DELETE FROM patrols_trackband WHERE activity_id = NEW.id;
         PERFORM patrols_track_bands_add(ARRAY[NEW.id]);
     ELSE
         UPDATE patrols_trackband

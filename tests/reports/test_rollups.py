@@ -4,6 +4,7 @@ verifications, removed participants, deleted activities, reaches re-cut), every 
 visits give, and each reach's latest visit under random filters and ends equals the one found by
 reading the visits themselves with the reports' ORM rule (reports.filters.scope_q)."""
 
+import dataclasses
 import random
 from datetime import date, timedelta
 
@@ -48,7 +49,7 @@ def random_filters(rng, team):
     return ReportFilters(
         start=end - timedelta(days=rng.choice((0, 3, 30, 365))),
         end=end,
-        # Also a kind named twice and one nobody did: each kind is read once, in a branch of its own.
+        # Also a kind named twice and one nobody did.
         kinds=rng.choice((None, None, ("patrol",), ("cleanup",), KINDS, ("cleanup", "other", "patrol", "cleanup"))),
         role=rng.choice((None, None) + ROLES),
         team_id=rng.choice((None, None, None, team.pk)),
@@ -79,10 +80,18 @@ def assert_rollups_match(rng, team, cases):
         filters = random_filters(rng, team)
         latest = expected_last_visits(filters)
         assert coverage.last_visits(filters, reach_ids) == latest, filters
-        summary = {row["code"]: (row["length_m"], row["visited_m"], row["reaches_visited"], row["reaches_total"],
-                                 row["last_visit"])
-                   for row in coverage.coverage_summary(filters)["waterways"]}
-        assert summary == expected_coverage(filters, latest, reaches), filters
+        expected = expected_coverage(filters, latest, reaches)
+        assert summary_of(filters) == expected, filters
+        # One waterway asked for: its reaches only, visited by the same activities.
+        code = rng.choice(CODES)
+        narrowed = dataclasses.replace(filters, waterway_ids=(Waterway.objects.get(code=code).pk,))
+        assert summary_of(narrowed) == {code: expected[code]}, narrowed
+
+
+def summary_of(filters):
+    return {row["code"]: (row["length_m"], row["visited_m"], row["reaches_visited"], row["reaches_total"],
+                          row["last_visit"])
+            for row in coverage.coverage_summary(filters)["waterways"]}
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -181,6 +190,17 @@ def test_check_rollups_finds_a_row_written_past_the_services_and_rebuild_mends_i
     call_command("check_rollups", verbosity=0)
     assert rollups.differences() == (0, [])
     assert coverage.coverage_summary(patrols)["district"]["reaches_visited"] == 0
+
+
+def test_a_kind_named_twice_is_read_once_and_no_kind_at_all_is_refused(db):
+    year = dict(start=date(2026, 1, 1), end=date(2026, 12, 31))
+    sql, params = coverage.coverage_query(ReportFilters(**year, kinds=("patrol", "cleanup", "patrol")))
+    assert sql is coverage.COVERAGE_OF_KINDS_SQL[2]  # a branch per kind: one read of each kind's rows
+    assert {params["rollup_kind_0"], params["rollup_kind_1"]} == {"patrol", "cleanup"}
+    sql, _params = coverage.coverage_query(ReportFilters(**year, kinds=("patrol", "patrol")))
+    assert sql is coverage.COVERAGE_ONE_ROW_SQL
+    with pytest.raises(ValueError):
+        coverage.coverage_query(ReportFilters(**year, kinds=()))
 
 
 def test_a_year_of_rollups_is_one_row_per_reach_and_key_however_many_days_it_was_walked(report_people,
