@@ -6,6 +6,8 @@ no distance. A new patrol is inserted and then updated with the waterway it snap
 those drew its four bands before, now the update copies one column. The SQL is frozen here, as in
 0015, which it replaces for the bands (the grid's functions stay 0015's)."""
 
+from importlib import import_module
+
 from django.db import migrations, models
 
 TRACK_BANDS_SQL = """
@@ -43,33 +45,14 @@ CREATE TRIGGER track_bands_update
     EXECUTE FUNCTION patrols_track_bands_follow_row();
 """
 
-# Back to 0015's functions and trigger, the distance copied again from the activities.
+# Back to 0015's functions and triggers (its own SQL, run again), the distance copied again from
+# the activities.
+_0015 = import_module("patrols.migrations.0015_tile_summaries")
 TRACK_BANDS_0015_SQL = """
-CREATE OR REPLACE FUNCTION patrols_track_bands_add(activity_ids bigint[]) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO patrols_trackband (activity_id, zoom, geom, kind, status, started_at, waterway_id, submitted_by_id,
-                                   distance_m)
-    SELECT a.id, z.zoom,
-           ST_Multi(ST_Transform(ST_Simplify(a.track, 40075016.685578488::double precision / power(2::double precision, z.zoom) / 256 / 2), 3857)),
-           a.kind, a.status, a.started_at, a.waterway_id, a.submitted_by_id, a.distance_m
-      FROM patrols_activity a CROSS JOIN generate_series(9, 12) AS z(zoom)
-     WHERE a.id = ANY(activity_ids) AND a.track IS NOT NULL
-     ORDER BY a.id, z.zoom;
-$$;
-CREATE OR REPLACE FUNCTION patrols_track_bands_follow_row() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM patrols_trackband WHERE activity_id = OLD.id;
-    PERFORM patrols_track_bands_add(ARRAY[NEW.id]);
-    RETURN NULL;
-END
-$$;
+DROP TRIGGER track_bands_insert ON patrols_activity;
+DROP TRIGGER track_bands_delete ON patrols_activity;
 DROP TRIGGER track_bands_update ON patrols_activity;
-CREATE TRIGGER track_bands_update
-    AFTER UPDATE OF track, kind, status, started_at, waterway_id, submitted_by_id, distance_m ON patrols_activity
-    FOR EACH ROW
-    WHEN ((OLD.kind, OLD.status, OLD.started_at, OLD.waterway_id, OLD.submitted_by_id, OLD.distance_m)
-          IS DISTINCT FROM (NEW.kind, NEW.status, NEW.started_at, NEW.waterway_id, NEW.submitted_by_id, NEW.distance_m)
-          OR ST_AsEWKB(OLD.track) IS DISTINCT FROM ST_AsEWKB(NEW.track))
-    EXECUTE FUNCTION patrols_track_bands_follow_row();
+""" + _0015.TRACK_BANDS_FUNCTION_SQL + _0015.TRACK_BANDS_TRIGGERS_SQL + """
 UPDATE patrols_trackband b SET distance_m = a.distance_m FROM patrols_activity a WHERE a.id = b.activity_id;
 """
 

@@ -220,7 +220,6 @@ def _tile_params(layer: str, z: int, x: int, y: int) -> dict:
     return {
         "z": z, "x": x, "y": y,
         "srid": settings.GIS_SRID,
-        "tz": settings.TIME_ZONE,
         "extent": EXTENT,
         "margin": margin,
         "segment": tile_width_m * (1 + 2 * margin) / BOX_SEGMENTS,
