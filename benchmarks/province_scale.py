@@ -27,8 +27,9 @@ client-side binding does (psycopg's ClientCursor.mogrify), in one long-lived `ps
 and reach_freshness for 2026, province-wide, narrowed by role, and for a county-sized subset (the
 100 waterways nearest the centre); hotspots of problems (hex and network, raw and per patrol-km)
 for the county, and once province-wide with --province-hotspots (minutes); vector tiles of both
-layers at --tiles places where activities are, z8-z14 (tracks from their minimum zoom), p50/p95,
-as staff and as a village chief, and of freshness and gaps (30 days) at --tiles reaches, z8-z14. psql gets the app's connection options (PGOPTIONS, e.g.
+layers at --tiles places where activities are, z8-z14 (tracks from their minimum zoom), as staff
+and as a village chief, and of freshness and gaps (30 days) at --tiles reaches, z8-z14: p50/p95 of
+each tile's median over --runs calls. psql gets the app's connection options (PGOPTIONS, e.g.
 "-c jit=off"); nothing else is SET but a statement_timeout on the province-wide hotspots.
 """
 
@@ -75,7 +76,7 @@ def parse_args():
     parser.add_argument("--fresh", action="store_true", help="drop and create the database anew (current migrations), then generate")
     parser.add_argument("--measure", action="store_true", help="time the queries (default when data is there)")
     parser.add_argument("--small", action="store_true", help="1/100 of everything, to check the script end to end")
-    parser.add_argument("--runs", type=int, default=5, help="calls per query; the median is printed")
+    parser.add_argument("--runs", type=int, default=5, help="calls per query (and per tile); the median is printed")
     parser.add_argument("--tiles", type=int, default=200, help="tiles sampled per layer for p50/p95")
     parser.add_argument("--province-hotspots", action="store_true",
                         help="also try province-wide hotspots once (hex grid of ~1.1 M cells)")
@@ -1114,16 +1115,22 @@ def measure_tiles(year, count):
 
 
 def time_tiles(tile, layer, wanted, filters, reader, label):
-    """Each tile by the app, then the same statement in psql; a warm pass over all tiles first."""
+    """Each tile by the app, then the same statement in psql, --runs times in turn; a warm pass
+    over all tiles first. A tile's figure is its median: with one call per tile, the p95 of a few
+    dozen tiles was whichever call the machine happened to delay."""
     for z, x, y in wanted:
         _seconds, capture, _data = call_app(partial(tile, layer, z, x, y, filters, reader=reader))
         PSQL.run(call_texts(capture.statements))
     app_ms, floor, sizes = [], [], []
     for z, x, y in tqdm(wanted, desc=f"{layer} 瓦片", unit="块", leave=False):
-        seconds, capture, data = call_app(partial(tile, layer, z, x, y, filters, reader=reader))
-        app_ms.append(seconds * 1000)
+        calls, floors = [], []
+        for _run in range(max(1, OPTIONS.runs)):
+            seconds, capture, data = call_app(partial(tile, layer, z, x, y, filters, reader=reader))
+            calls.append(seconds * 1000)
+            floors.append(sum(PSQL.run(call_texts(capture.statements))))
+        app_ms.append(statistics.median(calls))
+        floor.append(statistics.median(floors))
         sizes.append(len(data))
-        floor.append(sum(PSQL.run(call_texts(capture.statements))))
     ROWS.append((f"tile {label} p50", percentile(app_ms, 0.5), percentile(floor, 0.5), ""))
     ROWS.append((f"tile {label} p95", percentile(app_ms, 0.95), percentile(floor, 0.95), ""))
     print(f"  {pad(label, 24)}{len(wanted):>7}"

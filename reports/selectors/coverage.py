@@ -111,7 +111,8 @@ _WATERWAY_VISITS_TEAM_SQL = _waterway_visits("""
 
 # Per waterway: length and reaches (the totals kept when its reaches were cut), visited length and
 # reaches in [period_start, end_at), the last visit at any time before the end; the signed-in
-# chief's own waterways first, then rivers before gullies.
+# chief's own waterways first, then rivers before gullies. coverage_summary reads the columns by
+# position, in this order.
 _COVERAGE_TAIL = """
 SELECT w.id, w.code, w.name, w.kind, w.reach_length_m AS length_m, COALESCE(wv.visited_m, 0) AS visited_m,
        COALESCE(wv.reaches_visited, 0) AS reaches_visited, w.reach_count AS reaches_total,
@@ -286,29 +287,37 @@ def coverage_summary(filters: ReportFilters, *, own_ids=None) -> dict:
     """Coverage of each waterway in the period, and the total over the waterways listed.
 
     own_ids: the signed-in chief's waterways, listed first and marked `mine` (None for staff)."""
-    rows = _rows(coverage_query(filters, own_ids=own_ids))
+    # A province lists 5,000 waterways: its rows are read as tuples, in _COVERAGE_TAIL's column
+    # order, and summed as they are read.
+    with connection.cursor() as cursor:
+        cursor.execute(*coverage_query(filters, own_ids=own_ids))
+        rows = cursor.fetchall()
     zone = timezone.get_current_timezone()
-    for row in rows:
-        row["last_visit"] = datetime.fromisoformat(row["last_visit"]).astimezone(zone) if row["last_visit"] else None
-    waterways = [
-        {
-            "id": row["id"],
-            "code": row["code"],
-            "name": row["name"],
-            "kind": row["kind"],
-            "length_m": _metres(row["length_m"]),
-            "visited_m": _metres(row["visited_m"]),
-            "coverage_pct": _percent(row["visited_m"], row["length_m"]),
-            "reaches_visited": row["reaches_visited"],
-            "reaches_total": row["reaches_total"],
-            "last_visit": row["last_visit"] and row["last_visit"].isoformat(),
-            "mine": row["mine"],
-        }
-        for row in rows
-    ]
-    length = sum(row["length_m"] for row in rows)
-    visited = sum(row["visited_m"] for row in rows)
-    last_visits = [row["last_visit"] for row in rows if row["last_visit"] is not None]
+    waterways = []
+    length = visited = 0.0
+    reaches_visited = reaches_total = 0
+    latest = None
+    for id_, code, name, kind, length_m, visited_m, visited_count, total_count, last_visit, mine in rows:
+        if last_visit is not None:
+            last_visit = datetime.fromisoformat(last_visit).astimezone(zone)
+            latest = last_visit if latest is None or last_visit > latest else latest
+        waterways.append({
+            "id": id_,
+            "code": code,
+            "name": name,
+            "kind": kind,
+            "length_m": round(length_m, 1),
+            "visited_m": round(visited_m, 1),
+            "coverage_pct": _percent(visited_m, length_m),
+            "reaches_visited": visited_count,
+            "reaches_total": total_count,
+            "last_visit": last_visit and last_visit.isoformat(),
+            "mine": mine,
+        })
+        length += length_m
+        visited += visited_m
+        reaches_visited += visited_count
+        reaches_total += total_count
     return {
         "period": {"start": filters.start.isoformat(), "end": filters.end.isoformat()},
         "waterways": waterways,
@@ -317,9 +326,9 @@ def coverage_summary(filters: ReportFilters, *, own_ids=None) -> dict:
             "length_m": _metres(length),
             "visited_m": _metres(visited),
             "coverage_pct": _percent(visited, length),
-            "reaches_visited": sum(row["reaches_visited"] for row in rows),
-            "reaches_total": sum(row["reaches_total"] for row in rows),
-            "last_visit": max(last_visits).isoformat() if last_visits else None,
+            "reaches_visited": reaches_visited,
+            "reaches_total": reaches_total,
+            "last_visit": latest and latest.isoformat(),
         },
     }
 
