@@ -1116,8 +1116,8 @@ def measure_tiles(year, count):
 
 def time_tiles(tile, layer, wanted, filters, reader, label):
     """Each tile by the app, then the same statement in psql, --runs times in turn; a warm pass
-    over all tiles first. A tile's figure is its median: with one call per tile, the p95 of a few
-    dozen tiles was whichever call the machine happened to delay."""
+    over all tiles first. A tile's figure is its median (so is "max app": the slowest tile's): with
+    one call per tile, the p95 of a few dozen tiles was whichever call the machine happened to delay."""
     for z, x, y in wanted:
         _seconds, capture, _data = call_app(partial(tile, layer, z, x, y, filters, reader=reader))
         PSQL.run(call_texts(capture.statements))

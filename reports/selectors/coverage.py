@@ -293,8 +293,7 @@ def coverage_summary(filters: ReportFilters, *, own_ids=None) -> dict:
         cursor.execute(*coverage_query(filters, own_ids=own_ids))
         rows = cursor.fetchall()
     zone = timezone.get_current_timezone()
-    waterways = []
-    length = visited = 0.0
+    waterways, lengths, visited_lengths = [], [], []
     reaches_visited = reaches_total = 0
     latest = None
     for id_, code, name, kind, length_m, visited_m, visited_count, total_count, last_visit, mine in rows:
@@ -306,18 +305,20 @@ def coverage_summary(filters: ReportFilters, *, own_ids=None) -> dict:
             "code": code,
             "name": name,
             "kind": kind,
-            "length_m": round(length_m, 1),
-            "visited_m": round(visited_m, 1),
+            "length_m": _metres(length_m),
+            "visited_m": _metres(visited_m),
             "coverage_pct": _percent(visited_m, length_m),
             "reaches_visited": visited_count,
             "reaches_total": total_count,
             "last_visit": last_visit and last_visit.isoformat(),
             "mine": mine,
         })
-        length += length_m
-        visited += visited_m
+        lengths.append(length_m)
+        visited_lengths.append(visited_m)
         reaches_visited += visited_count
         reaches_total += total_count
+    # sum() of the lengths, not a running total: from Python 3.12 sum() compensates rounding errors.
+    length, visited = sum(lengths), sum(visited_lengths)
     return {
         "period": {"start": filters.start.isoformat(), "end": filters.end.isoformat()},
         "waterways": waterways,
