@@ -140,15 +140,15 @@ CASE WHEN u.year < %(end_year)s THEN u.day_last[cardinality(u.day_last)]
 # chosen (anyone: ''). With one kind (or any), equality: the index then yields them in its order.
 ROWS_FOR_FILTERS_SQL = """
 u.year <= %(end_year)s AND u.kind = ANY(%(rollup_kinds)s::text[]) AND u.role = %(rollup_role)s"""
-ROWS_FOR_ONE_KIND_SQL = """
-u.year <= %(end_year)s AND u.kind = %(rollup_kind)s AND u.role = %(rollup_role)s"""
 # The same, one kind apart from the others: ROWS_OF_EACH_KIND_SQL[i] takes the i-th kind asked for.
 # A read that merges each reach's rows over several kinds reads each kind on its own, in the index's
 # order (waterway, reach), so PostgreSQL merges them as they come (Merge Append); `kind = ANY(...)`
 # yields them kind after kind and they were sorted again (a province's 180,000 rows spilled to disk).
-ROWS_OF_EACH_KIND_SQL = tuple(
-    ROWS_FOR_ONE_KIND_SQL.replace("%(rollup_kind)s", "%(rollup_kind_" + str(i) + ")s")
+ROWS_OF_EACH_KIND_SQL = tuple("""
+u.year <= %(end_year)s AND u.kind = %(rollup_kind_""" + str(i) + """)s AND u.role = %(rollup_role)s"""
     for i in range(len(Activity.Kind)))
+# The rows of one kind (or any), when only one is asked for.
+ROWS_FOR_ONE_KIND_SQL = ROWS_OF_EACH_KIND_SQL[0]
 
 
 def read_params(*, kinds, role, end_at) -> dict:
@@ -162,7 +162,6 @@ def read_params(*, kinds, role, end_at) -> dict:
         "end_year": timezone.localtime(last_moment).year,
         "last_moment": last_moment,
         "rollup_kinds": rollup_kinds,
-        "rollup_kind": rollup_kinds[0] if len(rollup_kinds) == 1 else None,
         **{"rollup_kind_" + str(i): kind for i, kind in enumerate(rollup_kinds)},
         "rollup_role": role if role is not None else ReachVisitYear.ANY,
     }
