@@ -84,6 +84,11 @@ class Cluster:
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop", check=False)
 
     @property
+    def postmaster_pid(self) -> int:
+        """The server's first process, parent of every backend (postmaster.pid's first line)."""
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
+    @property
     def url(self) -> str:
         return f"postgis://riverwatch:{self.password}@127.0.0.1:{self.port}/riverwatch"
 

@@ -6,8 +6,10 @@ settings by several phones at once, and how soon coverage shows a patrol after i
 Runs on a PostgreSQL cluster and a gunicorn of its own (benchmarks/stack.py, removed afterwards),
 loaded with the district. The phones are threads of this process, on the same cores as the server
 and the database (on 2 cores they take a share of the CPU a real server would not lose). Prints the
-throughput beside the target (benchmarks/_targets.py), each POST's p50/p95, and for a few patrols
-the time from the 201 until /api/coverage/ counts the reaches they walked."""
+throughput beside the target (benchmarks/_targets.py), each POST's p50/p95, the CPU time a patrol
+cost the database, gunicorn and the phones' threads (benchmarks/cpu_time.py) with the throughput the
+cores allow at that cost, and for a few patrols the time from the 201 until /api/coverage/ counts
+the reaches they walked."""
 
 import argparse
 import itertools
@@ -25,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _targets import WRITE_PATH_PATROLS_PER_S, WRITE_PATH_VISIBLE_S, met  # noqa: E402
+from cpu_time import cores, own_cpu_seconds, tree_cpu_seconds  # noqa: E402
 from stack import riverwatch  # noqa: E402
 
 PASSWORD = "bench-Writes-2026"
@@ -89,10 +92,17 @@ def main():
         timed = bodies[10:10 + options.patrols]
         print(f"{options.phones} 部手机同时提交 {len(timed)} 次巡河（每条 {options.fixes} 个定位点）→ gunicorn "
               f"{options.workers} 个 worker …", flush=True)
+
+        def cpu_now():
+            return {"PostgreSQL": tree_cpu_seconds(cluster.postmaster_pid),
+                    "gunicorn": tree_cpu_seconds(server.process.pid), "手机线程（本脚本）": own_cpu_seconds()}
+
+        cpu_before = cpu_now()
         began = time.perf_counter()
         with ThreadPoolExecutor(options.phones) as pool:
             results = list(pool.map(post, timed))
         wall = time.perf_counter() - began
+        cpu_ms = {part: (seconds - cpu_before[part]) * 1000 / len(timed) for part, seconds in cpu_now().items()}
         statuses = [status for status, _s in results]
         assert statuses.count(201) == len(timed), {s: statuses.count(s) for s in set(statuses)}
         rate = len(timed) / wall
@@ -122,6 +132,11 @@ def main():
 
     print(f"  吞吐：{rate:.1f} 条/秒（目标 ≥ {WRITE_PATH_PATROLS_PER_S} 条/秒：{met(rate >= WRITE_PATH_PATROLS_PER_S)}）")
     print(f"  每次 POST：中位数 {statistics.median(ms):.0f} ms，p95 {percentile(ms, 0.95):.0f} ms")
+    # Where the cores went: the throughput cannot pass cores ÷ CPU per patrol, however it is queued.
+    per_patrol = sum(cpu_ms.values())
+    print(f"  每次巡河用的 CPU：{per_patrol:.0f} ms（" + "，".join(f"{part} {cost:.1f} ms" for part, cost in cpu_ms.items())
+          + f"）；{cores()} 核上限 ≈ {cores() * 1000 / per_patrol:.0f} 条/秒，"
+          f"{WRITE_PATH_PATROLS_PER_S} 条/秒要求每次 ≤ {cores() * 1000 / WRITE_PATH_PATROLS_PER_S:.0f} ms")
     worst = max(lags)
     print(f"  201 之后覆盖率计入该次巡河：最长 {worst:.2f} s（{len(lags)} 次；目标 ≤ {WRITE_PATH_VISIBLE_S} s："
           f"{met(worst <= WRITE_PATH_VISIBLE_S)}）")
