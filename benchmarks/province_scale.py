@@ -34,6 +34,7 @@ each tile's median over --runs calls. psql gets the app's connection options (PG
 """
 
 import argparse
+import importlib
 import os
 import re
 import shutil
@@ -1040,26 +1041,28 @@ def measure_hotspots(year, county, runs):
                     finally:
                         run("RESET statement_timeout")
                     db_s = capture.db_seconds
-                    statistic = ""
+                    randomisation_note = ""
                 else:
                     with randomisation_timed() as randomisation_ms:
                         seconds, db_s, floor_ms, _statements, result = time_both(call, runs)
-                    # The randomisation test alone, added to the SQL's floor: the least this read can
-                    # cost with the same draws, whatever else gets faster.
-                    least_ms = statistics.median(randomisation_ms[1:]) if len(randomisation_ms) > 1 else 0.0
-                    statistic = (f"; 其中随机化检验 {least_ms:.0f} ms，仅它加 floor 已是 "
-                                 f"{(floor_ms + least_ms) / floor_ms:.2f}×" if floor_ms and least_ms else "")
+                    # The randomisation test added to the SQL's floor: the least this read can cost
+                    # with the draws made as now (one stream, on one core), whatever else gets faster.
+                    timed_calls = randomisation_ms[1:]  # the first is time_both's warm-up
+                    randomisation_median_ms = statistics.median(timed_calls) if timed_calls else 0.0
+                    randomisation_note = (
+                        f"; 其中随机化检验 {randomisation_median_ms:.0f} ms，仅它加 floor 已是 "
+                        f"{(floor_ms + randomisation_median_ms) / floor_ms:.2f}×"
+                        if floor_ms and randomisation_median_ms else "")
                 units = hotspot_units(result)
                 report(label, seconds, floor_ms,
-                       f"SQL {db_s * 1000:.0f} ms + Python {(seconds - db_s) * 1000:.0f} ms{statistic}; {units}")
+                       f"SQL {db_s * 1000:.0f} ms + Python {(seconds - db_s) * 1000:.0f} ms{randomisation_note}; {units}")
 
 
 @contextmanager
 def randomisation_timed():
     """Milliseconds of each call of the hotspots' randomisation test made in the block (the first is
     the warm-up's), timed by wrapping it for the block only."""
-    from reports.selectors import hotspots as module
-
+    module = importlib.import_module("reports.selectors.hotspots")
     durations, real = [], module._randomisation_p
 
     def timed(*args, **kwargs):
