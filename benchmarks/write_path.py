@@ -93,17 +93,21 @@ def main():
         print(f"{options.phones} 部手机同时提交 {len(timed)} 次巡河（每条 {options.fixes} 个定位点）→ gunicorn "
               f"{options.workers} 个 worker …", flush=True)
 
-        def cpu_now():
-            # This process first: the two scans of /proc after it are not the phones' work.
-            return {"手机线程（本脚本）": time.process_time(), "PostgreSQL": tree_cpu_seconds(cluster.postmaster_pid),
+        def servers_cpu():
+            return {"PostgreSQL": tree_cpu_seconds(cluster.postmaster_pid),
                     "gunicorn": tree_cpu_seconds(server.process.pid)}
 
-        cpu_before = cpu_now()
+        # The phones' CPU is read inside the servers' readings: the scans of /proc are nobody's work.
+        servers_before = servers_cpu()
+        phones_before = time.process_time()
         began = time.perf_counter()
         with ThreadPoolExecutor(options.phones) as pool:
             results = list(pool.map(post, timed))
         wall = time.perf_counter() - began
-        cpu_ms = {part: (seconds - cpu_before[part]) * 1000 / len(timed) for part, seconds in cpu_now().items()}
+        phones_s = time.process_time() - phones_before
+        cpu_s = {part: seconds - servers_before[part] for part, seconds in servers_cpu().items()}
+        cpu_s["手机线程（本脚本）"] = phones_s
+        cpu_ms = {part: seconds * 1000 / len(timed) for part, seconds in cpu_s.items()}
         statuses = [status for status, _s in results]
         assert statuses.count(201) == len(timed), {s: statuses.count(s) for s in set(statuses)}
         rate = len(timed) / wall
